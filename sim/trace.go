@@ -1,0 +1,61 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"strings"
+	"time"
+)
+
+// Trace is the run's record: one line an event, virtual time first. Its
+// canonical text form is the lines joined by newlines, and the SHA-256 of
+// that text is the run's fingerprint.
+type Trace struct {
+	lines []string
+	hash  hash.Hash
+}
+
+func newTrace() *Trace { return &Trace{hash: sha256.New()} }
+
+func (t *Trace) add(at time.Duration, who, msg string) {
+	line := FormatTime(at) + " " + padRight(who, 4) + " " + msg
+	t.lines = append(t.lines, line)
+	t.hash.Write([]byte(line))
+	t.hash.Write([]byte{'\n'})
+}
+
+// Lines is the trace so far. The slice must not be modified.
+func (t *Trace) Lines() []string { return t.lines }
+
+// Len is the number of lines so far.
+func (t *Trace) Len() int { return len(t.lines) }
+
+// String is the canonical text form.
+func (t *Trace) String() string {
+	if len(t.lines) == 0 {
+		return ""
+	}
+	return strings.Join(t.lines, "\n") + "\n"
+}
+
+// Fingerprint is the hex SHA-256 of the canonical text form.
+func (t *Trace) Fingerprint() string {
+	return hex.EncodeToString(t.hash.Sum(nil))
+}
+
+// FormatTime prints a virtual time as seconds with microseconds, fixed
+// width up to 9999 s, so trace lines line up.
+func FormatTime(d time.Duration) string {
+	sec := d / time.Second
+	us := (d % time.Second) / time.Microsecond
+	return fmt.Sprintf("%4d.%06ds", sec, us)
+}
+
+func padRight(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-len(s))
+}
