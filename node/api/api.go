@@ -1,0 +1,111 @@
+// Package api is the client API of an etcdlab node: plain Go mirrors of
+// etcd's gRPC request and response types, and the errors etcd returns.
+//
+// Only the KV service's Range, Put and DeleteRange exist so far, each on a
+// single key. The shapes follow etcdserverpb so that Txn, Watch, Lease,
+// Cluster and Maintenance can join without changing what is here.
+package api
+
+import "errors"
+
+// Request is one client RPC. Exactly one of the operation fields is set.
+// ID is chosen by the client and must be unique in the cluster: the node
+// uses it to find the waiting request when the raft entry it proposed is
+// applied (etcd's RequestHeader.ID plays this part).
+type Request struct {
+	ID          uint64
+	Range       *RangeRequest
+	Put         *PutRequest
+	DeleteRange *DeleteRangeRequest
+}
+
+// RangeRequest reads a key. Serializable reads are served from the local
+// state machine and may be stale; the default is linearizable, which costs
+// a ReadIndex round to the leader.
+type RangeRequest struct {
+	Key          string
+	Serializable bool
+}
+
+// PutRequest writes a key.
+type PutRequest struct {
+	Key, Value string
+}
+
+// DeleteRangeRequest deletes a key.
+type DeleteRangeRequest struct {
+	Key string
+}
+
+// Response answers the Request with the same ID. Err is set instead of the
+// operation's response when the request failed.
+type Response struct {
+	ID          uint64
+	Header      ResponseHeader
+	Err         error
+	Range       *RangeResponse
+	Put         *PutResponse
+	DeleteRange *DeleteRangeResponse
+}
+
+// ResponseHeader is etcd's: who answered, at which store revision and raft
+// term.
+type ResponseHeader struct {
+	MemberID uint64
+	Revision int64
+	RaftTerm uint64
+}
+
+// KeyValue is a key's current version, with etcd's revision bookkeeping.
+type KeyValue struct {
+	Key            string
+	Value          string
+	CreateRevision int64
+	ModRevision    int64
+	Version        int64
+}
+
+// RangeResponse holds the key if it exists (Count is 0 or 1).
+type RangeResponse struct {
+	KVs   []KeyValue
+	Count int64
+}
+
+// PutResponse is empty beyond the header, as in etcd without prev_kv.
+type PutResponse struct{}
+
+// DeleteRangeResponse says how many keys were deleted.
+type DeleteRangeResponse struct {
+	Deleted int64
+}
+
+// Errors a node returns, with etcd's messages.
+var (
+	// ErrTimeout: the request was not done within the server's request
+	// timeout. Like in etcd, a write may still take effect later.
+	ErrTimeout = errors.New("etcdserver: request timed out")
+	// ErrProposalDropped: raft refused the proposal (no known leader, or a
+	// leader transfer in progress). The write definitely did not happen.
+	ErrProposalDropped = errors.New("raft proposal dropped")
+	// ErrStopped: the server is shutting down.
+	ErrStopped = errors.New("etcdserver: server stopped")
+	// ErrBadRequest: the request carries no operation or cannot be decoded.
+	ErrBadRequest = errors.New("etcdserver: bad request")
+)
+
+// knownErrors lets errors survive the wire as their message and come back
+// as the same value, so callers can compare with ==.
+var knownErrors = []error{ErrTimeout, ErrProposalDropped, ErrStopped, ErrBadRequest}
+
+// Op names the request's operation, for traces.
+func (r *Request) Op() string {
+	switch {
+	case r.Range != nil:
+		return "range"
+	case r.Put != nil:
+		return "put"
+	case r.DeleteRange != nil:
+		return "delete"
+	}
+	return "empty"
+}

@@ -1,0 +1,94 @@
+package node
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config holds a member's settings. Names and defaults follow etcd's flags.
+type Config struct {
+	ID    uint64   // this member's raft ID, not 0
+	Peers []uint64 // every member of the initial cluster, this one included
+
+	// HeartbeatInterval is etcd's --heartbeat-interval (default 100 ms):
+	// the node's tick. Raft's heartbeat timeout is one tick.
+	HeartbeatInterval time.Duration
+	// ElectionTimeout is etcd's --election-timeout (default 1000 ms). Raft
+	// counts it in ticks, so it must be a multiple of the heartbeat
+	// interval; like etcd, at least five of them.
+	ElectionTimeout time.Duration
+	// PreVote is etcd's --pre-vote (default true since v3.5): a node checks
+	// it could win before it bumps the term, so a rejoining node does not
+	// depose a healthy leader.
+	PreVote bool
+	// CheckQuorum makes a leader step down when it has not heard from a
+	// quorum for an election timeout. etcd always turns it on.
+	CheckQuorum bool
+	// MaxSizePerMsg and MaxInflightMsgs bound raft's replication pipeline,
+	// as etcd hard-codes them (1 MiB, 512 messages).
+	MaxSizePerMsg   uint64
+	MaxInflightMsgs int
+	// RequestTimeout is how long the server waits for a request to be
+	// applied before answering ErrTimeout; etcd's is 5 s + 2 election
+	// timeouts.
+	RequestTimeout time.Duration
+
+	// Bugs are deliberate faults that prove the checkers work. Off in
+	// every real run.
+	Bugs Bugs
+}
+
+// Bugs switches on deliberate misbehaviour.
+type Bugs struct {
+	// StaleReads serves linearizable reads from the local state machine
+	// without ReadIndex, as if every read were serializable. A deposed
+	// leader or a lagging follower then answers with old data.
+	StaleReads bool
+}
+
+// DefaultConfig is etcd's defaults for member id of the given cluster.
+func DefaultConfig(id uint64, peers []uint64) Config {
+	election := 1000 * time.Millisecond
+	return Config{
+		ID:                id,
+		Peers:             peers,
+		HeartbeatInterval: 100 * time.Millisecond,
+		ElectionTimeout:   election,
+		PreVote:           true,
+		CheckQuorum:       true,
+		MaxSizePerMsg:     1 << 20,
+		MaxInflightMsgs:   4096 / 8,
+		RequestTimeout:    5*time.Second + 2*election,
+	}
+}
+
+// Validate rejects settings etcd would refuse to start with, and ones raft
+// cannot express.
+func (c Config) Validate() error {
+	switch {
+	case c.ID == 0:
+		return fmt.Errorf("member ID must not be 0")
+	case c.HeartbeatInterval <= 0:
+		return fmt.Errorf("--heartbeat-interval must be positive, got %v", c.HeartbeatInterval)
+	case c.ElectionTimeout < 5*c.HeartbeatInterval:
+		return fmt.Errorf("--election-timeout[%v] should be at least as 5 times as --heartbeat-interval[%v]", c.ElectionTimeout, c.HeartbeatInterval)
+	case c.ElectionTimeout > 50*time.Second:
+		return fmt.Errorf("--election-timeout[%v] is too long, and should be set less than 50 seconds", c.ElectionTimeout)
+	case c.ElectionTimeout%c.HeartbeatInterval != 0:
+		return fmt.Errorf("--election-timeout[%v] must be a multiple of --heartbeat-interval[%v]: raft counts it in ticks", c.ElectionTimeout, c.HeartbeatInterval)
+	case c.RequestTimeout <= 0:
+		return fmt.Errorf("request timeout must be positive, got %v", c.RequestTimeout)
+	}
+	for _, p := range c.Peers {
+		if p == c.ID {
+			return nil
+		}
+	}
+	return fmt.Errorf("member %d is not in its own peer list %v", c.ID, c.Peers)
+}
+
+func (c Config) electionTicks() int { return int(c.ElectionTimeout / c.HeartbeatInterval) }
+
+func (c Config) requestTicks() uint64 {
+	return uint64((c.RequestTimeout + c.HeartbeatInterval - 1) / c.HeartbeatInterval)
+}

@@ -1,0 +1,239 @@
+// Package node is an etcd-style member: a raft.RawNode, the Ready loop of
+// etcd's server, a write-ahead log and a key-value state machine, behind
+// etcd's client API.
+//
+// The node is sans-IO, like raft itself. Its inputs are the methods below
+// (Tick, Step, Request, Synced); its outputs go through Env (messages,
+// client replies, log writes). It has no goroutines and no clock of its own,
+// so the simulation can drive it event by event, and a real process could
+// drive it with timers, sockets and files without changing a line here.
+package node
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"etcdlab/node/api"
+	"etcdlab/node/mvcc"
+	"etcdlab/node/wal"
+)
+
+// Env is the node's world.
+type Env interface {
+	// Send hands a raft message to the transport for delivery to m.To.
+	Send(m *raftpb.Message)
+	// Reply answers the client request that arrived from `to`.
+	Reply(to string, resp *api.Response)
+	// AppendWAL writes b at the end of the node's log. The bytes are
+	// visible at once but survive a crash only once a sync completes.
+	AppendWAL(b []byte)
+	// SyncWAL starts an fsync of the log. The environment calls
+	// Node.Synced when it is done.
+	SyncWAL()
+	// TruncateWAL cuts the log to its first size bytes: a restarting
+	// node drops a torn last write before it writes after it.
+	TruncateWAL(size int)
+	// Logf writes a line of the node's log; raft's own log comes here too.
+	Logf(format string, args ...any)
+}
+
+// Node is one member.
+type Node struct {
+	cfg     Config
+	env     Env
+	rn      *raft.RawNode
+	storage *raft.MemoryStorage
+	store   *mvcc.Store
+
+	role    raft.StateType
+	leader  uint64
+	applied uint64
+	ticks   uint64
+
+	// unsynced is the Ready whose log writes await an fsync; no new Ready
+	// is taken until it is done, as etcd's raft loop blocks on its WAL save.
+	unsynced *raft.Ready
+
+	nextID   uint64              // proposal IDs: member ID in the top 16 bits, a counter below
+	requests map[uint64]*request // by proposal ID: waiting to be applied or read
+	queue    []uint64            // proposal IDs in arrival order, for timeouts
+}
+
+// request is a client request in flight inside the server.
+type request struct {
+	from      string
+	req       *api.Request
+	deadline  uint64 // tick by which it must be answered
+	readIndex uint64 // for reads: the index ReadIndex returned, 0 until then
+}
+
+// New starts a member of a new cluster. Like etcd's first start, it
+// bootstraps the log with one configuration entry per peer.
+func New(cfg Config, env Env) (*Node, error) {
+	n, err := newNode(cfg, env, raft.NewMemoryStorage())
+	if err != nil {
+		return nil, err
+	}
+	peers := make([]raft.Peer, len(cfg.Peers))
+	for i, id := range cfg.Peers {
+		peers[i] = raft.Peer{ID: id}
+	}
+	if err := n.rn.Bootstrap(peers); err != nil {
+		return nil, fmt.Errorf("member %d: bootstrap: %w", cfg.ID, err)
+	}
+	n.process()
+	return n, nil
+}
+
+// Restart brings a member back from its log after a crash. A torn last
+// record is cut off; corruption anywhere else is an error, since the node
+// would otherwise forget writes it had acknowledged.
+func Restart(cfg Config, env Env, log []byte) (*Node, error) {
+	c, err := wal.Read(log)
+	if err != nil {
+		return nil, fmt.Errorf("member %d: restart: %w", cfg.ID, err)
+	}
+	if c.Valid < len(log) {
+		env.TruncateWAL(c.Valid)
+	}
+	if len(c.Entries) == 0 {
+		return New(cfg, env) // it crashed before its bootstrap reached the disk
+	}
+	storage := raft.NewMemoryStorage()
+	if err := storage.Append(c.Entries); err != nil {
+		return nil, fmt.Errorf("member %d: restart: %w", cfg.ID, err)
+	}
+	if c.State != nil {
+		if err := storage.SetHardState(c.State); err != nil {
+			return nil, fmt.Errorf("member %d: restart: %w", cfg.ID, err)
+		}
+	}
+	n, err := newNode(cfg, env, storage)
+	if err != nil {
+		return nil, err
+	}
+	n.nextID = maxProposalID(cfg.ID, c.Entries)
+	env.Logf("restarted from log: %d entries, %s, %d torn bytes cut", len(c.Entries), raft.DescribeHardState(c.State), len(log)-c.Valid)
+	n.process()
+	return n, nil
+}
+
+func newNode(cfg Config, env Env, storage *raft.MemoryStorage) (*Node, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rn, err := raft.NewRawNode(&raft.Config{
+		ID:              cfg.ID,
+		ElectionTick:    cfg.electionTicks(),
+		HeartbeatTick:   1,
+		Storage:         storage,
+		MaxSizePerMsg:   cfg.MaxSizePerMsg,
+		MaxInflightMsgs: cfg.MaxInflightMsgs,
+		CheckQuorum:     cfg.CheckQuorum,
+		PreVote:         cfg.PreVote,
+		ReadOnlyOption:  raft.ReadOnlySafe,
+		Logger:          raftLogger{env},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("member %d: %w", cfg.ID, err)
+	}
+	return &Node{
+		cfg:      cfg,
+		env:      env,
+		rn:       rn,
+		storage:  storage,
+		store:    mvcc.NewStore(),
+		requests: map[uint64]*request{},
+		nextID:   (cfg.ID & 0xffff) << 48,
+	}, nil
+}
+
+// Tick advances the node's logical clock by one heartbeat interval.
+func (n *Node) Tick() {
+	n.ticks++
+	n.rn.Tick()
+	n.expireRequests()
+	n.process()
+}
+
+// Step hands the node a raft message from a peer.
+func (n *Node) Step(m *raftpb.Message) {
+	// Errors here are messages raft ignores by design (a response from an
+	// unknown peer, a local message type from the wire): nothing to do.
+	_ = n.rn.Step(m)
+	n.process()
+}
+
+// Request hands the node a client request that arrived from `from`.
+func (n *Node) Request(from string, req *api.Request) {
+	switch {
+	case req.Range != nil:
+		n.handleRange(from, req)
+	case req.Put != nil, req.DeleteRange != nil:
+		n.handleWrite(from, req)
+	default:
+		n.env.Reply(from, &api.Response{ID: req.ID, Header: n.header(), Err: api.ErrBadRequest})
+	}
+	n.process()
+}
+
+// Synced tells the node that the fsync it asked for is done.
+func (n *Node) Synced() {
+	if n.unsynced == nil {
+		panic(fmt.Sprintf("member %d: Synced without a pending sync", n.cfg.ID))
+	}
+	rd := *n.unsynced
+	n.unsynced = nil
+	n.finishReady(rd)
+	n.process()
+}
+
+// Status is what a member reports about itself.
+type Status struct {
+	ID      uint64
+	Role    raft.StateType
+	Term    uint64
+	Leader  uint64
+	Commit  uint64
+	Applied uint64
+	Rev     int64
+}
+
+// Status reports the member's raft and store state.
+func (n *Node) Status() Status {
+	st := n.rn.BasicStatus()
+	return Status{ID: n.cfg.ID, Role: st.RaftState, Term: st.GetTerm(), Leader: st.Lead,
+		Commit: st.GetCommit(), Applied: n.applied, Rev: n.store.Rev()}
+}
+
+// Hash is a digest of the applied state, equal on members that applied
+// the same entries.
+func (n *Node) Hash() string { return n.store.Hash() }
+
+func (n *Node) header() api.ResponseHeader {
+	return api.ResponseHeader{MemberID: n.cfg.ID, Revision: n.store.Rev(), RaftTerm: n.rn.BasicStatus().GetTerm()}
+}
+
+func (n *Node) newProposalID() uint64 {
+	n.nextID++
+	return n.nextID
+}
+
+// maxProposalID finds the highest proposal ID of this member in its log, so
+// a restarted member never reuses one that may still be applied.
+func maxProposalID(member uint64, ents []*raftpb.Entry) uint64 {
+	maxID := (member & 0xffff) << 48
+	for _, e := range ents {
+		if e.GetType() != raftpb.EntryNormal || len(e.GetData()) == 0 {
+			continue
+		}
+		id, _ := binary.Uvarint(e.GetData())
+		if id>>48 == member&0xffff && id > maxID {
+			maxID = id
+		}
+	}
+	return maxID
+}

@@ -1,0 +1,153 @@
+package node
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"etcdlab/node/api"
+)
+
+// cluster is the smallest possible environment for nodes: messages are
+// queued and delivered in order, fsyncs complete when flushed. It shows
+// that the node needs nothing from the simulation to work.
+type cluster struct {
+	t       *testing.T
+	nodes   map[uint64]*Node
+	envs    map[uint64]*testEnv
+	msgs    []*raftpb.Message
+	replies map[string][]*api.Response
+}
+
+type testEnv struct {
+	c       *cluster
+	id      uint64
+	wal     []byte
+	syncing bool
+}
+
+func (e *testEnv) Send(m *raftpb.Message)           { e.c.msgs = append(e.c.msgs, m) }
+func (e *testEnv) Reply(to string, r *api.Response) { e.c.replies[to] = append(e.c.replies[to], r) }
+func (e *testEnv) AppendWAL(b []byte)               { e.wal = append(e.wal, b...) }
+func (e *testEnv) SyncWAL()                         { e.syncing = true }
+func (e *testEnv) TruncateWAL(size int)             { e.wal = e.wal[:size] }
+func (e *testEnv) Logf(format string, args ...any) {
+	e.c.t.Logf("n%d: "+format, append([]any{e.id}, args...)...)
+}
+
+func newCluster(t *testing.T, ids ...uint64) *cluster {
+	c := &cluster{t: t, nodes: map[uint64]*Node{}, envs: map[uint64]*testEnv{}, replies: map[string][]*api.Response{}}
+	for _, id := range ids {
+		c.envs[id] = &testEnv{c: c, id: id}
+		n, err := New(DefaultConfig(id, ids), c.envs[id])
+		require.NoError(t, err)
+		c.nodes[id] = n
+	}
+	return c
+}
+
+// settle completes fsyncs and delivers messages until nothing moves.
+func (c *cluster) settle() {
+	for moved := true; moved; {
+		moved = false
+		for id := uint64(1); id <= uint64(len(c.nodes)); id++ {
+			if e := c.envs[id]; e.syncing {
+				e.syncing = false
+				c.nodes[id].Synced()
+				moved = true
+			}
+		}
+		msgs := c.msgs
+		c.msgs = nil
+		for _, m := range msgs {
+			if n, ok := c.nodes[m.GetTo()]; ok {
+				n.Step(m)
+				moved = true
+			}
+		}
+	}
+}
+
+func (c *cluster) elect(id uint64) {
+	for i := 0; c.nodes[id].Status().Role != raft.StateLeader; i++ {
+		require.Less(c.t, i, 100, "n%d not elected", id)
+		c.nodes[id].Tick()
+		c.settle()
+	}
+}
+
+func TestWritesAreAnsweredOnceAppliedAndReadsSeeThem(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+
+	c.nodes[2].Request("c1", &api.Request{ID: 10, Put: &api.PutRequest{Key: "k", Value: "v1"}})
+	c.settle()
+	require.Len(t, c.replies["c1"], 1)
+	put := c.replies["c1"][0]
+	require.NoError(t, put.Err)
+	require.NotNil(t, put.Put)
+
+	c.nodes[3].Request("c2", &api.Request{ID: 11, Range: &api.RangeRequest{Key: "k"}})
+	c.settle()
+	get := c.replies["c2"][0]
+	require.NoError(t, get.Err)
+	require.Equal(t, []api.KeyValue{{Key: "k", Value: "v1", CreateRevision: 2, ModRevision: 2, Version: 1}}, get.Range.KVs)
+	require.Equal(t, put.Header.Revision, get.Header.Revision)
+}
+
+// A linearizable read waits for ReadIndex: while the leader cannot be
+// reached, nothing comes back. With the stale-reads bug it answers at once.
+func TestLinearizableReadWaitsForTheLeader(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	c.nodes[3].Request("c1", &api.Request{ID: 1, Range: &api.RangeRequest{Key: "k"}})
+	c.msgs = nil // the ReadIndex request to the leader is lost
+	c.settle()
+	require.Empty(t, c.replies["c1"])
+
+	c.nodes[3].cfg.Bugs.StaleReads = true
+	c.nodes[3].Request("c1", &api.Request{ID: 2, Range: &api.RangeRequest{Key: "k"}})
+	require.Len(t, c.replies["c1"], 1)
+}
+
+func TestRequestsTimeOut(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	c.nodes[2].Request("c1", &api.Request{ID: 7, Put: &api.PutRequest{Key: "k", Value: "v"}})
+	c.msgs = nil // the proposal forwarded to the leader is lost
+	for range c.nodes[2].cfg.requestTicks() {
+		c.nodes[2].Tick()
+		c.msgs = nil
+	}
+	require.Len(t, c.replies["c1"], 1)
+	require.Equal(t, api.ErrTimeout, c.replies["c1"][0].Err)
+}
+
+func TestRestartReplaysTheLogAndCutsATornTail(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	for i, v := range []string{"a", "b", "c"} {
+		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: "k", Value: v}})
+		c.settle()
+	}
+	want := c.nodes[2].Hash()
+	log := append(append([]byte{}, c.envs[2].wal...), 0x00, 0x00, 0x01) // a torn write
+
+	env := &testEnv{c: c, id: 2, wal: log}
+	n, err := Restart(DefaultConfig(2, []uint64{1, 2, 3}), env, log)
+	require.NoError(t, err)
+	require.Equal(t, c.envs[2].wal, env.wal, "the torn tail is cut off the log")
+	c.nodes[2], c.envs[2] = n, env
+	c.settle()
+	require.Equal(t, want, n.Hash())
+	require.Equal(t, int64(4), n.Status().Rev)
+}
+
+func TestConfigIsValidatedLikeEtcd(t *testing.T) {
+	cfg := DefaultConfig(1, []uint64{1})
+	cfg.ElectionTimeout = 2 * cfg.HeartbeatInterval
+	_, err := New(cfg, &testEnv{})
+	require.ErrorContains(t, err, "should be at least as 5 times as --heartbeat-interval")
+}

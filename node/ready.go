@@ -1,0 +1,79 @@
+package node
+
+import (
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"etcdlab/node/wal"
+)
+
+// process runs etcd's raft loop (etcdserver/raft.go, raftNode.start) for
+// as long as raft has work, stopping at a Ready that waits for an fsync.
+func (n *Node) process() {
+	for n.unsynced == nil && n.rn.HasReady() {
+		n.handleReady(n.rn.Ready())
+	}
+}
+
+// handleReady does a Ready's work in etcd's order:
+//  1. note the new role and leader;
+//  2. hand ReadIndex results to the waiting reads;
+//  3. apply committed entries (etcd passes them to its applier before
+//     saving: they are committed, so a quorum already has them);
+//  4. a leader sends its messages now, in parallel with its own fsync,
+//     because raft only counts its own vote for an entry once it is stable;
+//  5. write HardState and entries to the WAL and fsync it;
+//  6. then (finishReady) add the entries to raft's storage, send a
+//     follower's messages — its acks promise the entries are durable — and
+//     Advance.
+func (n *Node) handleReady(rd raft.Ready) {
+	if rd.SoftState != nil {
+		n.role, n.leader = rd.SoftState.RaftState, rd.SoftState.Lead
+	}
+	n.receiveReadStates(rd.ReadStates)
+	n.applyEntries(rd.CommittedEntries)
+	if n.role == raft.StateLeader {
+		n.send(rd.Messages)
+	}
+
+	var rec []byte
+	if !raft.IsEmptyHardState(rd.HardState) {
+		rec = wal.AppendState(rec, rd.HardState)
+	}
+	for _, e := range rd.Entries {
+		rec = wal.AppendEntry(rec, e)
+	}
+	if len(rec) > 0 {
+		n.env.AppendWAL(rec)
+	}
+	if rd.MustSync {
+		n.unsynced = &rd
+		n.env.SyncWAL()
+		return
+	}
+	n.finishReady(rd)
+}
+
+func (n *Node) finishReady(rd raft.Ready) {
+	if !raft.IsEmptyHardState(rd.HardState) {
+		if err := n.storage.SetHardState(rd.HardState); err != nil {
+			n.env.Logf("fatal: set hard state: %v", err)
+			panic(err)
+		}
+	}
+	if err := n.storage.Append(rd.Entries); err != nil {
+		n.env.Logf("fatal: append entries: %v", err)
+		panic(err)
+	}
+	if n.role != raft.StateLeader {
+		n.send(rd.Messages)
+	}
+	n.rn.Advance(rd)
+	n.serveReads()
+}
+
+func (n *Node) send(msgs []*raftpb.Message) {
+	for _, m := range msgs {
+		n.env.Send(m)
+	}
+}

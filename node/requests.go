@@ -1,0 +1,193 @@
+package node
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"etcdlab/node/api"
+)
+
+// handleWrite proposes a put or delete. The reply comes when this member
+// applies the entry (applyEntries), or when the request times out.
+func (n *Node) handleWrite(from string, req *api.Request) {
+	id := n.newProposalID()
+	if err := n.rn.Propose(encodeProposal(id, req)); err != nil {
+		// Raft drops a proposal when no leader is known or a leader
+		// transfer is under way; the write definitely did not happen.
+		if errors.Is(err, raft.ErrProposalDropped) {
+			err = api.ErrProposalDropped
+		}
+		n.env.Reply(from, &api.Response{ID: req.ID, Header: n.header(), Err: err})
+		return
+	}
+	n.track(id, from, req)
+}
+
+// handleRange serves a read. Serializable reads come from the local store.
+// Linearizable ones first learn the leader's commit index with ReadIndex
+// and wait until this member has applied that far: whatever completed
+// before the read began is then visible.
+func (n *Node) handleRange(from string, req *api.Request) {
+	if req.Range.Serializable || n.cfg.Bugs.StaleReads {
+		n.env.Reply(from, n.rangeResponse(req))
+		return
+	}
+	id := n.newProposalID()
+	n.track(id, from, req)
+	n.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, id))
+}
+
+func (n *Node) track(id uint64, from string, req *api.Request) {
+	n.requests[id] = &request{from: from, req: req, deadline: n.ticks + n.cfg.requestTicks()}
+	n.queue = append(n.queue, id)
+}
+
+// expireRequests answers ErrTimeout to requests past their deadline. A
+// timed-out write may still be applied later: the client cannot know.
+func (n *Node) expireRequests() {
+	for len(n.queue) > 0 {
+		id := n.queue[0]
+		r, ok := n.requests[id]
+		if ok && r.deadline > n.ticks {
+			return
+		}
+		n.queue = n.queue[1:]
+		if ok {
+			delete(n.requests, id)
+			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: api.ErrTimeout})
+		}
+	}
+}
+
+func (n *Node) receiveReadStates(states []raft.ReadState) {
+	for _, rs := range states {
+		if len(rs.RequestCtx) != 8 {
+			continue
+		}
+		if r, ok := n.requests[binary.BigEndian.Uint64(rs.RequestCtx)]; ok {
+			r.readIndex = rs.Index
+		}
+	}
+}
+
+// serveReads answers the reads whose ReadIndex this member has applied up
+// to. Reads are few and short-lived, so a scan of the queue is enough.
+func (n *Node) serveReads() {
+	for _, id := range n.queue {
+		r, ok := n.requests[id]
+		if !ok || r.readIndex == 0 || r.readIndex > n.applied {
+			continue
+		}
+		delete(n.requests, id)
+		n.env.Reply(r.from, n.rangeResponse(r.req))
+	}
+}
+
+// applyEntries applies committed entries to the store in log order and
+// answers the writes this member proposed.
+func (n *Node) applyEntries(ents []*raftpb.Entry) {
+	for _, e := range ents {
+		switch e.GetType() {
+		case raftpb.EntryNormal:
+			n.applyNormal(e)
+		case raftpb.EntryConfChange:
+			var cc raftpb.ConfChange
+			if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
+				panic(fmt.Sprintf("member %d: entry %d: bad conf change: %v", n.cfg.ID, e.GetIndex(), err))
+			}
+			n.rn.ApplyConfChange(&cc)
+		case raftpb.EntryConfChangeV2:
+			var cc raftpb.ConfChangeV2
+			if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
+				panic(fmt.Sprintf("member %d: entry %d: bad conf change: %v", n.cfg.ID, e.GetIndex(), err))
+			}
+			n.rn.ApplyConfChange(&cc)
+		}
+		n.applied = e.GetIndex()
+	}
+	if len(ents) > 0 {
+		n.serveReads()
+	}
+}
+
+func (n *Node) applyNormal(e *raftpb.Entry) {
+	if len(e.GetData()) == 0 {
+		return // a new leader's empty entry
+	}
+	id, req, err := decodeProposal(e.GetData())
+	if err != nil {
+		// Every member decodes the same bytes the same way, so skipping
+		// keeps them in agreement; it can only be a bug in the encoder.
+		n.env.Logf("entry %d: %v", e.GetIndex(), err)
+		return
+	}
+	resp := &api.Response{ID: req.ID}
+	switch {
+	case req.Put != nil:
+		n.store.Put(req.Put.Key, req.Put.Value)
+		resp.Put = &api.PutResponse{}
+	case req.DeleteRange != nil:
+		resp.DeleteRange = &api.DeleteRangeResponse{Deleted: n.store.Delete(req.DeleteRange.Key)}
+	}
+	r, ok := n.requests[id]
+	if !ok {
+		return // proposed elsewhere, or already timed out here
+	}
+	delete(n.requests, id)
+	resp.Header = n.header()
+	n.env.Reply(r.from, resp)
+}
+
+func (n *Node) rangeResponse(req *api.Request) *api.Response {
+	rr := &api.RangeResponse{}
+	if kv, ok := n.store.Get(req.Range.Key); ok {
+		rr.KVs, rr.Count = []api.KeyValue{kv}, 1
+	}
+	return &api.Response{ID: req.ID, Header: n.header(), Range: rr}
+}
+
+// A proposal is the server's proposal ID followed by the client's request,
+// as etcd wraps requests in an InternalRaftRequest with a server-made ID.
+func encodeProposal(id uint64, req *api.Request) []byte {
+	return append(binary.AppendUvarint(nil, id), req.Marshal()...)
+}
+
+func decodeProposal(b []byte) (uint64, *api.Request, error) {
+	id, k := binary.Uvarint(b)
+	if k <= 0 {
+		return 0, nil, fmt.Errorf("proposal: %w", api.ErrCorrupt)
+	}
+	req, err := api.UnmarshalRequest(b[k:])
+	return id, req, err
+}
+
+// FormatEntryData describes an entry's data for traces, in the
+// raft.EntryFormatter shape: "put k1=c2-7", "delete k3", "range k0".
+func FormatEntryData(b []byte) string {
+	_, req, err := decodeProposal(b)
+	if err != nil {
+		return fmt.Sprintf("<%d bytes: %v>", len(b), err)
+	}
+	return DescribeRequest(req)
+}
+
+// DescribeRequest is a request in a few words.
+func DescribeRequest(req *api.Request) string {
+	switch {
+	case req.Range != nil:
+		if req.Range.Serializable {
+			return "range " + req.Range.Key + " (serializable)"
+		}
+		return "range " + req.Range.Key
+	case req.Put != nil:
+		return "put " + req.Put.Key + "=" + req.Put.Value
+	case req.DeleteRange != nil:
+		return "delete " + req.DeleteRange.Key
+	}
+	return "empty request"
+}
