@@ -118,10 +118,10 @@ func (n *Network) Send(from, to Addr, desc string, payload []byte) {
 	if dup {
 		n.stats.Duplicated++
 		n.deliverAfter(d2, from, to, payload)
-		n.sim.Logf("net", "%s->%s +%v and duplicate +%v: %s", from, to, d1, d2, desc)
+		n.sim.Logf("net", "%s->%s +%v and duplicate +%v: %s", from, to, d1.Round(time.Microsecond), d2.Round(time.Microsecond), desc)
 		return
 	}
-	n.sim.Logf("net", "%s->%s +%v: %s", from, to, d1, desc)
+	n.sim.Logf("net", "%s->%s +%v: %s", from, to, d1.Round(time.Microsecond), desc)
 }
 
 func (n *Network) delay(l Link, size int) time.Duration {

@@ -11,7 +11,9 @@ import (
 
 type inbox struct{ got []string }
 
-func (in *inbox) handler(from Addr, payload []byte) { in.got = append(in.got, string(from)+":"+string(payload)) }
+func (in *inbox) handler(from Addr, payload []byte) {
+	in.got = append(in.got, string(from)+":"+string(payload))
+}
 
 func TestMessagesArriveAfterLatencyAsOwnCopies(t *testing.T) {
 	s := sim.New(1)

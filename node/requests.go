@@ -169,6 +169,9 @@ func decodeProposal(b []byte) (uint64, *api.Request, error) {
 // FormatEntryData describes an entry's data for traces, in the
 // raft.EntryFormatter shape: "put k1=c2-7", "delete k3", "range k0".
 func FormatEntryData(b []byte) string {
+	if len(b) == 0 {
+		return "(empty)"
+	}
 	_, req, err := decodeProposal(b)
 	if err != nil {
 		return fmt.Sprintf("<%d bytes: %v>", len(b), err)
