@@ -68,6 +68,13 @@ func (d *Disk) Crash() (lost int) {
 	return lost
 }
 
+// Truncate cuts the log to its first size bytes, durably: etcd's WAL
+// repair truncates and syncs before the member starts.
+func (d *Disk) Truncate(size int) {
+	d.data = d.data[:size]
+	d.synced = min(d.synced, size)
+}
+
 // Contents is the log as a restarting node reads it.
 func (d *Disk) Contents() []byte { return d.data }
 

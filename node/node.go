@@ -12,6 +12,7 @@ package node
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -60,6 +61,7 @@ type Node struct {
 	nextID   uint64              // proposal IDs: member ID in the top 16 bits, a counter below
 	requests map[uint64]*request // by proposal ID: waiting to be applied or read
 	queue    []uint64            // proposal IDs in arrival order, for timeouts
+	reads    []uint64            // linearizable reads not yet served, in arrival order
 }
 
 // request is a client request in flight inside the server.
@@ -68,7 +70,13 @@ type request struct {
 	req       *api.Request
 	deadline  uint64 // tick by which it must be answered
 	readIndex uint64 // for reads: the index ReadIndex returned, 0 until then
+	asked     uint64 // for reads: the tick ReadIndex was last asked at
 }
+
+// readIndexRetry is how long a read waits for its ReadIndex answer before
+// asking again, as etcd's linearizable read loop does (readIndexRetryTime):
+// raft silently drops a ReadIndex that arrives while no leader is known.
+const readIndexRetry = 500 * time.Millisecond
 
 // New starts a member of a new cluster. Like etcd's first start, it
 // bootstraps the log with one configuration entry per peer.
@@ -156,6 +164,7 @@ func (n *Node) Tick() {
 	n.ticks++
 	n.rn.Tick()
 	n.expireRequests()
+	n.retryReadIndex()
 	n.process()
 }
 

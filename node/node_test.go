@@ -98,7 +98,8 @@ func TestWritesAreAnsweredOnceAppliedAndReadsSeeThem(t *testing.T) {
 }
 
 // A linearizable read waits for ReadIndex: while the leader cannot be
-// reached, nothing comes back. With the stale-reads bug it answers at once.
+// reached, nothing comes back, and the member keeps asking. With the
+// stale-reads bug it answers at once.
 func TestLinearizableReadWaitsForTheLeader(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
@@ -107,6 +108,15 @@ func TestLinearizableReadWaitsForTheLeader(t *testing.T) {
 	c.settle()
 	require.Empty(t, c.replies["c1"])
 
+	// Like etcd, the member asks again after 500 ms.
+	for range 5 {
+		c.nodes[3].Tick()
+	}
+	c.settle()
+	require.Len(t, c.replies["c1"], 1)
+	require.NoError(t, c.replies["c1"][0].Err)
+
+	c.replies["c1"] = nil
 	c.nodes[3].cfg.Bugs.StaleReads = true
 	c.nodes[3].Request("c1", &api.Request{ID: 2, Range: &api.RangeRequest{Key: "k"}})
 	require.Len(t, c.replies["c1"], 1)

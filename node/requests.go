@@ -39,7 +39,23 @@ func (n *Node) handleRange(from string, req *api.Request) {
 	}
 	id := n.newProposalID()
 	n.track(id, from, req)
+	n.reads = append(n.reads, id)
+	n.askReadIndex(id)
+}
+
+func (n *Node) askReadIndex(id uint64) {
+	n.requests[id].asked = n.ticks
 	n.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, id))
+}
+
+// retryReadIndex asks again for reads whose ReadIndex went unanswered.
+func (n *Node) retryReadIndex() {
+	retry := uint64(readIndexRetry / n.cfg.HeartbeatInterval)
+	for _, id := range n.reads {
+		if r, ok := n.requests[id]; ok && r.readIndex == 0 && n.ticks-r.asked >= max(retry, 1) {
+			n.askReadIndex(id)
+		}
+	}
 }
 
 func (n *Node) track(id uint64, from string, req *api.Request) {
@@ -76,16 +92,21 @@ func (n *Node) receiveReadStates(states []raft.ReadState) {
 }
 
 // serveReads answers the reads whose ReadIndex this member has applied up
-// to. Reads are few and short-lived, so a scan of the queue is enough.
+// to, and forgets the ones that timed out.
 func (n *Node) serveReads() {
-	for _, id := range n.queue {
+	waiting := n.reads[:0]
+	for _, id := range n.reads {
 		r, ok := n.requests[id]
-		if !ok || r.readIndex == 0 || r.readIndex > n.applied {
-			continue
+		switch {
+		case !ok:
+		case r.readIndex == 0 || r.readIndex > n.applied:
+			waiting = append(waiting, id)
+		default:
+			delete(n.requests, id)
+			n.env.Reply(r.from, n.rangeResponse(r.req))
 		}
-		delete(n.requests, id)
-		n.env.Reply(r.from, n.rangeResponse(r.req))
 	}
+	n.reads = waiting
 }
 
 // applyEntries applies committed entries to the store in log order and

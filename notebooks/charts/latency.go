@@ -1,0 +1,147 @@
+// Package charts draws the figures of etcdlab's study notes from a run's
+// Result, with gonum/plot.
+package charts
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"etcdlab/checker"
+	"etcdlab/scenarios"
+)
+
+var (
+	colorPut     = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	colorGet     = color.RGBA{R: 44, G: 160, B: 44, A: 255}
+	colorDelete  = color.RGBA{R: 255, G: 127, B: 14, A: 255}
+	colorUnknown = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	colorFailed  = color.RGBA{A: 255}
+	colorFault   = color.NRGBA{R: 255, G: 120, B: 120, A: 60} // not premultiplied: a light wash
+	colorLeader  = color.RGBA{R: 120, G: 60, B: 160, A: 255}
+)
+
+// SaveLatency draws Latency and writes it to path; the extension picks the
+// format (.png, .svg, .pdf).
+func SaveLatency(r *scenarios.Result, path string) error {
+	p, err := Latency(r)
+	if err != nil {
+		return err
+	}
+	if err := p.Save(26*vg.Centimeter, 13*vg.Centimeter, path); err != nil {
+		return fmt.Errorf("save chart: %w", err)
+	}
+	return nil
+}
+
+// Latency is client latency over virtual time: one point per operation at
+// its call time, by type; operations that failed or never got an answer
+// are drawn where the client gave up. Fault windows are shaded and every
+// leader election is a vertical line.
+func Latency(r *scenarios.Result) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s, seed %d: client latency (virtual time)", r.Scenario, r.Seed)
+	p.X.Label.Text = "virtual time (s)"
+	p.Y.Label.Text = "latency (ms, log scale)"
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.X.Min, p.X.Max = 0, seconds(r.Settings.Duration)
+	// Top right sits over the run's quiet tail, where no operation starts.
+	p.Legend.Top = true
+	p.Legend.YOffs = -vg.Points(4)
+
+	series := map[string]plotter.XYs{}
+	lo, hi := math.Inf(1), 0.0
+	for _, op := range r.History {
+		ms := math.Max(float64(op.Return-op.Call)/float64(time.Millisecond), 0.01)
+		lo, hi = math.Min(lo, ms), math.Max(hi, ms)
+		key := op.Kind.String()
+		switch op.Outcome {
+		case checker.Unknown:
+			key = "unknown outcome"
+		case checker.Failed:
+			key = "failed"
+		}
+		series[key] = append(series[key], plotter.XY{X: seconds(op.Call), Y: ms})
+	}
+	if hi == 0 {
+		lo, hi = 0.1, 10
+	}
+	ymin, ymax := lo/2, hi*3
+	p.Y.Min, p.Y.Max = ymin, ymax
+
+	for _, f := range r.Faults {
+		x0, x1 := seconds(f.Start), seconds(f.End)
+		poly, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: ymin}, {X: x1, Y: ymin}, {X: x1, Y: ymax}, {X: x0, Y: ymax}})
+		if err != nil {
+			return nil, err
+		}
+		poly.Color = colorFault
+		poly.LineStyle.Width = 0
+		p.Add(poly)
+		p.Legend.Add("fault: "+f.Label, poly)
+	}
+
+	labels := plotter.XYLabels{}
+	for i, lc := range r.LeaderChanges {
+		x := seconds(lc.At)
+		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: ymin}, {X: x, Y: ymax}})
+		if err != nil {
+			return nil, err
+		}
+		line.Color = colorLeader
+		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(line)
+		if i == 0 {
+			p.Legend.Add("new leader", line)
+		}
+		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: ymax / 1.6})
+		labels.Labels = append(labels.Labels, fmt.Sprintf(" n%d, term %d", lc.Member, lc.Term))
+	}
+
+	for _, s := range []struct {
+		name   string
+		color  color.Color
+		shape  draw.GlyphDrawer
+		radius vg.Length
+	}{
+		{"put", colorPut, draw.CircleGlyph{}, vg.Points(1.6)},
+		{"get", colorGet, draw.CircleGlyph{}, vg.Points(1.6)},
+		{"delete", colorDelete, draw.CircleGlyph{}, vg.Points(1.6)},
+		{"failed", colorFailed, draw.TriangleGlyph{}, vg.Points(3)},
+		{"unknown outcome", colorUnknown, draw.CrossGlyph{}, vg.Points(3)},
+	} {
+		xys := series[s.name]
+		if len(xys) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(xys)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: s.color, Radius: s.radius, Shape: s.shape}
+		p.Add(sc)
+		p.Legend.Add(fmt.Sprintf("%s (%d)", s.name, len(xys)), sc)
+	}
+
+	if len(labels.Labels) > 0 {
+		l, err := plotter.NewLabels(labels)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.TextStyle {
+			l.TextStyle[i].Color = colorLeader
+		}
+		p.Add(l)
+	}
+	p.Add(plotter.NewGrid())
+	return p, nil
+}
+
+func seconds(d time.Duration) float64 { return d.Seconds() }

@@ -1,0 +1,250 @@
+package scenarios
+
+import (
+	"fmt"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"etcdlab/checker"
+	"etcdlab/disk"
+	"etcdlab/network"
+	"etcdlab/node"
+	"etcdlab/node/api"
+	"etcdlab/sim"
+)
+
+// Cluster is a simulated etcd cluster: members, the network between them,
+// clients and the nemesis, all on one simulation. It is what scenarios
+// script; Run builds one per run.
+type Cluster struct {
+	sim      *sim.Sim
+	net      *network.Network
+	settings Settings
+	members  []*member
+	clients  []*client
+
+	history       []checker.Operation
+	leaderChanges []LeaderChange
+	faults        []FaultWindow
+	termLeader    map[uint64]uint64 // term -> the member that led it
+	violations    []string          // raft safety breaches seen as the run went
+	expectations  []func() checker.Verdict
+	raftMessages  int
+}
+
+// LeaderChange is a member becoming leader.
+type LeaderChange struct {
+	At     time.Duration
+	Member uint64
+	Term   uint64
+}
+
+// FaultWindow is a span of virtual time in which a fault was in force.
+type FaultWindow struct {
+	Start, End time.Duration
+	Label      string
+}
+
+// Wire kinds: the first byte of every payload on the network.
+const (
+	wireRaft     byte = 'R'
+	wireRequest  byte = 'Q'
+	wireResponse byte = 'A'
+)
+
+func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
+	c := &Cluster{
+		sim:        s,
+		net:        network.New(s, st.Link),
+		settings:   st,
+		termLeader: map[uint64]uint64{},
+	}
+	peers := make([]uint64, st.Nodes)
+	for i := range peers {
+		peers[i] = uint64(i + 1)
+	}
+	for _, id := range peers {
+		m := &member{c: c, id: id, addr: nodeAddr(id), seen: map[clientReq]bool{}}
+		m.cfg = st.Member
+		m.cfg.ID, m.cfg.Peers = id, peers
+		m.disk = disk.New(s, s.Rand(fmt.Sprintf("disk/%d", id)), st.Disk)
+		m.tickOffset = time.Duration(s.Rand(fmt.Sprintf("clock/%d", id)).Int64N(int64(m.cfg.HeartbeatInterval)))
+		c.members = append(c.members, m)
+	}
+	for _, m := range c.members {
+		if err := m.start(nil); err != nil {
+			return nil, err
+		}
+	}
+	for i := range st.Clients {
+		c.clients = append(c.clients, newClient(c, i+1))
+	}
+	return c, nil
+}
+
+func nodeAddr(id uint64) network.Addr { return network.Addr(fmt.Sprintf("n%d", id)) }
+
+// member is one node with its disk, as the harness sees it.
+type member struct {
+	c          *Cluster
+	id         uint64
+	addr       network.Addr
+	cfg        node.Config
+	node       *node.Node
+	disk       *disk.Disk
+	up         bool
+	epoch      int // bumped at every crash, so events of a dead incarnation do nothing
+	tickOffset time.Duration
+	seen       map[clientReq]bool
+	role       raft.StateType
+	term       uint64
+}
+
+type clientReq struct {
+	from network.Addr
+	id   uint64
+}
+
+// start boots the member: fresh if log is nil, else restarting from it.
+func (m *member) start(log []byte) error {
+	var err error
+	if log == nil {
+		m.node, err = node.New(m.cfg, memberEnv{m})
+	} else {
+		m.node, err = node.Restart(m.cfg, memberEnv{m}, log)
+	}
+	if err != nil {
+		return err
+	}
+	m.up = true
+	m.role, m.term = raft.StateFollower, 0
+	m.c.net.Attach(m.addr, m.receive)
+	epoch := m.epoch
+	// A member ticks every heartbeat interval of its own clock, from a
+	// phase of its own: real members do not tick in step.
+	first := m.c.sim.Now() + m.tickOffset
+	var tick func()
+	tick = func() {
+		if m.epoch != epoch {
+			return
+		}
+		m.node.Tick()
+		m.observe()
+		m.c.sim.After(m.cfg.HeartbeatInterval, tick)
+	}
+	m.c.sim.At(first, tick)
+	m.observe()
+	return nil
+}
+
+// crash stops the member at once: it loses what its disk had not synced,
+// every message in flight to it, and every request it was serving.
+func (m *member) crash() {
+	if !m.up {
+		return
+	}
+	m.up = false
+	m.epoch++
+	m.c.net.Detach(m.addr)
+	lost := m.disk.Crash()
+	m.c.sim.Logf(string(m.addr), "crashed: %d unsynced log bytes lost", lost)
+	m.node = nil
+	clear(m.seen)
+}
+
+func (m *member) receive(from network.Addr, payload []byte) {
+	if len(payload) == 0 {
+		return
+	}
+	body := payload[1:]
+	switch payload[0] {
+	case wireRaft:
+		msg := &raftpb.Message{}
+		if err := proto.Unmarshal(body, msg); err != nil {
+			m.c.sim.Logf(string(m.addr), "dropping undecodable raft message from %s: %v", from, err)
+			return
+		}
+		m.node.Step(msg)
+	case wireRequest:
+		req, err := api.UnmarshalRequest(body)
+		if err != nil {
+			m.c.sim.Logf(string(m.addr), "dropping undecodable request from %s: %v", from, err)
+			return
+		}
+		// Client RPCs ride on gRPC over TCP, which never delivers a
+		// request twice; the simulated wire may, so drop the copy here.
+		key := clientReq{from, req.ID}
+		if m.seen[key] {
+			return
+		}
+		m.seen[key] = true
+		m.node.Request(string(from), req)
+	}
+	m.observe()
+}
+
+// observe notices role changes after every input to the member, and checks
+// the raft invariant that a term has at most one leader.
+func (m *member) observe() {
+	if !m.up {
+		return
+	}
+	st := m.node.Status()
+	if st.Role == m.role && st.Term == m.term {
+		return
+	}
+	m.role, m.term = st.Role, st.Term
+	if st.Role != raft.StateLeader {
+		return
+	}
+	c := m.c
+	c.leaderChanges = append(c.leaderChanges, LeaderChange{At: c.sim.Now(), Member: m.id, Term: st.Term})
+	if prev, ok := c.termLeader[st.Term]; ok && prev != m.id {
+		v := fmt.Sprintf("at %v: n%d and n%d both lead term %d", c.sim.Now(), prev, m.id, st.Term)
+		c.violations = append(c.violations, v)
+		c.sim.Logf("safety", "VIOLATION %s", v)
+	}
+	c.termLeader[st.Term] = m.id
+}
+
+// memberEnv is the node's Env in the simulation.
+type memberEnv struct{ m *member }
+
+func (e memberEnv) Send(msg *raftpb.Message) {
+	b, err := proto.Marshal(msg)
+	if err != nil {
+		panic(fmt.Sprintf("marshal raft message: %v", err))
+	}
+	e.m.c.raftMessages++
+	desc := raft.DescribeMessage(msg, node.FormatEntryData)
+	e.m.c.net.Send(e.m.addr, nodeAddr(msg.GetTo()), desc, append([]byte{wireRaft}, b...))
+}
+
+func (e memberEnv) Reply(to string, resp *api.Response) {
+	desc := fmt.Sprintf("reply #%x", resp.ID)
+	if resp.Err != nil {
+		desc += ": " + resp.Err.Error()
+	}
+	e.m.c.net.Send(e.m.addr, network.Addr(to), desc, append([]byte{wireResponse}, resp.Marshal()...))
+}
+
+func (e memberEnv) AppendWAL(b []byte) { e.m.disk.Append(b) }
+
+func (e memberEnv) TruncateWAL(size int) { e.m.disk.Truncate(size) }
+
+func (e memberEnv) SyncWAL() {
+	m, epoch := e.m, e.m.epoch
+	m.disk.Sync(func() {
+		if m.epoch == epoch {
+			m.node.Synced()
+			m.observe()
+		}
+	})
+}
+
+func (e memberEnv) Logf(format string, args ...any) {
+	e.m.c.sim.Logf(string(e.m.addr), format, args...)
+}

@@ -1,0 +1,75 @@
+package scenarios
+
+import (
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A run is a pure function of (scenario, seed, code): the same seed gives
+// the same trace, byte for byte.
+func TestSameSeedSameFingerprint(t *testing.T) {
+	a, err := Run("partition", 7, Options{})
+	require.NoError(t, err)
+	b, err := Run("partition", 7, Options{})
+	require.NoError(t, err)
+	require.Equal(t, a.Fingerprint, b.Fingerprint)
+	require.Equal(t, a.Trace, b.Trace)
+}
+
+// Different seeds draw different timings, elections and faults.
+func TestDifferentSeedsDifferentFingerprints(t *testing.T) {
+	seen := map[string]uint64{}
+	for seed := uint64(1); seed <= 4; seed++ {
+		r, err := Run("election", seed, Options{})
+		require.NoError(t, err)
+		prev, dup := seen[r.Fingerprint]
+		require.False(t, dup, "seeds %d and %d gave the same fingerprint", prev, seed)
+		seen[r.Fingerprint] = seed
+	}
+}
+
+// The scheduler's parallelism must not leak into a run. The check runs
+// this package's fingerprint helper in child processes under GOMAXPROCS=1
+// and 2, since GOMAXPROCS is process-wide.
+func TestFingerprintIgnoresGOMAXPROCS(t *testing.T) {
+	if os.Getenv("ETCDLAB_PRINT_FINGERPRINT") != "" {
+		t.Skip("child process")
+	}
+	if testing.Short() {
+		t.Skip("starts child processes")
+	}
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	fingerprint := func(procs string) string {
+		cmd := exec.Command(exe, "-test.run=^TestPrintFingerprint$", "-test.v")
+		cmd.Env = append(os.Environ(), "GOMAXPROCS="+procs, "ETCDLAB_PRINT_FINGERPRINT=1")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		for _, line := range strings.Split(string(out), "\n") {
+			if f, ok := strings.CutPrefix(strings.TrimSpace(line), "fingerprint: "); ok {
+				return f
+			}
+		}
+		t.Fatalf("child with GOMAXPROCS=%s printed no fingerprint:\n%s", procs, out)
+		return ""
+	}
+	here, err := Run("flaky-network", 3, Options{})
+	require.NoError(t, err)
+	require.Equal(t, here.Fingerprint, fingerprint("1"), "GOMAXPROCS=1 against this process (GOMAXPROCS=%d)", runtime.GOMAXPROCS(0))
+	require.Equal(t, here.Fingerprint, fingerprint("2"), "GOMAXPROCS=2 against this process (GOMAXPROCS=%d)", runtime.GOMAXPROCS(0))
+}
+
+// TestPrintFingerprint is the child side of TestFingerprintIgnoresGOMAXPROCS.
+func TestPrintFingerprint(t *testing.T) {
+	if os.Getenv("ETCDLAB_PRINT_FINGERPRINT") == "" {
+		t.Skip("only as a child of TestFingerprintIgnoresGOMAXPROCS")
+	}
+	r, err := Run("flaky-network", 3, Options{})
+	require.NoError(t, err)
+	t.Logf("\nfingerprint: %s", r.Fingerprint)
+}

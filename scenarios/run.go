@@ -1,0 +1,82 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"etcdlab/checker"
+	"etcdlab/node"
+	"etcdlab/sim"
+)
+
+// Options change a run away from its scenario's own settings.
+type Options struct {
+	Duration  time.Duration // if not 0, replaces the scenario's duration
+	Bugs      node.Bugs     // deliberate faults in every member
+	ReportDir string        // where failing checks write their visualizations; "" writes none
+}
+
+// Run runs the named scenario with seed and judges it. The error is for
+// input that cannot run (an unknown scenario, impossible settings); a run
+// that breaks a guarantee returns a Result whose verdicts say so.
+func Run(name string, seed uint64, opts Options) (*Result, error) {
+	sc, ok := Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	s := sim.New(seed)
+	defer s.Close()
+
+	st := sc.Settings(s.Rand("settings"))
+	if opts.Duration != 0 {
+		st.Duration = opts.Duration
+		st.Settle = min(st.Settle, st.Duration/3)
+	}
+	st.Member.Bugs = opts.Bugs
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", name, err)
+	}
+	s.Logf("run", "scenario %s seed %d", name, seed)
+	for _, line := range strings.Split(strings.TrimRight(st.String(), "\n"), "\n") {
+		s.Logf("run", "%s", strings.TrimSpace(line))
+	}
+
+	c, err := newCluster(s, st)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", name, err)
+	}
+	sc.Script(c, st)
+	s.RunUntil(st.Duration)
+
+	r := &Result{
+		Scenario:      name,
+		Seed:          seed,
+		Options:       opts,
+		Settings:      st,
+		History:       c.history,
+		LeaderChanges: c.leaderChanges,
+		Faults:        c.faults,
+		Events:        s.Events(),
+		RaftMessages:  c.raftMessages,
+		Net:           c.net.Stats(),
+	}
+	for _, m := range c.members {
+		if m.up {
+			r.Members = append(r.Members, m.node.Status())
+		} else {
+			r.Members = append(r.Members, node.Status{ID: m.id})
+		}
+	}
+	r.Verdicts = append(r.Verdicts, checker.CheckLinearizable(c.history, opts.ReportDir, fmt.Sprintf("%s-seed%d", name, seed)))
+	r.Verdicts = append(r.Verdicts, c.oneLeaderPerTerm(), c.converged())
+	for _, e := range c.expectations {
+		r.Verdicts = append(r.Verdicts, e())
+	}
+	for _, v := range r.Verdicts {
+		s.Logf("run", "verdict %s ok=%v: %s", v.Name, v.OK, v.Detail)
+	}
+	r.Trace = s.Trace().Lines()
+	r.Fingerprint = s.Trace().Fingerprint()
+	return r, nil
+}

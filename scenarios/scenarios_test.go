@@ -1,0 +1,70 @@
+package scenarios
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"etcdlab/node"
+)
+
+// Simulation tests never call t.Parallel: a run owns crypto/rand.Reader.
+
+var seeds = []uint64{1, 2, 3, 4, 5}
+
+// runSeeds runs a scenario once per seed, as subtests named seed=N, and
+// fails a subtest with the run's report: failed verdicts, the expanded
+// settings and the one command that replays it.
+func runSeeds(t *testing.T, scenario string) {
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			r, err := Run(scenario, seed, Options{ReportDir: t.TempDir()})
+			require.NoError(t, err)
+			if !r.OK() {
+				t.Fatalf("guarantee broken\n%s", r.Report())
+			}
+		})
+	}
+}
+
+// A fresh cluster elects one leader within a few election timeouts and
+// serves linearizable reads and writes.
+func TestElection(t *testing.T) { runSeeds(t, "election") }
+
+// When the leader crashes, the survivors elect a new one; the old leader
+// restarts from its WAL and catches up.
+func TestLeaderCrash(t *testing.T) { runSeeds(t, "leader-crash") }
+
+// A leader cut off with a minority cannot commit; the majority elects a
+// new leader; after healing every member converges.
+func TestPartition(t *testing.T) { runSeeds(t, "partition") }
+
+// Drops, duplicates and jitter slow the cluster down but break nothing.
+func TestFlakyNetwork(t *testing.T) { runSeeds(t, "flaky-network") }
+
+// The checker is only worth something if it catches a real bug: serving
+// reads locally without ReadIndex lets the isolated old leader, and the
+// follower cut off with it, answer with values the majority has since
+// overwritten.
+func TestStaleReadsBreakLinearizability(t *testing.T) {
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			dir := t.TempDir()
+			r, err := Run("partition", seed, Options{Bugs: node.Bugs{StaleReads: true}, ReportDir: dir})
+			require.NoError(t, err)
+			lin := r.Verdicts[0]
+			require.Equal(t, "linearizable", lin.Name)
+			require.False(t, lin.OK, "stale reads went unnoticed:\n%s", r.Report())
+			require.FileExists(t, lin.Visualization)
+			require.Contains(t, r.ReplayCommand(), "--bug stale-reads")
+		})
+	}
+}
+
+func TestBadInputIsAnErrorNotAPanic(t *testing.T) {
+	_, err := Run("no-such-scenario", 1, Options{})
+	require.ErrorContains(t, err, `unknown scenario "no-such-scenario" (known: election, leader-crash, partition, flaky-network)`)
+	_, err = Run("election", 1, Options{Duration: -1})
+	require.ErrorContains(t, err, "duration")
+}
