@@ -1,0 +1,37 @@
+package bad
+
+import (
+	crand "crypto/rand"
+	"math/rand/v2"
+	clock "time"
+)
+
+func violations(m map[string]int, r *rand.Rand) {
+	go func() {}()         // goroutine
+	ch := make(chan int)   // channel
+	_ = clock.Now()        // wallclock, through a renamed import
+	clock.Sleep(1)         // wallclock
+	_ = rand.IntN(3)       // globalrand
+	_, _ = crand.Read(nil) // globalrand
+	for k := range m {     // maprange
+		_ = k
+	}
+	_ = ch
+}
+
+func allowed(m map[string]int, r *rand.Rand) {
+	_ = r.IntN(3)                   // a seeded stream: fine
+	_ = rand.New(rand.NewPCG(1, 2)) // constructors: fine
+	_ = clock.Duration(5)           // not a clock read
+	time := struct{ Now func() int }{func() int { return 0 }}
+	_ = time.Now() // a local variable, not the package
+	//lint:allow maprange summing is order-independent
+	for range m {
+	}
+	for range m { //lint:allow maprange also on the same line
+	}
+	//lint:allow maprange
+	for range m { // the exemption above gives no reason
+	}
+	crand.Reader = nil // the kernel does this on purpose
+}
