@@ -101,6 +101,7 @@ type member struct {
 	seen       map[clientReq]bool
 	role       raft.StateType
 	term       uint64
+	commit     uint64 // this incarnation's highest commit index seen
 }
 
 type clientReq struct {
@@ -120,7 +121,7 @@ func (m *member) start(log []byte) error {
 		return err
 	}
 	m.up = true
-	m.role, m.term = raft.StateFollower, 0
+	m.role, m.term, m.commit = raft.StateFollower, 0, 0
 	m.c.net.Attach(m.addr, m.receive)
 	epoch := m.epoch
 	// A member ticks every heartbeat interval of its own clock, from a
@@ -186,13 +187,18 @@ func (m *member) receive(from network.Addr, payload []byte) {
 	m.observe()
 }
 
-// observe notices role changes after every input to the member, and checks
-// the raft invariant that a term has at most one leader.
+// observe runs after every input to the member. It notices role changes
+// and checks, as the run goes, two raft invariants: a term has at most one
+// leader, and a member's commit index never goes back.
 func (m *member) observe() {
 	if !m.up {
 		return
 	}
 	st := m.node.Status()
+	if st.Commit < m.commit {
+		m.c.violate(fmt.Sprintf("n%d commit index went back from %d to %d", m.id, m.commit, st.Commit))
+	}
+	m.commit = st.Commit
 	if st.Role == m.role && st.Term == m.term {
 		return
 	}
@@ -203,11 +209,17 @@ func (m *member) observe() {
 	c := m.c
 	c.leaderChanges = append(c.leaderChanges, LeaderChange{At: c.sim.Now(), Member: m.id, Term: st.Term})
 	if prev, ok := c.termLeader[st.Term]; ok && prev != m.id {
-		v := fmt.Sprintf("at %v: n%d and n%d both lead term %d", c.sim.Now(), prev, m.id, st.Term)
-		c.violations = append(c.violations, v)
-		c.sim.Logf("safety", "VIOLATION %s", v)
+		c.violate(fmt.Sprintf("n%d and n%d both lead term %d", prev, m.id, st.Term))
 	}
 	c.termLeader[st.Term] = m.id
+}
+
+// violate records a broken safety invariant, with the virtual time, in the
+// trace and for the run's verdicts.
+func (c *Cluster) violate(what string) {
+	v := fmt.Sprintf("at %v: %s", c.sim.Now(), what)
+	c.violations = append(c.violations, v)
+	c.sim.Logf("safety", "VIOLATION %s", v)
 }
 
 // memberEnv is the node's Env in the simulation.

@@ -80,9 +80,7 @@ func (c *Cluster) Restart(id uint64) {
 	if err := m.start(m.disk.Contents()); err != nil {
 		// A node that cannot restart from its own log is a durability bug
 		// in etcdlab: surface it as a violation, not a silent skip.
-		v := fmt.Sprintf("at %v: n%d cannot restart: %v", c.sim.Now(), id, err)
-		c.violations = append(c.violations, v)
-		c.sim.Logf("safety", "VIOLATION %s", v)
+		c.violate(fmt.Sprintf("n%d cannot restart: %v", id, err))
 	}
 }
 
@@ -122,11 +120,12 @@ func (c *Cluster) member(id uint64) *member {
 	return c.members[i]
 }
 
-// oneLeaderPerTerm is raft's election safety, as observed during the run.
-func (c *Cluster) oneLeaderPerTerm() checker.Verdict {
-	v := checker.Verdict{Name: "one leader per term", OK: len(c.violations) == 0}
+// raftSafety reports the invariants observed during the run: one leader
+// per term, commit indexes that never go back, members that restart.
+func (c *Cluster) raftSafety() checker.Verdict {
+	v := checker.Verdict{Name: "raft safety", OK: len(c.violations) == 0}
 	if v.OK {
-		v.Detail = fmt.Sprintf("%d leader elections, no term with two leaders", len(c.leaderChanges))
+		v.Detail = fmt.Sprintf("%d elections, one leader per term, commit indexes never went back", len(c.leaderChanges))
 	} else {
 		v.Detail = c.violations[0]
 	}

@@ -69,7 +69,7 @@ func Run(name string, seed uint64, opts Options) (*Result, error) {
 		}
 	}
 	r.Verdicts = append(r.Verdicts, checker.CheckLinearizable(c.history, opts.ReportDir, fmt.Sprintf("%s-seed%d", name, seed)))
-	r.Verdicts = append(r.Verdicts, c.oneLeaderPerTerm(), c.converged())
+	r.Verdicts = append(r.Verdicts, c.raftSafety(), c.converged())
 	for _, e := range c.expectations {
 		r.Verdicts = append(r.Verdicts, e())
 	}
