@@ -12,7 +12,6 @@ package node
 import (
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -62,6 +61,9 @@ type Node struct {
 	requests map[uint64]*request // by proposal ID: waiting to be applied or read
 	queue    []uint64            // proposal IDs in arrival order, for timeouts
 	reads    []uint64            // linearizable reads not yet served, in arrival order
+	// The ReadIndex round in flight: its context (0 if none) and the tick
+	// it was last asked at.
+	readRound, readAsked uint64
 }
 
 // request is a client request in flight inside the server.
@@ -69,14 +71,9 @@ type request struct {
 	from      string
 	req       *api.Request
 	deadline  uint64 // tick by which it must be answered
-	readIndex uint64 // for reads: the index ReadIndex returned, 0 until then
-	asked     uint64 // for reads: the tick ReadIndex was last asked at
+	batch     uint64 // for reads: the ReadIndex round it waits on, 0 until one is asked
+	readIndex uint64 // for reads: the index that round returned, 0 until then
 }
-
-// readIndexRetry is how long a read waits for its ReadIndex answer before
-// asking again, as etcd's linearizable read loop does (readIndexRetryTime):
-// raft silently drops a ReadIndex that arrives while no leader is known.
-const readIndexRetry = 500 * time.Millisecond
 
 // New starts a member of a new cluster. Like etcd's first start, it
 // bootstraps the log with one configuration entry per peer.

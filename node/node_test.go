@@ -161,3 +161,22 @@ func TestConfigIsValidatedLikeEtcd(t *testing.T) {
 	_, err := New(cfg, &testEnv{})
 	require.ErrorContains(t, err, "should be at least as 5 times as --heartbeat-interval")
 }
+
+// Like etcd's read loop, reads that arrive together share one ReadIndex
+// round, so the leader confirms its leadership once for all of them.
+func TestReadsArrivingTogetherShareOneReadIndexRound(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	for id := uint64(1); id <= 3; id++ {
+		c.nodes[3].Request("c1", &api.Request{ID: id, Range: &api.RangeRequest{Key: "k"}})
+	}
+	rounds := 0
+	for _, m := range c.msgs {
+		if m.GetType() == raftpb.MessageType_MsgReadIndex {
+			rounds++
+		}
+	}
+	require.Equal(t, 1, rounds)
+	c.settle()
+	require.Len(t, c.replies["c1"], 3)
+}

@@ -28,36 +28,6 @@ func (n *Node) handleWrite(from string, req *api.Request) {
 	n.track(id, from, req)
 }
 
-// handleRange serves a read. Serializable reads come from the local store.
-// Linearizable ones first learn the leader's commit index with ReadIndex
-// and wait until this member has applied that far: whatever completed
-// before the read began is then visible.
-func (n *Node) handleRange(from string, req *api.Request) {
-	if req.Range.Serializable || n.cfg.Bugs.StaleReads {
-		n.env.Reply(from, n.rangeResponse(req))
-		return
-	}
-	id := n.newProposalID()
-	n.track(id, from, req)
-	n.reads = append(n.reads, id)
-	n.askReadIndex(id)
-}
-
-func (n *Node) askReadIndex(id uint64) {
-	n.requests[id].asked = n.ticks
-	n.rn.ReadIndex(binary.BigEndian.AppendUint64(nil, id))
-}
-
-// retryReadIndex asks again for reads whose ReadIndex went unanswered.
-func (n *Node) retryReadIndex() {
-	retry := uint64(readIndexRetry / n.cfg.HeartbeatInterval)
-	for _, id := range n.reads {
-		if r, ok := n.requests[id]; ok && r.readIndex == 0 && n.ticks-r.asked >= max(retry, 1) {
-			n.askReadIndex(id)
-		}
-	}
-}
-
 func (n *Node) track(id uint64, from string, req *api.Request) {
 	n.requests[id] = &request{from: from, req: req, deadline: n.ticks + n.cfg.requestTicks()}
 	n.queue = append(n.queue, id)
@@ -78,35 +48,6 @@ func (n *Node) expireRequests() {
 			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: api.ErrTimeout})
 		}
 	}
-}
-
-func (n *Node) receiveReadStates(states []raft.ReadState) {
-	for _, rs := range states {
-		if len(rs.RequestCtx) != 8 {
-			continue
-		}
-		if r, ok := n.requests[binary.BigEndian.Uint64(rs.RequestCtx)]; ok {
-			r.readIndex = rs.Index
-		}
-	}
-}
-
-// serveReads answers the reads whose ReadIndex this member has applied up
-// to, and forgets the ones that timed out.
-func (n *Node) serveReads() {
-	waiting := n.reads[:0]
-	for _, id := range n.reads {
-		r, ok := n.requests[id]
-		switch {
-		case !ok:
-		case r.readIndex == 0 || r.readIndex > n.applied:
-			waiting = append(waiting, id)
-		default:
-			delete(n.requests, id)
-			n.env.Reply(r.from, n.rangeResponse(r.req))
-		}
-	}
-	n.reads = waiting
 }
 
 // applyEntries applies committed entries to the store in log order and
@@ -187,7 +128,17 @@ func decodeProposal(b []byte) (uint64, *api.Request, error) {
 	return id, req, err
 }
 
-// FormatEntryData describes an entry's data for traces, in the
+// EntryFormatter returns how to describe the entries of a message of type
+// t in traces: ReadIndex messages carry a read's context in their one
+// entry, every other message carries proposals.
+func EntryFormatter(t raftpb.MessageType) raft.EntryFormatter {
+	if t == raftpb.MessageType_MsgReadIndex || t == raftpb.MessageType_MsgReadIndexResp {
+		return func(b []byte) string { return fmt.Sprintf("read #%x", b) }
+	}
+	return FormatEntryData
+}
+
+// FormatEntryData describes a proposal for traces, in the
 // raft.EntryFormatter shape: "put k1=c2-7", "delete k3", "range k0".
 func FormatEntryData(b []byte) string {
 	if len(b) == 0 {

@@ -231,7 +231,7 @@ func (e memberEnv) Send(msg *raftpb.Message) {
 		panic(fmt.Sprintf("marshal raft message: %v", err))
 	}
 	e.m.c.raftMessages++
-	desc := raft.DescribeMessage(msg, node.FormatEntryData)
+	desc := raft.DescribeMessage(msg, node.EntryFormatter(msg.GetType()))
 	e.m.c.net.Send(e.m.addr, nodeAddr(msg.GetTo()), desc, append([]byte{wireRaft}, b...))
 }
 
