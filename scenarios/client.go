@@ -125,6 +125,17 @@ func (cl *client) finish(outcome checker.Outcome, detail string) {
 	cl.c.sim.After(cl.think(), cl.issue)
 }
 
+// endClients closes the history when the run stops: an operation still
+// waiting then has an unknown outcome, and must stay in the history, since
+// a write may have taken effect that a recorded read has seen.
+func (c *Cluster) endClients() {
+	for _, cl := range c.clients {
+		if cl.inflight != nil {
+			cl.finish(checker.Unknown, "run ended")
+		}
+	}
+}
+
 func describeOp(op checker.Operation) string {
 	switch op.Kind {
 	case checker.Put:

@@ -153,7 +153,8 @@ func (m *member) crash() {
 	lost := m.disk.Crash()
 	m.c.sim.Logf(string(m.addr), "crashed: %d unsynced log bytes lost", lost)
 	m.node = nil
-	clear(m.seen)
+	// m.seen survives: a duplicate of a request the dead incarnation took
+	// must not reach the new one, as TCP would never deliver it.
 }
 
 func (m *member) receive(from network.Addr, payload []byte) {

@@ -30,8 +30,14 @@ func Run(name string, seed uint64, opts Options) (*Result, error) {
 
 	st := sc.Settings(s.Rand("settings"))
 	if opts.Duration != 0 {
+		if least := st.FaultAt + st.FaultFor + st.Settle; opts.Duration <= least {
+			why := fmt.Sprintf("it ends with %v of quiet for members to settle", st.Settle)
+			if st.FaultFor > 0 {
+				why = fmt.Sprintf("with seed %d its faults end at %v, and then members need %v of quiet to settle", seed, st.FaultAt+st.FaultFor, st.Settle)
+			}
+			return nil, fmt.Errorf("%s: duration %v is too short: %s; use more than %v", name, opts.Duration, why, least)
+		}
 		st.Duration = opts.Duration
-		st.Settle = min(st.Settle, st.Duration/3)
 	}
 	st.Member.Bugs = opts.Bugs
 	if err := st.Validate(); err != nil {
@@ -48,6 +54,7 @@ func Run(name string, seed uint64, opts Options) (*Result, error) {
 	}
 	sc.Script(c, st)
 	s.RunUntil(st.Duration)
+	c.endClients()
 
 	r := &Result{
 		Scenario:      name,

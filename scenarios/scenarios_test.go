@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -65,6 +66,8 @@ func TestStaleReadsBreakLinearizability(t *testing.T) {
 func TestBadInputIsAnErrorNotAPanic(t *testing.T) {
 	_, err := Run("no-such-scenario", 1, Options{})
 	require.ErrorContains(t, err, `unknown scenario "no-such-scenario" (known: election, leader-crash, partition, flaky-network)`)
-	_, err = Run("election", 1, Options{Duration: -1})
-	require.ErrorContains(t, err, "duration")
+	_, err = Run("election", 1, Options{Duration: 2 * time.Second})
+	require.ErrorContains(t, err, "election: duration 2s is too short: it ends with 2s of quiet for members to settle; use more than 2s")
+	_, err = Run("partition", 1, Options{Duration: 5 * time.Second})
+	require.ErrorContains(t, err, "partition: duration 5s is too short: with seed 1 its faults end at 7.862s, and then members need 3s of quiet to settle; use more than 10.862s")
 }
