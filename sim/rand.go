@@ -34,8 +34,8 @@ var simLock sync.Mutex
 // captureCryptoRand points crypto/rand.Reader at a seeded stream and returns
 // the function that restores it.
 //
-// raft draws every randomized election timeout with
-// crypto/rand.Int(crypto/rand.Reader, ...) (raft.go, lockedRand.Intn).
+// raft draws every randomized election timeout from crypto/rand.Reader
+// (raft.go, lockedRand.Intn calls the package's Int on it).
 // Left alone, two runs of one seed elect different leaders. Reader is
 // process-wide, hence the lock: simulation tests must not run in parallel.
 func captureCryptoRand(r io.Reader) (restore func()) {

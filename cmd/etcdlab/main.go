@@ -208,7 +208,5 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	speed := float64(r.Settings.Duration) / float64(wall)
 	fmt.Fprintf(out, "simulated %v in %v wall time (%.0fx real time), %d events\n",
 		r.Settings.Duration, wall.Round(time.Millisecond), speed, r.Events)
-	if !r.OK() {
-		fmt.Fprintf(out, "replay: %s\n", r.ReplayCommand())
-	}
+	fmt.Fprintf(out, "replay: %s  (%d trace lines)\n", r.ReplayCommand(), len(r.Trace))
 }
