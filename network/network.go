@@ -135,6 +135,8 @@ func (n *Network) delay(l Link, size int) time.Duration {
 	return d
 }
 
+// deliverAfter copies payload onto the wire once per delivery, so each
+// receiver (and each copy of a duplicate) owns its bytes.
 func (n *Network) deliverAfter(d time.Duration, from, to Addr, payload []byte) {
 	wire := slices.Clone(payload)
 	n.sim.After(d, func() {
@@ -145,7 +147,7 @@ func (n *Network) deliverAfter(d time.Duration, from, to Addr, payload []byte) {
 			return
 		}
 		n.stats.Delivered++
-		h(from, slices.Clone(wire))
+		h(from, wire)
 	})
 }
 

@@ -227,13 +227,13 @@ func (c *Cluster) violate(what string) {
 type memberEnv struct{ m *member }
 
 func (e memberEnv) Send(msg *raftpb.Message) {
-	b, err := proto.Marshal(msg)
+	b, err := proto.MarshalOptions{}.MarshalAppend([]byte{wireRaft}, msg)
 	if err != nil {
 		panic(fmt.Sprintf("marshal raft message: %v", err))
 	}
 	e.m.c.raftMessages++
 	desc := raft.DescribeMessage(msg, node.EntryFormatter(msg.GetType()))
-	e.m.c.net.Send(e.m.addr, nodeAddr(msg.GetTo()), desc, append([]byte{wireRaft}, b...))
+	e.m.c.net.Send(e.m.addr, nodeAddr(msg.GetTo()), desc, b)
 }
 
 func (e memberEnv) Reply(to string, resp *api.Response) {
