@@ -38,14 +38,6 @@ type Config struct {
 	Bugs Bugs
 }
 
-// Bugs switches on deliberate misbehaviour.
-type Bugs struct {
-	// StaleReads serves linearizable reads from the local state machine
-	// without ReadIndex, as if every read were serializable. A deposed
-	// leader or a lagging follower then answers with old data.
-	StaleReads bool
-}
-
 // DefaultConfig is etcd's defaults for member id of the given cluster.
 func DefaultConfig(id uint64, peers []uint64) Config {
 	election := 1000 * time.Millisecond

@@ -51,6 +51,7 @@ type Node struct {
 	role    raft.StateType
 	leader  uint64
 	applied uint64
+	digest  uint64 // chained over every applied entry: see chainDigest
 	ticks   uint64
 
 	// unsynced is the Ready whose log writes await an fsync; no new Ready
@@ -205,6 +206,7 @@ type Status struct {
 	Leader  uint64
 	Commit  uint64
 	Applied uint64
+	Digest  uint64 // of the entries applied, 1..Applied: equal on members that applied the same
 	Rev     int64
 }
 
@@ -212,7 +214,7 @@ type Status struct {
 func (n *Node) Status() Status {
 	st := n.rn.BasicStatus()
 	return Status{ID: n.cfg.ID, Role: st.RaftState, Term: st.GetTerm(), Leader: st.Lead,
-		Commit: st.GetCommit(), Applied: n.applied, Rev: n.store.Rev()}
+		Commit: st.GetCommit(), Applied: n.applied, Digest: n.digest, Rev: n.store.Rev()}
 }
 
 // Hash is a digest of the applied state, equal on members that applied

@@ -180,3 +180,63 @@ func TestReadsArrivingTogetherShareOneReadIndexRound(t *testing.T) {
 	c.settle()
 	require.Len(t, c.replies["c1"], 3)
 }
+
+// Members that applied the same entries report the same digest, and a
+// restarted member reaches it again by replaying its log.
+func TestAppliedDigestsAgree(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	for i, v := range []string{"a", "b"} {
+		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: "k", Value: v}})
+		c.settle()
+	}
+	st := c.nodes[1].Status()
+	require.NotZero(t, st.Digest)
+	for id := uint64(2); id <= 3; id++ {
+		require.Equal(t, st.Applied, c.nodes[id].Status().Applied)
+		require.Equal(t, st.Digest, c.nodes[id].Status().Digest)
+	}
+
+	env := &testEnv{c: c, id: 3, wal: c.envs[3].wal}
+	n, err := Restart(DefaultConfig(3, []uint64{1, 2, 3}), env, env.wal)
+	require.NoError(t, err)
+	c.nodes[3], c.envs[3] = n, env
+	c.settle()
+	require.Equal(t, st.Digest, n.Status().Digest)
+}
+
+// With apply-before-commit, a leader that no follower can hear still
+// acknowledges a write: the acknowledgement promises nothing.
+func TestApplyBeforeCommitAcknowledgesWithoutAQuorum(t *testing.T) {
+	for _, bug := range []bool{false, true} {
+		c := newCluster(t, 1, 2, 3)
+		c.elect(1)
+		c.nodes[1].cfg.Bugs.ApplyBeforeCommit = bug
+		c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
+		c.msgs = nil // the leader's appends to its followers are lost
+		for c.envs[1].syncing {
+			c.envs[1].syncing = false
+			c.nodes[1].Synced()
+			c.msgs = nil
+		}
+		st := c.nodes[1].Status()
+		if !bug {
+			require.Empty(t, c.replies["c1"], "a correct leader waits for a quorum")
+			require.Equal(t, st.Commit, st.Applied)
+			continue
+		}
+		require.Len(t, c.replies["c1"], 1)
+		require.NoError(t, c.replies["c1"][0].Err)
+		require.Greater(t, st.Applied, st.Commit)
+	}
+}
+
+func TestBugsByName(t *testing.T) {
+	var b Bugs
+	require.NoError(t, b.Set("apply-before-commit, stale-reads"))
+	require.Equal(t, Bugs{StaleReads: true, ApplyBeforeCommit: true}, b)
+	require.Equal(t, []string{"stale-reads", "apply-before-commit"}, b.On())
+	require.Equal(t, BugNames(), b.On())
+	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit)`)
+	require.Empty(t, Bugs{}.On())
+}

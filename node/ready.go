@@ -31,7 +31,11 @@ func (n *Node) handleReady(rd raft.Ready) {
 		n.role, n.leader = rd.SoftState.RaftState, rd.SoftState.Lead
 	}
 	n.receiveReadStates(rd.ReadStates)
-	n.applyEntries(rd.CommittedEntries)
+	committed := rd.CommittedEntries
+	if n.cfg.Bugs.ApplyBeforeCommit {
+		committed = n.applyEarly(rd)
+	}
+	n.applyEntries(committed)
 	if n.role == raft.StateLeader {
 		n.send(rd.Messages)
 	}
@@ -76,4 +80,30 @@ func (n *Node) send(msgs []*raftpb.Message) {
 	for _, m := range msgs {
 		n.env.Send(m)
 	}
+}
+
+// applyEarly is the ApplyBeforeCommit bug: a leader applies the normal
+// entries it is about to append, before any quorum has them. It returns
+// the committed entries it has not applied yet.
+func (n *Node) applyEarly(rd raft.Ready) []*raftpb.Entry {
+	if n.role == raft.StateLeader {
+		var early []*raftpb.Entry
+		next := n.applied + 1
+		for _, e := range rd.Entries {
+			if e.GetIndex() < next {
+				continue
+			}
+			if e.GetIndex() > next || e.GetType() != raftpb.EntryNormal {
+				break // a gap, or configuration: both wait for their commit
+			}
+			early = append(early, e)
+			next++
+		}
+		n.applyEntries(early)
+	}
+	committed := rd.CommittedEntries
+	for len(committed) > 0 && committed[0].GetIndex() <= n.applied {
+		committed = committed[1:]
+	}
+	return committed
 }

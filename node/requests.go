@@ -71,10 +71,33 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) {
 			n.rn.ApplyConfChange(&cc)
 		}
 		n.applied = e.GetIndex()
+		n.digest = chainDigest(n.digest, e)
 	}
 	if len(ents) > 0 {
 		n.serveReads()
 	}
+}
+
+// chainDigest folds an applied entry into the digest of all entries
+// applied before it (FNV-1a over index, term, type and data). Two members
+// with equal digests at one index applied the same log prefix, which is
+// what raft's state-machine safety promises and the checker verifies.
+func chainDigest(d uint64, e *raftpb.Entry) uint64 {
+	const prime = 1099511628211
+	if d == 0 {
+		d = 14695981039346656037 // FNV offset basis
+	}
+	var head [3 * binary.MaxVarintLen64]byte
+	b := binary.AppendUvarint(head[:0], e.GetIndex())
+	b = binary.AppendUvarint(b, e.GetTerm())
+	b = binary.AppendUvarint(b, uint64(e.GetType()))
+	for _, c := range b {
+		d = (d ^ uint64(c)) * prime
+	}
+	for _, c := range e.GetData() {
+		d = (d ^ uint64(c)) * prime
+	}
+	return d
 }
 
 func (n *Node) applyNormal(e *raftpb.Entry) {

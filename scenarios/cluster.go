@@ -29,8 +29,9 @@ type Cluster struct {
 	history       []checker.Operation
 	leaderChanges []LeaderChange
 	faults        []FaultWindow
-	termLeader    map[uint64]uint64 // term -> the member that led it
-	violations    []string          // raft safety breaches seen as the run went
+	raft          *checker.Raft // raft's safety properties, checked as the run goes
+	restarts      int
+	restartErrs   []string // members that could not restart from their own log
 	expectations  []func() checker.Verdict
 	raftMessages  int
 }
@@ -57,10 +58,10 @@ const (
 
 func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 	c := &Cluster{
-		sim:        s,
-		net:        network.New(s, st.Link),
-		settings:   st,
-		termLeader: map[uint64]uint64{},
+		sim:      s,
+		net:      network.New(s, st.Link),
+		settings: st,
+		raft:     checker.NewRaft(),
 	}
 	peers := make([]uint64, st.Nodes)
 	for i := range peers {
@@ -101,7 +102,6 @@ type member struct {
 	seen       map[clientReq]bool
 	role       raft.StateType
 	term       uint64
-	commit     uint64 // this incarnation's highest commit index seen
 }
 
 type clientReq struct {
@@ -121,7 +121,7 @@ func (m *member) start(log []byte) error {
 		return err
 	}
 	m.up = true
-	m.role, m.term, m.commit = raft.StateFollower, 0, 0
+	m.role, m.term = raft.StateFollower, 0
 	m.c.net.Attach(m.addr, m.receive)
 	epoch := m.epoch
 	// A member ticks every heartbeat interval of its own clock, from a
@@ -188,39 +188,27 @@ func (m *member) receive(from network.Addr, payload []byte) {
 	m.observe()
 }
 
-// observe runs after every input to the member. It notices role changes
-// and checks, as the run goes, two raft invariants: a term has at most one
-// leader, and a member's commit index never goes back.
+// observe runs after every input to the member: it hands the member's
+// state to the raft safety checker, which says at once if an invariant
+// broke, and notes new leaders for reports and charts.
 func (m *member) observe() {
 	if !m.up {
 		return
 	}
-	st := m.node.Status()
-	if st.Commit < m.commit {
-		m.c.violate(fmt.Sprintf("n%d commit index went back from %d to %d", m.id, m.commit, st.Commit))
+	c, st := m.c, m.node.Status()
+	for _, v := range c.raft.Observe(c.sim.Now(), checker.MemberState{
+		ID: m.id, Leader: st.Role == raft.StateLeader, Term: st.Term,
+		Commit: st.Commit, Applied: st.Applied, Digest: st.Digest,
+	}) {
+		c.sim.Logf("safety", "VIOLATION %s", v)
 	}
-	m.commit = st.Commit
 	if st.Role == m.role && st.Term == m.term {
 		return
 	}
 	m.role, m.term = st.Role, st.Term
-	if st.Role != raft.StateLeader {
-		return
+	if st.Role == raft.StateLeader {
+		c.leaderChanges = append(c.leaderChanges, LeaderChange{At: c.sim.Now(), Member: m.id, Term: st.Term})
 	}
-	c := m.c
-	c.leaderChanges = append(c.leaderChanges, LeaderChange{At: c.sim.Now(), Member: m.id, Term: st.Term})
-	if prev, ok := c.termLeader[st.Term]; ok && prev != m.id {
-		c.violate(fmt.Sprintf("n%d and n%d both lead term %d", prev, m.id, st.Term))
-	}
-	c.termLeader[st.Term] = m.id
-}
-
-// violate records a broken safety invariant, with the virtual time, in the
-// trace and for the run's verdicts.
-func (c *Cluster) violate(what string) {
-	v := fmt.Sprintf("at %v: %s", c.sim.Now(), what)
-	c.violations = append(c.violations, v)
-	c.sim.Logf("safety", "VIOLATION %s", v)
 }
 
 // memberEnv is the node's Env in the simulation.

@@ -86,8 +86,8 @@ func (r *Result) ReplayCommand() string {
 	if r.Options.Duration != 0 {
 		cmd += fmt.Sprintf(" --duration %v", r.Options.Duration)
 	}
-	if r.Options.Bugs.StaleReads {
-		cmd += " --bug stale-reads"
+	if on := r.Options.Bugs.On(); len(on) > 0 {
+		cmd += " --bug " + strings.Join(on, ",")
 	}
 	return cmd
 }

@@ -76,7 +76,10 @@ func Run(name string, seed uint64, opts Options) (*Result, error) {
 		}
 	}
 	r.Verdicts = append(r.Verdicts, checker.CheckLinearizable(c.history, opts.ReportDir, fmt.Sprintf("%s-seed%d", name, seed)))
-	r.Verdicts = append(r.Verdicts, c.raftSafety(), c.converged())
+	r.Verdicts = append(r.Verdicts, c.raft.Verdict(), c.converged())
+	if c.restarts > 0 {
+		r.Verdicts = append(r.Verdicts, c.restarted())
+	}
 	for _, e := range c.expectations {
 		r.Verdicts = append(r.Verdicts, e())
 	}

@@ -92,8 +92,8 @@ func (s Settings) String() string {
 	if s.FaultFor > 0 {
 		f("fault window", "%v to %v", s.FaultAt, s.FaultAt+s.FaultFor)
 	}
-	if m.Bugs.StaleReads {
-		f("BUG", "stale-reads: linearizable reads served locally without ReadIndex")
+	for _, bug := range m.Bugs.On() {
+		f("BUG", "%s: %s", bug, node.Effect(bug))
 	}
 	return b.String()
 }

@@ -2,7 +2,7 @@
 // virtual clock, replayable from its seed.
 //
 //	etcdlab list
-//	etcdlab run SCENARIO [--seed N] [--duration D] [--bug stale-reads]
+//	etcdlab run SCENARIO [--seed N] [--duration D] [--bug NAME,...]
 //	etcdlab replay SCENARIO [--seed N] ...
 //	etcdlab plot SCENARIO [--seed N] --out FILE.png
 //
@@ -36,7 +36,8 @@ usage:
 flags (run, replay, plot):
   --seed N          the seed; every run of one seed is the same (default 1)
   --duration D      virtual time to simulate, e.g. 20s (default: the scenario's)
-  --bug NAME        switch on a deliberate bug: stale-reads
+  --bug NAME,...    switch on deliberate bugs, to watch a checker catch them:
+                    %s
   --report-dir DIR  where a failed check writes its visualization (default: a temp dir)
 `
 
@@ -62,13 +63,13 @@ func main() {
 
 func run(args []string, out io.Writer) (int, error) {
 	if len(args) == 0 {
-		fmt.Fprint(out, usage)
+		fmt.Fprintf(out, usage, strings.Join(node.BugNames(), ", "))
 		return 2, nil
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
 	case "help", "-h", "--help":
-		fmt.Fprint(out, usage)
+		fmt.Fprintf(out, usage, strings.Join(node.BugNames(), ", "))
 		return 0, nil
 	case "list":
 		if len(args) > 0 {
@@ -133,12 +134,10 @@ func parseRun(cmd string, args []string) (*invocation, error) {
 	if _, ok := scenarios.Lookup(inv.scenario); !ok {
 		return nil, errUsage{fmt.Sprintf("unknown scenario %q (known: %s)", inv.scenario, strings.Join(scenarios.Names(), ", "))}
 	}
-	switch *bug {
-	case "":
-	case "stale-reads":
-		inv.opts.Bugs = node.Bugs{StaleReads: true}
-	default:
-		return nil, errUsage{fmt.Sprintf("%s: unknown --bug %q (known: stale-reads)", cmd, *bug)}
+	if *bug != "" {
+		if err := inv.opts.Bugs.Set(*bug); err != nil {
+			return nil, errUsage{fmt.Sprintf("%s: --bug: %v", cmd, err)}
+		}
 	}
 	if inv.opts.ReportDir == "" {
 		inv.opts.ReportDir = os.TempDir()

@@ -22,7 +22,7 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		{[]string{"run", "partition", "--seed", "-1"}, `invalid value "-1" for flag -seed`},
 		{[]string{"run", "partition", "--duration", "10"}, `invalid value "10" for flag -duration`},
 		{[]string{"run", "partition", "--duration", "-5s"}, "--duration -5s must be positive"},
-		{[]string{"run", "partition", "--bug", "nope"}, `unknown --bug "nope"`},
+		{[]string{"run", "partition", "--bug", "nope"}, `run: --bug: unknown bug "nope" (known: stale-reads, apply-before-commit)`},
 		{[]string{"run", "partition", "extra"}, `unexpected arguments ["extra"]`},
 		{[]string{"plot", "partition"}, "--out FILE.png is required"},
 		{[]string{"list", "x"}, "list takes no arguments"},

@@ -1,0 +1,82 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Bugs switches on deliberate misbehaviour. Each checker is only worth
+// something if it catches a real bug, so each has a switch here and a
+// test that turns it on and watches the checker fail.
+type Bugs struct {
+	// StaleReads serves linearizable reads from the local state machine
+	// without ReadIndex, as if every read were serializable. A deposed
+	// leader or a lagging follower then answers with old data.
+	StaleReads bool
+	// ApplyBeforeCommit makes a leader apply its new entries, and answer
+	// their clients, as soon as it appends them, without waiting for a
+	// quorum. A leader cut off from the majority then acknowledges writes
+	// that the next leader overwrites: members apply different entries at
+	// one index and never converge.
+	ApplyBeforeCommit bool
+}
+
+// bugs names every switch, as the CLI and reports spell it.
+var bugs = []struct {
+	name, effect string
+	field        func(*Bugs) *bool
+}{
+	{"stale-reads", "linearizable reads served locally without ReadIndex",
+		func(b *Bugs) *bool { return &b.StaleReads }},
+	{"apply-before-commit", "a leader applies and acknowledges entries before a quorum has them",
+		func(b *Bugs) *bool { return &b.ApplyBeforeCommit }},
+}
+
+// BugNames lists every bug switch by name.
+func BugNames() []string {
+	names := make([]string, len(bugs))
+	for i, b := range bugs {
+		names[i] = b.name
+	}
+	return names
+}
+
+// Set turns on the bugs named in list, separated by commas.
+func (b *Bugs) Set(list string) error {
+	for _, name := range strings.Split(list, ",") {
+		i := bugIndex(strings.TrimSpace(name))
+		if i < 0 {
+			return fmt.Errorf("unknown bug %q (known: %s)", name, strings.Join(BugNames(), ", "))
+		}
+		*bugs[i].field(b) = true
+	}
+	return nil
+}
+
+// On lists the bugs switched on, by name: what --bug takes back.
+func (b Bugs) On() []string {
+	var on []string
+	for _, bug := range bugs {
+		if *bug.field(&b) {
+			on = append(on, bug.name)
+		}
+	}
+	return on
+}
+
+// Effect says in a few words what the named bug does.
+func Effect(name string) string {
+	if i := bugIndex(name); i >= 0 {
+		return bugs[i].effect
+	}
+	return ""
+}
+
+func bugIndex(name string) int {
+	for i, b := range bugs {
+		if b.name == name {
+			return i
+		}
+	}
+	return -1
+}
