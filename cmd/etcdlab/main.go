@@ -5,6 +5,7 @@
 //	etcdlab run SCENARIO [--seed N] [--duration D] [--bug NAME,...]
 //	etcdlab replay SCENARIO [--seed N] ...
 //	etcdlab plot SCENARIO [--seed N] --out FILE.png
+//	etcdlab sweep SCENARIO [--seeds 1-40] ...
 //
 // Exit status: 0 when every verdict holds, 1 when one fails, 2 for bad
 // input.
@@ -32,9 +33,11 @@ usage:
   etcdlab run SCENARIO [flags]        run one seed and summarize it
   etcdlab replay SCENARIO [flags]     run one seed and print its trace, one event a line
   etcdlab plot SCENARIO --out F.png   draw client latency over virtual time
+  etcdlab sweep SCENARIO --seeds 1-40 run many seeds, one line each, and list the failures
 
-flags (run, replay, plot):
+flags (run, replay, plot, sweep):
   --seed N          the seed; every run of one seed is the same (default 1)
+  --seeds LIST      sweep only: seeds as ranges and single seeds, e.g. 1-40 or 3,7,10-12 (default 1-10)
   --duration D      virtual time to simulate, e.g. 20s (default: the scenario's)
   --bug NAME,...    switch on deliberate bugs, to watch a checker catch them:
                     %s
@@ -79,7 +82,7 @@ func run(args []string, out io.Writer) (int, error) {
 			fmt.Fprintf(out, "%-14s %s\n", s.Name, s.Summary)
 		}
 		return 0, nil
-	case "run", "replay", "plot":
+	case "run", "replay", "plot", "sweep":
 		inv, err := parseRun(cmd, args)
 		if err != nil {
 			return 2, err
@@ -94,6 +97,7 @@ type invocation struct {
 	cmd      string
 	scenario string
 	seed     uint64
+	seeds    []uint64 // sweep
 	opts     scenarios.Options
 	out      string
 }
@@ -103,6 +107,7 @@ func parseRun(cmd string, args []string) (*invocation, error) {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by main
 	fs.Uint64Var(&inv.seed, "seed", 1, "")
+	seeds := fs.String("seeds", "1-10", "")
 	fs.DurationVar(&inv.opts.Duration, "duration", 0, "")
 	bug := fs.String("bug", "", "")
 	fs.StringVar(&inv.opts.ReportDir, "report-dir", "", "")
@@ -130,6 +135,16 @@ func parseRun(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{"plot: --out FILE.png is required"}
 	case cmd != "plot" && inv.out != "":
 		return nil, errUsage{fmt.Sprintf("%s: --out is only for plot", cmd)}
+	case cmd == "sweep" && isSet(fs, "seed"):
+		return nil, errUsage{"sweep: use --seeds, e.g. --seeds 1-40"}
+	case cmd != "sweep" && isSet(fs, "seeds"):
+		return nil, errUsage{fmt.Sprintf("%s: --seeds is only for sweep; use --seed N", cmd)}
+	}
+	if cmd == "sweep" {
+		var err error
+		if inv.seeds, err = parseSeeds(*seeds); err != nil {
+			return nil, errUsage{fmt.Sprintf("sweep: --seeds %q: %v", *seeds, err)}
+		}
 	}
 	if _, ok := scenarios.Lookup(inv.scenario); !ok {
 		return nil, errUsage{fmt.Sprintf("unknown scenario %q (known: %s)", inv.scenario, strings.Join(scenarios.Names(), ", "))}
@@ -145,7 +160,16 @@ func parseRun(cmd string, args []string) (*invocation, error) {
 	return inv, nil
 }
 
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
 func (inv *invocation) do(out io.Writer) (int, error) {
+	if inv.cmd == "sweep" {
+		return inv.sweep(out)
+	}
 	start := time.Now()
 	r, err := scenarios.Run(inv.scenario, inv.seed, inv.opts)
 	if err != nil {

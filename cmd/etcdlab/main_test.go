@@ -26,6 +26,12 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		{[]string{"run", "partition", "extra"}, `unexpected arguments ["extra"]`},
 		{[]string{"plot", "partition"}, "--out FILE.png is required"},
 		{[]string{"list", "x"}, "list takes no arguments"},
+		{[]string{"sweep", "partition", "--seeds", "9-2"}, `sweep: --seeds "9-2": range "9-2" goes down; write it low-high`},
+		{[]string{"sweep", "partition", "--seeds", "1-x"}, `"1-x" is not a seed or a range like 1-40`},
+		{[]string{"sweep", "partition", "--seeds", "0-18446744073709551615"}, "more than 100000 seeds in one sweep"},
+		{[]string{"sweep", "partition", "--seeds", "1-3,2"}, "seed 2 is listed twice"},
+		{[]string{"sweep", "partition", "--seed", "3"}, "sweep: use --seeds"},
+		{[]string{"run", "partition", "--seeds", "1-3"}, "run: --seeds is only for sweep; use --seed N"},
 	} {
 		var out bytes.Buffer
 		code, err := run(tc.args, &out)
@@ -63,4 +69,35 @@ func TestPlotWritesAPNG(t *testing.T) {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.True(t, bytes.HasPrefix(b, []byte("\x89PNG")), "not a PNG")
+}
+
+func TestParseSeeds(t *testing.T) {
+	seeds, err := parseSeeds("3, 7,10-12")
+	require.NoError(t, err)
+	require.Equal(t, []uint64{3, 7, 10, 11, 12}, seeds)
+	seeds, err = parseSeeds("18446744073709551614-18446744073709551615")
+	require.NoError(t, err)
+	require.Equal(t, []uint64{1<<64 - 2, 1<<64 - 1}, seeds)
+}
+
+// A sweep prints a line a seed, exits 1 if any failed, and ends with the
+// command that replays each failure.
+func TestSweepListsFailuresWithReplayCommands(t *testing.T) {
+	var out bytes.Buffer
+	code, err := run([]string{"sweep", "election", "--seeds", "1-2"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, out.String())
+	require.Contains(t, out.String(), "2 seeds: 2 ok, 0 failed")
+
+	out.Reset()
+	code, err = run([]string{"sweep", "partition", "--seeds", "4,6", "--bug", "apply-before-commit"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 1, code, out.String())
+	for _, want := range []string{
+		"seed 4      FAIL raft safety",
+		"2 seeds: 0 ok, 2 failed",
+		"go run ./cmd/etcdlab replay partition --seed 6 --bug apply-before-commit",
+	} {
+		require.Contains(t, out.String(), want)
+	}
 }
