@@ -108,6 +108,11 @@ func Restart(cfg Config, env Env, log []byte) (*Node, error) {
 	if len(c.Entries) == 0 {
 		return New(cfg, env) // it crashed before its bootstrap reached the disk
 	}
+	if last := c.Entries[len(c.Entries)-1].GetIndex(); c.State.GetCommit() > last {
+		// raft would panic; etcd refuses to start from such a WAL too.
+		return nil, fmt.Errorf("member %d: restart: the log's hard state commits index %d but its entries end at %d: committed entries were lost",
+			cfg.ID, c.State.GetCommit(), last)
+	}
 	storage := raft.NewMemoryStorage()
 	if err := storage.Append(c.Entries); err != nil {
 		return nil, fmt.Errorf("member %d: restart: %w", cfg.ID, err)

@@ -7,14 +7,17 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
+	"google.golang.org/protobuf/proto"
+
 	"etcdlab/node/api"
+	"etcdlab/node/wal"
 )
 
 // cluster is the smallest possible environment for nodes: messages are
 // queued and delivered in order, fsyncs complete when flushed. It shows
 // that the node needs nothing from the simulation to work.
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	nodes   map[uint64]*Node
 	envs    map[uint64]*testEnv
 	msgs    []*raftpb.Message
@@ -25,17 +28,26 @@ type testEnv struct {
 	c       *cluster
 	id      uint64
 	wal     []byte
+	writes  []int // the log's length after each AppendWAL
 	syncing bool
 }
 
 func (e *testEnv) Send(m *raftpb.Message)           { e.c.msgs = append(e.c.msgs, m) }
 func (e *testEnv) Reply(to string, r *api.Response) { e.c.replies[to] = append(e.c.replies[to], r) }
-func (e *testEnv) AppendWAL(b []byte)               { e.wal = append(e.wal, b...) }
-func (e *testEnv) SyncWAL()                         { e.syncing = true }
-func (e *testEnv) TruncateWAL(size int)             { e.wal = e.wal[:size] }
+func (e *testEnv) AppendWAL(b []byte) {
+	e.wal = append(e.wal, b...)
+	e.writes = append(e.writes, len(e.wal))
+}
+func (e *testEnv) SyncWAL()             { e.syncing = true }
+func (e *testEnv) TruncateWAL(size int) { e.wal = e.wal[:size] }
 func (e *testEnv) Logf(format string, args ...any) {
 	e.c.t.Logf("n%d: "+format, append([]any{e.id}, args...)...)
 }
+
+// quiet drops the nodes' log lines, for tests that start many nodes.
+type quiet struct{ testing.TB }
+
+func (quiet) Logf(string, ...any) {}
 
 func newCluster(t *testing.T, ids ...uint64) *cluster {
 	c := &cluster{t: t, nodes: map[uint64]*Node{}, envs: map[uint64]*testEnv{}, replies: map[string][]*api.Response{}}
@@ -239,4 +251,39 @@ func TestBugsByName(t *testing.T) {
 	require.Equal(t, BugNames(), b.On())
 	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit)`)
 	require.Empty(t, Bugs{}.On())
+}
+
+// A crash may tear any write at any byte. Whatever survives, the member
+// restarts from it: a HardState is written after the entries it commits,
+// so no torn tail leaves a commit index pointing past the log.
+func TestRestartSurvivesATearAnywhere(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	for i, v := range []string{"a", "b", "c"} {
+		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: "k", Value: v}})
+		c.settle()
+	}
+	for _, id := range []uint64{1, 2} { // a leader's log and a follower's
+		full, start := c.envs[id].wal, 0
+		for _, end := range c.envs[id].writes {
+			for cut := start; cut <= end; cut++ {
+				log := append([]byte{}, full[:cut]...)
+				_, err := Restart(DefaultConfig(id, []uint64{1, 2, 3}), &testEnv{c: &cluster{t: quiet{t}}, id: id, wal: log}, log)
+				require.NoError(t, err, "n%d, log cut at byte %d of write ending at %d", id, cut, end)
+			}
+			start = end
+		}
+	}
+}
+
+// A log whose hard state commits entries it does not hold is refused with
+// a clear error, not a panic deep in raft.
+func TestRestartRefusesALogMissingCommittedEntries(t *testing.T) {
+	var log []byte
+	for i := uint64(1); i <= 3; i++ {
+		log = wal.AppendEntry(log, &raftpb.Entry{Term: proto.Uint64(1), Index: proto.Uint64(i)})
+	}
+	log = wal.AppendState(log, &raftpb.HardState{Term: proto.Uint64(1), Commit: proto.Uint64(5)})
+	_, err := Restart(DefaultConfig(2, []uint64{1, 2, 3}), &testEnv{c: &cluster{t: t}, id: 2}, log)
+	require.EqualError(t, err, "member 2: restart: the log's hard state commits index 5 but its entries end at 3: committed entries were lost")
 }

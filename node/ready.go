@@ -40,12 +40,16 @@ func (n *Node) handleReady(rd raft.Ready) {
 		n.send(rd.Messages)
 	}
 
+	// Entries before the HardState, as etcd's wal.Save writes them: a
+	// follower's HardState may commit entries of this same Ready, so if a
+	// crash tears the write, the state must be what is lost, never the
+	// entries it commits.
 	var rec []byte
-	if !raft.IsEmptyHardState(rd.HardState) {
-		rec = wal.AppendState(rec, rd.HardState)
-	}
 	for _, e := range rd.Entries {
 		rec = wal.AppendEntry(rec, e)
+	}
+	if !raft.IsEmptyHardState(rd.HardState) {
+		rec = wal.AppendState(rec, rd.HardState)
 	}
 	if len(rec) > 0 {
 		n.env.AppendWAL(rec)

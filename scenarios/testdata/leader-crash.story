@@ -6,7 +6,7 @@
    5.086443s n3   raft: 3 became leader at term 3
    6.862000s nemesis end leader crashed
    6.862000s nemesis restart n1
-   6.862000s n1   restarted from log: 263 entries, Term:2 Vote:1 Commit:262, 12 torn bytes cut
+   6.862000s n1   restarted from log: 263 entries, Term:2 Vote:1 Commit:261, 28 torn bytes cut
   14.000000s run  verdict linearizable ok=true: 1330 operations on 5 keys checked (1317 ok, 13 with unknown outcome)
   14.000000s run  verdict raft safety ok=true: one leader in each of 2 terms; commit indexes never went back; applied entries agree at 725 indexes
   14.000000s run  verdict members converged ok=true: live members applied index 735, revision 702, store 9214f16c07eaa8cf
