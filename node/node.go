@@ -10,8 +10,8 @@
 package node
 
 import (
-	"encoding/binary"
 	"fmt"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -38,6 +38,10 @@ type Env interface {
 	TruncateWAL(size int)
 	// Logf writes a line of the node's log; raft's own log comes here too.
 	Logf(format string, args ...any)
+	// Now is the time on the member's clock. The node reads it only when
+	// it starts, to begin its request IDs where a past life cannot have
+	// reached, so it must not go back across a restart.
+	Now() time.Duration
 }
 
 // Node is one member.
@@ -58,7 +62,7 @@ type Node struct {
 	// is taken until it is done, as etcd's raft loop blocks on its WAL save.
 	unsynced *raft.Ready
 
-	nextID   uint64              // proposal IDs: member ID in the top 16 bits, a counter below
+	nextID   uint64              // request IDs: see firstRequestID
 	requests map[uint64]*request // by proposal ID: waiting to be applied or read
 	queue    []uint64            // proposal IDs in arrival order, for timeouts
 	reads    []uint64            // linearizable reads not yet served, in arrival order
@@ -126,7 +130,6 @@ func Restart(cfg Config, env Env, log []byte) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.nextID = maxProposalID(cfg.ID, c.Entries)
 	env.Logf("restarted from log: %d entries, %s, %d torn bytes cut", len(c.Entries), raft.DescribeHardState(c.State), len(log)-c.Valid)
 	n.process()
 	return n, nil
@@ -158,7 +161,7 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage) (*Node, error) {
 		storage:  storage,
 		store:    mvcc.NewStore(),
 		requests: map[uint64]*request{},
-		nextID:   (cfg.ID & 0xffff) << 48,
+		nextID:   firstRequestID(cfg.ID, env.Now()),
 	}, nil
 }
 
@@ -230,23 +233,19 @@ func (n *Node) header() api.ResponseHeader {
 	return api.ResponseHeader{MemberID: n.cfg.ID, Revision: n.store.Rev(), RaftTerm: n.rn.BasicStatus().GetTerm()}
 }
 
+// firstRequestID is where a member's request IDs start, as in etcd's
+// idutil.Generator: the member ID in the top 16 bits, the clock in
+// milliseconds in the next 40, a counter in the low 8 that carries into
+// the time bits. A restarted member starts at a later time, so it does
+// not reuse the ID of a request its past life proposed, which may still
+// be applied and would answer the wrong client.
+func firstRequestID(member uint64, now time.Duration) uint64 {
+	const timeBits, counterBits = 40, 8
+	ms := uint64(now/time.Millisecond) & (1<<timeBits - 1)
+	return (member&0xffff)<<(timeBits+counterBits) | ms<<counterBits
+}
+
 func (n *Node) newProposalID() uint64 {
 	n.nextID++
 	return n.nextID
-}
-
-// maxProposalID finds the highest proposal ID of this member in its log, so
-// a restarted member never reuses one that may still be applied.
-func maxProposalID(member uint64, ents []*raftpb.Entry) uint64 {
-	maxID := (member & 0xffff) << 48
-	for _, e := range ents {
-		if e.GetType() != raftpb.EntryNormal || len(e.GetData()) == 0 {
-			continue
-		}
-		id, _ := binary.Uvarint(e.GetData())
-		if id>>48 == member&0xffff && id > maxID {
-			maxID = id
-		}
-	}
-	return maxID
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/raft/v3"
@@ -22,6 +23,8 @@ type cluster struct {
 	envs    map[uint64]*testEnv
 	msgs    []*raftpb.Message
 	replies map[string][]*api.Response
+	drop    func(*raftpb.Message) bool // messages lost on the way, if set
+	clock   time.Duration
 }
 
 type testEnv struct {
@@ -40,6 +43,13 @@ func (e *testEnv) AppendWAL(b []byte) {
 }
 func (e *testEnv) SyncWAL()             { e.syncing = true }
 func (e *testEnv) TruncateWAL(size int) { e.wal = e.wal[:size] }
+
+// Now moves on a millisecond at every look, like a clock that never goes back.
+func (e *testEnv) Now() time.Duration {
+	e.c.clock += time.Millisecond
+	return e.c.clock
+}
+
 func (e *testEnv) Logf(format string, args ...any) {
 	e.c.t.Logf("n%d: "+format, append([]any{e.id}, args...)...)
 }
@@ -74,6 +84,9 @@ func (c *cluster) settle() {
 		msgs := c.msgs
 		c.msgs = nil
 		for _, m := range msgs {
+			if c.drop != nil && c.drop(m) {
+				continue
+			}
 			if n, ok := c.nodes[m.GetTo()]; ok {
 				n.Step(m)
 				moved = true
@@ -286,4 +299,35 @@ func TestRestartRefusesALogMissingCommittedEntries(t *testing.T) {
 	log = wal.AppendState(log, &raftpb.HardState{Term: proto.Uint64(1), Commit: proto.Uint64(5)})
 	_, err := Restart(DefaultConfig(2, []uint64{1, 2, 3}), &testEnv{c: &cluster{t: t}, id: 2}, log)
 	require.EqualError(t, err, "member 2: restart: the log's hard state commits index 5 but its entries end at 3: committed entries were lost")
+}
+
+// A restarted member must not reuse the ID of a request its past life
+// proposed: that entry may be applied after the restart, and its reply
+// would go to the new request's client.
+func TestRestartedMemberDoesNotReuseRequestIDs(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	c.nodes[2].Request("c2", &api.Request{ID: 100, Put: &api.PutRequest{Key: "k", Value: "old"}})
+	c.drop = func(m *raftpb.Message) bool { return m.GetTo() == 2 }
+	c.settle() // n2's proposal reaches n1; n1 and n3 commit it, n2 never hears
+
+	env := &testEnv{c: c, id: 2, wal: c.envs[2].wal}
+	n, err := Restart(DefaultConfig(2, []uint64{1, 2, 3}), env, env.wal)
+	require.NoError(t, err)
+	c.nodes[2], c.envs[2] = n, env
+	c.msgs = nil
+	// n2 learns who leads from a heartbeat, and n1 does not yet learn
+	// that n2 lacks the entry.
+	c.drop = func(m *raftpb.Message) bool { return m.GetFrom() == 2 }
+	c.nodes[1].Tick()
+	c.settle()
+	require.Equal(t, uint64(1), n.Status().Leader)
+	c.drop = nil
+
+	c.replies["c2"] = nil
+	n.Request("c2", &api.Request{ID: 200, Put: &api.PutRequest{Key: "k", Value: "new"}})
+	c.settle() // n2 applies put k=old, then put k=new
+	require.Len(t, c.replies["c2"], 1)
+	require.Equal(t, uint64(200), c.replies["c2"][0].ID)
+	require.NoError(t, c.replies["c2"][0].Err)
 }

@@ -246,6 +246,9 @@ func (e memberEnv) SyncWAL() {
 	})
 }
 
+// Now is the virtual time: members' clocks do not drift yet.
+func (e memberEnv) Now() time.Duration { return e.m.c.sim.Now() }
+
 func (e memberEnv) Logf(format string, args ...any) {
 	e.m.c.sim.Logf(string(e.m.addr), format, args...)
 }
