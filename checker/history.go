@@ -83,4 +83,7 @@ type Verdict struct {
 	OK            bool
 	Detail        string // one readable line
 	Visualization string // path of an HTML explanation of a failure, if one was written
+	// VisualizationErr is why the explanation could not be written. It
+	// is about the machine, not the run, so it is never in the trace.
+	VisualizationErr error
 }

@@ -3,11 +3,14 @@ package scenarios
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"etcdlab/node"
 )
 
 // A run is a pure function of (scenario, seed, code): the same seed gives
@@ -19,6 +22,20 @@ func TestSameSeedSameFingerprint(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, a.Fingerprint, b.Fingerprint)
 	require.Equal(t, a.Trace, b.Trace)
+}
+
+// Where reports go, and whether they can be written, is the machine's
+// business: it must not reach the trace.
+func TestReportDirDoesNotChangeTheFingerprint(t *testing.T) {
+	bugs := node.Bugs{StaleReads: true} // so the checker writes a visualization
+	a, err := Run("partition", 7, Options{Bugs: bugs, ReportDir: t.TempDir()})
+	require.NoError(t, err)
+	blocked := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(blocked, nil, 0o644))
+	b, err := Run("partition", 7, Options{Bugs: bugs, ReportDir: filepath.Join(blocked, "reports")})
+	require.NoError(t, err)
+	require.Error(t, b.Verdicts[0].VisualizationErr)
+	require.Equal(t, a.Fingerprint, b.Fingerprint)
 }
 
 // Different seeds draw different timings, elections and faults.

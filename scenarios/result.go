@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strings"
@@ -97,17 +98,26 @@ func (r *Result) ReplayCommand() string {
 func (r *Result) Report() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "scenario %s, seed %d (%s):\n", r.Scenario, r.Seed, runtime.Version())
+	r.WriteVerdicts(&b)
+	fmt.Fprintf(&b, "settings:\n%s", r.Settings)
+	fmt.Fprintf(&b, "replay: %s\n", r.ReplayCommand())
+	return b.String()
+}
+
+// WriteVerdicts writes the verdicts a line each, with where to find the
+// visualization of a failure.
+func (r *Result) WriteVerdicts(w io.Writer) {
 	for _, v := range r.Verdicts {
 		mark := "ok  "
 		if !v.OK {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "  %s %-28s %s\n", mark, v.Name, v.Detail)
-		if v.Visualization != "" {
-			fmt.Fprintf(&b, "       visualization: %s\n", v.Visualization)
+		fmt.Fprintf(w, "  %s %-28s %s\n", mark, v.Name, v.Detail)
+		switch {
+		case v.VisualizationErr != nil:
+			fmt.Fprintf(w, "       visualization not written: %v\n", v.VisualizationErr)
+		case v.Visualization != "":
+			fmt.Fprintf(w, "       visualization: %s\n", v.Visualization)
 		}
 	}
-	fmt.Fprintf(&b, "settings:\n%s", r.Settings)
-	fmt.Fprintf(&b, "replay: %s\n", r.ReplayCommand())
-	return b.String()
 }

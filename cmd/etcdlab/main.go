@@ -217,16 +217,7 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	fmt.Fprintf(out, "network: %d messages sent, %d delivered, %d dropped, %d duplicated, %d blocked by partitions\n",
 		r.Net.Sent, r.Net.Delivered, r.Net.Dropped, r.Net.Duplicated, r.Net.Blocked)
 	fmt.Fprintln(out, "verdicts:")
-	for _, v := range r.Verdicts {
-		mark := "ok  "
-		if !v.OK {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(out, "  %s %-28s %s\n", mark, v.Name, v.Detail)
-		if v.Visualization != "" {
-			fmt.Fprintf(out, "       visualization: %s\n", v.Visualization)
-		}
-	}
+	r.WriteVerdicts(out)
 	fmt.Fprintf(out, "fingerprint: %s\n", r.Fingerprint)
 	speed := float64(r.Settings.Duration) / float64(wall)
 	fmt.Fprintf(out, "simulated %v in %v wall time (%.0fx real time), %d events\n",
