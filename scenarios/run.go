@@ -21,28 +21,12 @@ type Options struct {
 // input that cannot run (an unknown scenario, impossible settings); a run
 // that breaks a guarantee returns a Result whose verdicts say so.
 func Run(name string, seed uint64, opts Options) (*Result, error) {
-	sc, ok := Lookup(name)
-	if !ok {
-		return nil, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(Names(), ", "))
+	sc, st, err := expand(name, seed, opts)
+	if err != nil {
+		return nil, err
 	}
 	s := sim.New(seed)
 	defer s.Close()
-
-	st := sc.Settings(s.Rand("settings"))
-	if opts.Duration != 0 {
-		if least := st.FaultAt + st.FaultFor + st.Settle; opts.Duration <= least {
-			why := fmt.Sprintf("it ends with %v of quiet for members to settle", st.Settle)
-			if st.FaultFor > 0 {
-				why = fmt.Sprintf("with seed %d its faults end at %v, and then members need %v of quiet to settle", seed, st.FaultAt+st.FaultFor, st.Settle)
-			}
-			return nil, fmt.Errorf("%s: duration %v is too short: %s; use more than %v", name, opts.Duration, why, least)
-		}
-		st.Duration = opts.Duration
-	}
-	st.Member.Bugs = opts.Bugs
-	if err := st.Validate(); err != nil {
-		return nil, fmt.Errorf("scenario %s: %w", name, err)
-	}
 	s.Logf("run", "scenario %s seed %d", name, seed)
 	for _, line := range strings.Split(strings.TrimRight(st.String(), "\n"), "\n") {
 		s.Logf("run", "%s", strings.TrimSpace(line))
@@ -89,4 +73,34 @@ func Run(name string, seed uint64, opts Options) (*Result, error) {
 	r.Trace = s.Trace().Lines()
 	r.Fingerprint = s.Trace().Fingerprint()
 	return r, nil
+}
+
+// Expand is the settings a run of the named scenario with seed would
+// use, or why it cannot run, without running it.
+func Expand(name string, seed uint64, opts Options) (Settings, error) {
+	_, st, err := expand(name, seed, opts)
+	return st, err
+}
+
+func expand(name string, seed uint64, opts Options) (Scenario, Settings, error) {
+	sc, ok := Lookup(name)
+	if !ok {
+		return Scenario{}, Settings{}, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	st := sc.Settings(sim.Stream(seed, "settings"))
+	if opts.Duration != 0 {
+		if least := st.FaultAt + st.FaultFor + st.Settle; opts.Duration <= least {
+			why := fmt.Sprintf("it ends with %v of quiet for members to settle", st.Settle)
+			if st.FaultFor > 0 {
+				why = fmt.Sprintf("with seed %d its faults end at %v, and then members need %v of quiet to settle", seed, st.FaultAt+st.FaultFor, st.Settle)
+			}
+			return sc, st, fmt.Errorf("%s: duration %v is too short: %s; use more than %v", name, opts.Duration, why, least)
+		}
+		st.Duration = opts.Duration
+	}
+	st.Member.Bugs = opts.Bugs
+	if err := st.Validate(); err != nil {
+		return sc, st, fmt.Errorf("scenario %s: %w", name, err)
+	}
+	return sc, st, nil
 }

@@ -51,12 +51,18 @@ func defaultSettings(nodes int) Settings {
 }
 
 // Validate rejects settings that cannot run, with the reason.
+// MaxDuration bounds a run's virtual time: everything a run records stays
+// in memory until it ends.
+const MaxDuration = 10 * time.Minute
+
 func (s Settings) Validate() error {
 	switch {
 	case s.Nodes < 1 || s.Nodes > 7:
 		return fmt.Errorf("nodes: %d is not between 1 and 7", s.Nodes)
 	case s.Duration <= 0:
 		return fmt.Errorf("duration: %v must be positive", s.Duration)
+	case s.Duration > MaxDuration:
+		return fmt.Errorf("duration: %v is longer than the %v a run may last: a run keeps its whole trace and raft log in memory, about 2 MB a simulated second", s.Duration, MaxDuration)
 	case s.Settle < 0 || s.Settle >= s.Duration:
 		return fmt.Errorf("settle: %v must be shorter than the duration %v", s.Settle, s.Duration)
 	case s.Clients < 0 || s.Keys < 1:

@@ -13,8 +13,12 @@ import (
 // (seed, name) alone, so a new consumer of one stream never reshuffles what
 // another stream draws. Asking twice for one name restarts the stream, so
 // each consumer should ask once.
-func (s *Sim) Rand(name string) *rand.Rand {
-	return rand.New(newStream(s.seed, name))
+func (s *Sim) Rand(name string) *rand.Rand { return Stream(s.seed, name) }
+
+// Stream is the stream a Sim of seed would return for name, for work done
+// before a simulation starts, such as expanding a scenario's settings.
+func Stream(seed uint64, name string) *rand.Rand {
+	return rand.New(newStream(seed, name))
 }
 
 func newStream(seed uint64, name string) *rand.ChaCha8 {

@@ -129,7 +129,7 @@ func parseRun(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{fmt.Sprintf("%s: which scenario? one of: %s", cmd, strings.Join(scenarios.Names(), ", "))}
 	case len(rest) > 0:
 		return nil, errUsage{fmt.Sprintf("%s: unexpected arguments %q", cmd, rest)}
-	case inv.opts.Duration < 0:
+	case inv.opts.Duration < 0 || (inv.opts.Duration == 0 && isSet(fs, "duration")):
 		return nil, errUsage{fmt.Sprintf("%s: --duration %v must be positive", cmd, inv.opts.Duration)}
 	case cmd == "plot" && inv.out == "":
 		return nil, errUsage{"plot: --out FILE.png is required"}
@@ -152,6 +152,11 @@ func parseRun(cmd string, args []string) (*invocation, error) {
 	if *bug != "" {
 		if err := inv.opts.Bugs.Set(*bug); err != nil {
 			return nil, errUsage{fmt.Sprintf("%s: --bug: %v", cmd, err)}
+		}
+	}
+	if inv.out != "" {
+		if err := charts.CheckPath(inv.out); err != nil {
+			return nil, errUsage{fmt.Sprintf("plot: --out: %v", err)}
 		}
 	}
 	if inv.opts.ReportDir == "" {

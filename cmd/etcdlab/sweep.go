@@ -57,6 +57,13 @@ func parseSeeds(list string) ([]uint64, error) {
 // process (a run owns crypto/rand.Reader, so runs cannot overlap), and
 // prints a line a seed and, at the end, how to replay each failure.
 func (inv *invocation) sweep(out io.Writer) (int, error) {
+	// Every seed expands to its own settings; check them all before the
+	// first run, so bad input is refused before any work is done.
+	for _, seed := range inv.seeds {
+		if _, err := scenarios.Expand(inv.scenario, seed, inv.opts); err != nil {
+			return 2, errUsage{err.Error()}
+		}
+	}
 	start := time.Now()
 	fmt.Fprintf(out, "sweep %s, %d seeds\n", inv.scenario, len(inv.seeds))
 	var failed []*scenarios.Result

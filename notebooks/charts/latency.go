@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -30,12 +34,32 @@ var (
 // SaveLatency draws Latency and writes it to path; the extension picks the
 // format (.png, .svg, .pdf).
 func SaveLatency(r *scenarios.Result, path string) error {
+	if err := CheckPath(path); err != nil {
+		return err
+	}
 	p, err := Latency(r)
 	if err != nil {
 		return err
 	}
 	if err := p.Save(26*vg.Centimeter, 13*vg.Centimeter, path); err != nil {
 		return fmt.Errorf("save chart: %w", err)
+	}
+	return nil
+}
+
+// formats are the file extensions a chart can be saved as.
+var formats = []string{".png", ".svg", ".pdf"}
+
+// CheckPath says whether a chart can be saved at path: a known extension,
+// in a directory that exists. Checking first spares a run whose chart
+// could not be written.
+func CheckPath(path string) error {
+	if !slices.Contains(formats, strings.ToLower(filepath.Ext(path))) {
+		return fmt.Errorf("%q: the extension picks the format; use one of %s", path, strings.Join(formats, ", "))
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%q: no directory %s to write it in", path, dir)
 	}
 	return nil
 }
