@@ -26,11 +26,13 @@ type Raft struct {
 	last       map[uint64]uint64     // member -> last applied index checked
 	diverged   map[uint64]bool       // members already reported for applying other entries
 	elections  int
+	compared   int // indexes at which two members' digests were compared
 	violations []string
 }
 
 type appliedRef struct {
 	member, digest uint64
+	compared       bool // a second member reported this index too
 }
 
 // MemberState is what the Raft checker needs from a member.
@@ -84,9 +86,14 @@ func (c *Raft) Observe(at time.Duration, st MemberState) []string {
 	if st.Applied > 0 && st.Applied != c.last[st.ID] {
 		c.last[st.ID] = st.Applied
 		ref, seen := c.applied[st.Applied]
+		if seen && ref.member != st.ID && !ref.compared {
+			ref.compared = true
+			c.applied[st.Applied] = ref
+			c.compared++
+		}
 		switch {
 		case !seen:
-			c.applied[st.Applied] = appliedRef{st.ID, st.Digest}
+			c.applied[st.Applied] = appliedRef{member: st.ID, digest: st.Digest}
 		case ref.digest != st.Digest && !c.diverged[st.ID]:
 			// Once a member's applied prefix differs, it differs at every
 			// later index too: report it once, not at every entry.
@@ -116,8 +123,8 @@ func (c *Raft) Verdict() Verdict {
 	case !v.OK:
 		v.Detail = c.violations[0]
 	default:
-		v.Detail = fmt.Sprintf("one leader in each of %d terms; commit indexes never went back; applied entries agree at %d indexes",
-			c.elections, len(c.applied))
+		v.Detail = fmt.Sprintf("one leader per term (%s elected one); commit indexes never went back; applied entries agree at the %s compared",
+			plural(c.elections, "term"), plural(c.compared, "index"))
 	}
 	return v
 }
@@ -160,4 +167,14 @@ func Converged(members []MemberEnd) Verdict {
 	v.OK = true
 	v.Detail = fmt.Sprintf("live members applied index %d, revision %d, store %s", ref.Applied, ref.Rev, ref.Store)
 	return v
+}
+
+func plural(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case noun == "index":
+		return fmt.Sprintf("%d indexes", n)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -58,6 +58,7 @@ type Network struct {
 	rng      *rand.Rand
 	link     Link
 	handlers map[Addr]Handler
+	lives    map[Addr]int     // how many times each address was detached
 	blocked  map[route]string // route -> reason (e.g. "partition")
 	stats    Stats
 }
@@ -71,6 +72,7 @@ func New(s *sim.Sim, link Link) *Network {
 		rng:      s.Rand("network"),
 		link:     link,
 		handlers: map[Addr]Handler{},
+		lives:    map[Addr]int{},
 		blocked:  map[route]string{},
 	}
 }
@@ -89,9 +91,13 @@ func (n *Network) Stats() Stats { return n.stats }
 // attached (a crashed node) loses what is sent to it.
 func (n *Network) Attach(a Addr, h Handler) { n.handlers[a] = h }
 
-// Detach takes a off the network; messages in flight to it are lost on
-// arrival.
-func (n *Network) Detach(a Addr) { delete(n.handlers, a) }
+// Detach takes a off the network, as a crash does. Messages in flight to
+// it are lost, even if it is attached again before they arrive: they were
+// sent on connections that died with it, as TCP's would.
+func (n *Network) Detach(a Addr) {
+	delete(n.handlers, a)
+	n.lives[a]++
+}
 
 // Send puts payload on the wire from one endpoint to another. desc is how
 // the trace describes the message. The payload is copied, so the caller
@@ -138,10 +144,10 @@ func (n *Network) delay(l Link, size int) time.Duration {
 // deliverAfter copies payload onto the wire once per delivery, so each
 // receiver (and each copy of a duplicate) owns its bytes.
 func (n *Network) deliverAfter(d time.Duration, from, to Addr, payload []byte) {
-	wire := slices.Clone(payload)
+	wire, life := slices.Clone(payload), n.lives[to]
 	n.sim.After(d, func() {
 		h, ok := n.handlers[to]
-		if !ok {
+		if !ok || n.lives[to] != life {
 			n.stats.Dropped++
 			n.sim.Logf("net", "%s->%s lost: %s is down", from, to, to)
 			return

@@ -106,6 +106,22 @@ func TestDetachedEndpointsLoseWhatArrives(t *testing.T) {
 	require.Equal(t, 1, n.Stats().Dropped)
 }
 
+// A crash breaks the connections to a node: what was in flight to its
+// old life never reaches its new one, however quickly it comes back.
+func TestARestartedEndpointGetsNothingSentToItsPastLife(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Latency: time.Millisecond})
+	b := &inbox{}
+	n.Attach("b", b.handler)
+	n.Send("a", "b", "", []byte("to the old b"))
+	n.Detach("b")
+	n.Attach("b", b.handler)
+	n.Send("a", "b", "", []byte("to the new b"))
+	s.RunUntil(time.Second)
+	require.Equal(t, []string{"a:to the new b"}, b.got)
+}
+
 func TestLinkValidation(t *testing.T) {
 	require.NoError(t, Link{DropRate: 0.1}.Validate())
 	require.Error(t, Link{DropRate: 1.5}.Validate())

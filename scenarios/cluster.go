@@ -142,7 +142,8 @@ func (m *member) start(log []byte) error {
 }
 
 // crash stops the member at once: it loses what its disk had not synced,
-// every message in flight to it, and every request it was serving.
+// every message in flight to it (even if it restarts before they would
+// arrive), and every request it was serving.
 func (m *member) crash() {
 	if !m.up {
 		return

@@ -31,6 +31,10 @@ type Sim struct {
 // it blocks while another simulation is open. Close must be called.
 func New(seed uint64) *Sim {
 	s := &Sim{seed: seed, trace: newTrace()}
+	// One stream for every node's raft: the reader is global, so raft's
+	// draws cannot be told apart by node. Unlike the other streams, this
+	// one is shared, and a change in one node's elections shifts the
+	// timeouts the others draw.
 	s.closer = captureCryptoRand(newStream(seed, "raft/crypto-rand-reader"))
 	return s
 }
