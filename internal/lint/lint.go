@@ -148,8 +148,13 @@ func (c *Checker) checkFile(f *ast.File, info *types.Info) []Finding {
 					report(n, "maprange", "range over a map: its order is random; sort the keys")
 				}
 			}
-		case *ast.CallExpr:
-			if rule, msg := c.badCall(n, info); rule != "" {
+			if path, name := pkgFunc(n.X, info); path == "maps" && slices.Contains(mapIterators, name) {
+				report(n, "maprange", fmt.Sprintf("range over maps.%s: its order is random; use slices.Sorted(maps.Keys(m))", name))
+			}
+		case *ast.SelectorExpr:
+			// Every reference, not only calls: `now := time.Now` reads
+			// the wall clock just as well, later.
+			if rule, msg := c.badRef(n, info); rule != "" {
 				report(n, rule, msg)
 			}
 		}
@@ -158,14 +163,31 @@ func (c *Checker) checkFile(f *ast.File, info *types.Info) []Finding {
 	return findings
 }
 
-// badCall recognizes calls of package-level functions by the imported
-// package's path, so renamed imports are caught and local names that
-// shadow a package are not.
-func (c *Checker) badCall(call *ast.CallExpr, info *types.Info) (rule, msg string) {
+// mapIterators are the maps functions whose sequences follow map order.
+var mapIterators = []string{"All", "Keys", "Values"}
+
+// pkgFunc names the package function that call x calls, if it is one.
+func pkgFunc(x ast.Expr, info *types.Info) (path, name string) {
+	call, ok := x.(*ast.CallExpr)
+	if !ok {
+		return "", ""
+	}
 	sel, ok := call.Fun.(*ast.SelectorExpr)
 	if !ok {
 		return "", ""
 	}
+	if id, ok := sel.X.(*ast.Ident); ok {
+		if pkg, ok := info.Uses[id].(*types.PkgName); ok {
+			return pkg.Imported().Path(), sel.Sel.Name
+		}
+	}
+	return "", ""
+}
+
+// badRef recognizes references to package-level functions by the
+// imported package's path, so renamed imports are caught and local names
+// that shadow a package are not.
+func (c *Checker) badRef(sel *ast.SelectorExpr, info *types.Info) (rule, msg string) {
 	id, ok := sel.X.(*ast.Ident)
 	if !ok {
 		return "", ""

@@ -20,15 +20,17 @@ func TestLintCatchesEveryRule(t *testing.T) {
 		got = append(got, filepath.Base(f.Pos.Filename)+":"+strconv.Itoa(f.Pos.Line)+":"+f.Rule)
 	}
 	want := []string{
-		"bad.go:33:exemption",
-		"bad.go:10:goroutine",
-		"bad.go:11:channel",
-		"bad.go:12:wallclock",
-		"bad.go:13:wallclock",
-		"bad.go:14:globalrand",
-		"bad.go:15:globalrand",
-		"bad.go:16:maprange",
-		"bad.go:34:maprange",
+		"bad.go:39:exemption",
+		"bad.go:12:goroutine",
+		"bad.go:13:channel",
+		"bad.go:14:wallclock",
+		"bad.go:15:wallclock",
+		"bad.go:16:globalrand",
+		"bad.go:17:globalrand",
+		"bad.go:18:maprange",
+		"bad.go:22:maprange",
+		"bad.go:24:wallclock",
+		"bad.go:40:maprange",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -2,7 +2,9 @@ package bad
 
 import (
 	crand "crypto/rand"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	clock "time"
 )
 
@@ -17,6 +19,10 @@ func violations(m map[string]int, r *rand.Rand) {
 		_ = k
 	}
 	_ = ch
+	for range maps.Keys(m) { // maprange
+	}
+	now := clock.Now // wallclock: read later, still the wall clock
+	_ = now
 }
 
 func allowed(m map[string]int, r *rand.Rand) {
@@ -33,5 +39,7 @@ func allowed(m map[string]int, r *rand.Rand) {
 	//lint:allow maprange
 	for range m { // the exemption above gives no reason
 	}
-	crand.Reader = nil // the kernel does this on purpose
+	crand.Reader = nil                      // the kernel does this on purpose
+	for range slices.Sorted(maps.Keys(m)) { // sorted first: fine
+	}
 }
