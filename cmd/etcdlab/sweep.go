@@ -75,8 +75,8 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 		}
 		simulated += r.Settings.Duration
 		ok, _, unknown := r.Counts()
-		line := fmt.Sprintf("  seed %-6d %-4s %d leader changes, %d ops ok, %d unknown, p99 %v, fingerprint %.12s",
-			seed, "ok", len(r.LeaderChanges), ok, unknown, r.Latency(0.99).Round(time.Microsecond), r.Fingerprint)
+		line := fmt.Sprintf("  seed %-6d ok   leaders elected %d, ops ok %d, unknown %d, p99 %v, fingerprint %.12s",
+			seed, len(r.LeaderChanges), ok, unknown, r.Latency(0.99).Round(time.Microsecond), r.Fingerprint)
 		if !r.OK() {
 			failed = append(failed, r)
 			var names []string
