@@ -171,6 +171,8 @@ func Converged(members []MemberEnd) Verdict {
 
 func plural(n int, noun string) string {
 	switch {
+	case n == 0:
+		return "no " + noun
 	case n == 1:
 		return "1 " + noun
 	case noun == "index":

@@ -58,7 +58,7 @@ type Network struct {
 	rng      *rand.Rand
 	link     Link
 	handlers map[Addr]Handler
-	lives    map[Addr]int     // how many times each address was detached
+	lives    map[Addr]int     // bumped at every attach and detach: a message reaches only the life it was sent to
 	blocked  map[route]string // route -> reason (e.g. "partition")
 	stats    Stats
 }
@@ -88,8 +88,12 @@ func (n *Network) Link() Link { return n.link }
 func (n *Network) Stats() Stats { return n.stats }
 
 // Attach makes a delivers messages for a to h. An endpoint that is not
-// attached (a crashed node) loses what is sent to it.
-func (n *Network) Attach(a Addr, h Handler) { n.handlers[a] = h }
+// attached (a crashed node) loses what is sent to it, even if it is
+// attached again before the message would arrive.
+func (n *Network) Attach(a Addr, h Handler) {
+	n.handlers[a] = h
+	n.lives[a]++
+}
 
 // Detach takes a off the network, as a crash does. Messages in flight to
 // it are lost, even if it is attached again before they arrive: they were
@@ -149,7 +153,11 @@ func (n *Network) deliverAfter(d time.Duration, from, to Addr, payload []byte) {
 		h, ok := n.handlers[to]
 		if !ok || n.lives[to] != life {
 			n.stats.Dropped++
-			n.sim.Logf("net", "%s->%s lost: %s is down", from, to, to)
+			why := "is down"
+			if ok {
+				why = "was down or restarted since it was sent"
+			}
+			n.sim.Logf("net", "%s->%s lost: %s %s", from, to, to, why)
 			return
 		}
 		n.stats.Delivered++

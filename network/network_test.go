@@ -116,6 +116,7 @@ func TestARestartedEndpointGetsNothingSentToItsPastLife(t *testing.T) {
 	n.Attach("b", b.handler)
 	n.Send("a", "b", "", []byte("to the old b"))
 	n.Detach("b")
+	n.Send("a", "b", "", []byte("to nobody"))
 	n.Attach("b", b.handler)
 	n.Send("a", "b", "", []byte("to the new b"))
 	s.RunUntil(time.Second)

@@ -50,11 +50,11 @@ func defaultSettings(nodes int) Settings {
 	}
 }
 
-// Validate rejects settings that cannot run, with the reason.
 // MaxDuration bounds a run's virtual time: everything a run records stays
 // in memory until it ends.
 const MaxDuration = 10 * time.Minute
 
+// Validate rejects settings that cannot run, with the reason.
 func (s Settings) Validate() error {
 	switch {
 	case s.Nodes < 1 || s.Nodes > 7:
