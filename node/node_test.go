@@ -331,3 +331,37 @@ func TestRestartedMemberDoesNotReuseRequestIDs(t *testing.T) {
 	require.Equal(t, uint64(200), c.replies["c2"][0].ID)
 	require.NoError(t, c.replies["c2"][0].Err)
 }
+
+// The apply-before-commit bug breaks what a member acknowledges, not its
+// membership: a conf change the next leader commits at an index the buggy
+// member had already applied early still reaches its raft configuration.
+func TestApplyBeforeCommitStillAppliesCommittedConfChanges(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	c.nodes[1].cfg.Bugs.ApplyBeforeCommit = true
+	c.drop = func(m *raftpb.Message) bool { return m.GetFrom() == 1 || m.GetTo() == 1 }
+	for i := range 3 {
+		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: "k", Value: "x"}})
+		c.settle()
+	}
+	early := c.nodes[1].Status()
+	require.Greater(t, early.Applied, early.Commit)
+
+	for range 30 { // n3 stops hearing from n1, so it will vote for n2
+		c.nodes[3].Tick()
+		c.settle()
+	}
+	c.elect(2)
+	require.NoError(t, c.nodes[2].rn.ProposeConfChange(&raftpb.ConfChange{
+		Type: raftpb.ConfChangeType_ConfChangeAddLearnerNode.Enum(), NodeId: proto.Uint64(4)}))
+	c.nodes[2].process()
+	c.settle()
+	c.drop = nil
+	for range 5 {
+		c.nodes[2].Tick()
+		c.settle()
+	}
+	want := c.nodes[2].rn.Status().Config.String()
+	require.Contains(t, want, "learners=(4)")
+	require.Equal(t, want, c.nodes[1].rn.Status().Config.String())
+}

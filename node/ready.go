@@ -117,6 +117,12 @@ func (n *Node) applyEarly(rd raft.Ready) []*raftpb.Entry {
 	}
 	committed := rd.CommittedEntries
 	for len(committed) > 0 && committed[0].GetIndex() <= n.applied {
+		// The store already has whatever was applied early here; raft's
+		// membership must still follow what was really committed, or the
+		// bug would reach beyond acknowledging early.
+		if e := committed[0]; e.GetType() != raftpb.EntryNormal {
+			n.applyConfChange(e)
+		}
 		committed = committed[1:]
 	}
 	return committed

@@ -57,18 +57,8 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) {
 		switch e.GetType() {
 		case raftpb.EntryNormal:
 			n.applyNormal(e)
-		case raftpb.EntryConfChange:
-			var cc raftpb.ConfChange
-			if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
-				panic(fmt.Sprintf("member %d: entry %d: bad conf change: %v", n.cfg.ID, e.GetIndex(), err))
-			}
-			n.rn.ApplyConfChange(&cc)
-		case raftpb.EntryConfChangeV2:
-			var cc raftpb.ConfChangeV2
-			if err := proto.Unmarshal(e.GetData(), &cc); err != nil {
-				panic(fmt.Sprintf("member %d: entry %d: bad conf change: %v", n.cfg.ID, e.GetIndex(), err))
-			}
-			n.rn.ApplyConfChange(&cc)
+		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
+			n.applyConfChange(e)
 		}
 		n.applied = e.GetIndex()
 		n.digest = chainDigest(n.digest, e)
@@ -76,6 +66,23 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) {
 	if len(ents) > 0 {
 		n.serveReads()
 	}
+}
+
+// applyConfChange hands a committed membership change to raft.
+func (n *Node) applyConfChange(e *raftpb.Entry) {
+	var cc raftpb.ConfChangeI
+	var err error
+	if e.GetType() == raftpb.EntryConfChangeV2 {
+		v2 := &raftpb.ConfChangeV2{}
+		cc, err = v2, proto.Unmarshal(e.GetData(), v2)
+	} else {
+		v1 := &raftpb.ConfChange{}
+		cc, err = v1, proto.Unmarshal(e.GetData(), v1)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("member %d: entry %d: bad conf change: %v", n.cfg.ID, e.GetIndex(), err))
+	}
+	n.rn.ApplyConfChange(cc)
 }
 
 // chainDigest folds an applied entry into the digest of all entries
