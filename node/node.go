@@ -40,7 +40,9 @@ type Env interface {
 	Logf(format string, args ...any)
 	// Now is the time on the member's clock. The node reads it only when
 	// it starts, to begin its request IDs where a past life cannot have
-	// reached, so it must not go back across a restart.
+	// reached, so between two starts of one member it must move forward by
+	// at least a millisecond (a real process takes longer than that to
+	// start).
 	Now() time.Duration
 }
 
@@ -236,9 +238,10 @@ func (n *Node) header() api.ResponseHeader {
 // firstRequestID is where a member's request IDs start, as in etcd's
 // idutil.Generator: the member ID in the top 16 bits, the clock in
 // milliseconds in the next 40, a counter in the low 8 that carries into
-// the time bits. A restarted member starts at a later time, so it does
-// not reuse the ID of a request its past life proposed, which may still
-// be applied and would answer the wrong client.
+// the time bits. A restarted member starts at a later millisecond, so it
+// does not reuse the ID of a request its past life proposed, which may
+// still be applied and would answer the wrong client. Like etcd's, this
+// holds while a life uses fewer than 256 IDs per millisecond it lived.
 func firstRequestID(member uint64, now time.Duration) uint64 {
 	const timeBits, counterBits = 40, 8
 	ms := uint64(now/time.Millisecond) & (1<<timeBits - 1)

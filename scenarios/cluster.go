@@ -99,6 +99,7 @@ type member struct {
 	up         bool
 	epoch      int // bumped at every crash, so events of a dead incarnation do nothing
 	tickOffset time.Duration
+	started    time.Duration // when the current or last life began
 	seen       map[clientReq]bool
 	role       raft.StateType
 	term       uint64
@@ -112,14 +113,21 @@ type clientReq struct {
 // start boots the member: fresh if log is nil, else restarting from it.
 func (m *member) start(log []byte) error {
 	var err error
+	now := m.c.sim.Now()
 	if log == nil {
 		m.node, err = node.New(m.cfg, memberEnv{m})
 	} else {
+		if now/time.Millisecond <= m.started/time.Millisecond {
+			// The node's request IDs begin at its start time in ms; a
+			// second start in the same ms would reuse its past life's.
+			return fmt.Errorf("restarted at %v, in the same millisecond as its last start at %v; a restart must come at least 1ms later", now, m.started)
+		}
 		m.node, err = node.Restart(m.cfg, memberEnv{m}, log)
 	}
 	if err != nil {
 		return err
 	}
+	m.started = now
 	m.up = true
 	m.role, m.term = raft.StateFollower, 0
 	m.c.net.Attach(m.addr, m.receive)

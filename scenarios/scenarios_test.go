@@ -9,6 +9,7 @@ import (
 
 	"etcdlab/checker"
 	"etcdlab/node"
+	"etcdlab/sim"
 )
 
 // Simulation tests never call t.Parallel: a run owns crypto/rand.Reader.
@@ -100,4 +101,22 @@ func TestBadInputIsAnErrorNotAPanic(t *testing.T) {
 	require.ErrorContains(t, err, "election: duration 2s is too short: it ends with 2s of quiet for members to settle; use more than 2s")
 	_, err = Run("partition", 1, Options{Duration: 5 * time.Second})
 	require.ErrorContains(t, err, "partition: duration 5s is too short: with seed 1 its faults end at 7.862s, and then members need 3s of quiet to settle; use more than 10.862s")
+}
+
+// A member's request IDs start at its start time in milliseconds, so a
+// script that restarts a member twice within one millisecond is refused
+// with a failed verdict rather than left to reuse IDs.
+func TestRestartWithinAMillisecondIsRefused(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	st, err := Expand("leader-crash", 1, Options{})
+	require.NoError(t, err)
+	c, err := newCluster(s, st)
+	require.NoError(t, err)
+	c.At(2*time.Second, func() { c.Crash(1); c.Restart(1) })
+	c.At(2*time.Second+500*time.Microsecond, func() { c.Crash(1); c.Restart(1) })
+	s.RunUntil(3 * time.Second)
+	v := c.restarted()
+	require.False(t, v.OK)
+	require.Equal(t, "at 2.0005s: n1 cannot restart: restarted at 2.0005s, in the same millisecond as its last start at 2s; a restart must come at least 1ms later", v.Detail)
 }
