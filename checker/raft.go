@@ -5,25 +5,27 @@ import (
 	"time"
 )
 
-// Raft checks raft's safety properties on members' states as a run goes,
-// so a breach is caught at the instant it happens, with its virtual time:
+// Raft checks raft's safety properties as a run goes, so a breach is
+// reported with the virtual time it was seen:
 //
 //   - election safety: at most one member leads a term;
-//   - a member's commit index never goes back (within one incarnation: a
+//   - a member's commit index never goes back (within one life: a
 //     restarted member may recover a lower one from its log);
-//   - state-machine safety, with log matching folded in: members that
-//     have applied up to the same index applied the same entries, with
-//     the same terms, in the same order. Members report a digest chained
-//     over every entry they applied, so two equal digests at one index
-//     mean two equal applied prefixes.
+//   - state-machine safety: members that applied an index applied the
+//     same entries, with the same terms, in the same order, up to it.
+//     Members report a digest chained over every entry they apply, so
+//     equal digests at one index mean equal applied prefixes.
 //
-// Feed it every member's state after every input to the member; it keeps
-// one digest per index, and the first member to report each.
+// Not checked yet: log matching and leader completeness on the parts of
+// logs no member has applied.
+//
+// Feed Observe with every member's state after every input to it, and
+// Applied with every entry a member applies. The checker keeps one digest
+// per index: the first one reported there.
 type Raft struct {
 	termLeader map[uint64]uint64     // term -> the member that led it
-	commit     map[uint64]uint64     // member -> highest commit this incarnation
+	commit     map[uint64]uint64     // member -> highest commit this life
 	applied    map[uint64]appliedRef // index -> first digest reported there
-	last       map[uint64]uint64     // member -> last applied index checked
 	diverged   map[uint64]bool       // members already reported for applying other entries
 	elections  int
 	compared   int // indexes at which two members' digests were compared
@@ -35,14 +37,12 @@ type appliedRef struct {
 	compared       bool // a second member reported this index too
 }
 
-// MemberState is what the Raft checker needs from a member.
+// MemberState is a member's raft state, as the Raft checker needs it.
 type MemberState struct {
-	ID      uint64
-	Leader  bool // it thinks it leads Term
-	Term    uint64
-	Commit  uint64
-	Applied uint64 // index of the last entry applied to its state machine
-	Digest  uint64 // chained digest of entries 1..Applied
+	ID     uint64
+	Leader bool // it thinks it leads Term
+	Term   uint64
+	Commit uint64
 }
 
 // NewRaft returns a checker that has seen nothing.
@@ -51,24 +51,17 @@ func NewRaft() *Raft {
 		termLeader: map[uint64]uint64{},
 		commit:     map[uint64]uint64{},
 		applied:    map[uint64]appliedRef{},
-		last:       map[uint64]uint64{},
 		diverged:   map[uint64]bool{},
 	}
 }
 
-// Observe checks one member's state at virtual time at. It returns the
-// violations this state reveals (usually none), already recorded for the
-// verdict.
+// Observe checks one member's raft state at virtual time at. It returns
+// the violations this state reveals (usually none), already recorded for
+// the verdict.
 func (c *Raft) Observe(at time.Duration, st MemberState) []string {
 	var found []string
-	violate := func(format string, args ...any) {
-		v := fmt.Sprintf("at %v: ", at) + fmt.Sprintf(format, args...)
-		found = append(found, v)
-		c.violations = append(c.violations, v)
-	}
-
 	if st.Commit < c.commit[st.ID] {
-		violate("n%d commit index went back from %d to %d", st.ID, c.commit[st.ID], st.Commit)
+		found = append(found, c.violate(at, "n%d commit index went back from %d to %d", st.ID, c.commit[st.ID], st.Commit))
 	}
 	c.commit[st.ID] = st.Commit
 
@@ -79,38 +72,47 @@ func (c *Raft) Observe(at time.Duration, st MemberState) []string {
 			c.termLeader[st.Term] = st.ID
 			c.elections++
 		case prev != st.ID:
-			violate("n%d and n%d both lead term %d", prev, st.ID, st.Term)
-		}
-	}
-
-	if st.Applied > 0 && st.Applied != c.last[st.ID] {
-		c.last[st.ID] = st.Applied
-		ref, seen := c.applied[st.Applied]
-		if seen && ref.member != st.ID && !ref.compared {
-			ref.compared = true
-			c.applied[st.Applied] = ref
-			c.compared++
-		}
-		switch {
-		case !seen:
-			c.applied[st.Applied] = appliedRef{member: st.ID, digest: st.Digest}
-		case ref.digest != st.Digest && !c.diverged[st.ID]:
-			// Once a member's applied prefix differs, it differs at every
-			// later index too: report it once, not at every entry.
-			c.diverged[st.ID] = true
-			violate("n%d and n%d applied different entries up to index %d (digests %016x, %016x)",
-				ref.member, st.ID, st.Applied, ref.digest, st.Digest)
+			found = append(found, c.violate(at, "n%d and n%d both lead term %d", prev, st.ID, st.Term))
 		}
 	}
 	return found
 }
 
+// Applied checks that member applied the entry at index with the same
+// applied prefix (digest) as every other member that applied index. It
+// returns the violation, if this is one, already recorded.
+func (c *Raft) Applied(at time.Duration, member, index, digest uint64) []string {
+	ref, seen := c.applied[index]
+	if !seen {
+		c.applied[index] = appliedRef{member: member, digest: digest}
+		return nil
+	}
+	if ref.member != member && !ref.compared {
+		ref.compared = true
+		c.applied[index] = ref
+		c.compared++
+	}
+	if ref.digest == digest || c.diverged[member] {
+		return nil
+	}
+	// Once a member's applied prefix differs, it differs at every later
+	// index too: report it once, not at every entry.
+	c.diverged[member] = true
+	return []string{c.violate(at, "n%d and n%d applied different entries up to index %d (digests %016x, %016x)",
+		ref.member, member, index, ref.digest, digest)}
+}
+
+func (c *Raft) violate(at time.Duration, format string, args ...any) string {
+	v := fmt.Sprintf("at %v: ", at) + fmt.Sprintf(format, args...)
+	c.violations = append(c.violations, v)
+	return v
+}
+
 // Restarted tells the checker a member came back from its log: its commit
-// index may start lower than the dead incarnation's, and it applies its
-// log again from the start.
+// index may start lower than its past life's, and it applies its log
+// again from the start.
 func (c *Raft) Restarted(id uint64) {
 	delete(c.commit, id)
-	delete(c.last, id)
 	delete(c.diverged, id)
 }
 
@@ -123,8 +125,14 @@ func (c *Raft) Verdict() Verdict {
 	case !v.OK:
 		v.Detail = c.violations[0]
 	default:
-		v.Detail = fmt.Sprintf("one leader per term (%s elected one); commit indexes never went back; applied entries agree at the %s compared",
-			plural(c.elections, "term"), plural(c.compared, "index"))
+		leaders, applied := "no leader elected", "no applied entry to compare"
+		if c.elections > 0 {
+			leaders = fmt.Sprintf("one leader per term (%s had one)", plural(c.elections, "term"))
+		}
+		if c.compared > 0 {
+			applied = fmt.Sprintf("applied entries agree at all %s compared", plural(c.compared, "index"))
+		}
+		v.Detail = leaders + "; commit indexes never went back; " + applied
 	}
 	return v
 }
@@ -171,8 +179,6 @@ func Converged(members []MemberEnd) Verdict {
 
 func plural(n int, noun string) string {
 	switch {
-	case n == 0:
-		return "no " + noun
 	case n == 1:
 		return "1 " + noun
 	case noun == "index":

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -10,75 +11,100 @@ import (
 // order they were observed. The node's bug switches prove the checker
 // catches real breaches (scenarios' tests); these pin down each rule.
 
-func leader(id, term, commit uint64) MemberState {
-	return MemberState{ID: id, Leader: true, Term: term, Commit: commit}
+// step is one thing the checker is told: a member's state, or an entry a
+// member applied.
+type step func(c *Raft, at time.Duration) []string
+
+func leader(id, term, commit uint64) step {
+	return func(c *Raft, at time.Duration) []string {
+		return c.Observe(at, MemberState{ID: id, Leader: true, Term: term, Commit: commit})
+	}
 }
 
-func follower(id, term, commit uint64) MemberState {
-	return MemberState{ID: id, Term: term, Commit: commit}
+func follower(id, term, commit uint64) step {
+	return func(c *Raft, at time.Duration) []string {
+		return c.Observe(at, MemberState{ID: id, Term: term, Commit: commit})
+	}
 }
 
-func applied(id, index, digest uint64) MemberState {
-	return MemberState{ID: id, Term: 2, Commit: index, Applied: index, Digest: digest}
+func applied(id, index, digest uint64) step {
+	return func(c *Raft, at time.Duration) []string { return c.Applied(at, id, index, digest) }
 }
 
-func observe(states ...MemberState) *Raft {
+func restarted(id uint64) step {
+	return func(c *Raft, at time.Duration) []string { c.Restarted(id); return nil }
+}
+
+// run feeds the steps to a new checker, one a millisecond.
+func run(steps ...step) *Raft {
 	c := NewRaft()
-	for i, st := range states {
-		c.Observe(ms(i), st)
+	for i, s := range steps {
+		s(c, ms(i))
 	}
 	return c
 }
 
 func TestHealthyRunHolds(t *testing.T) {
-	v := observe(
+	v := run(
 		follower(1, 1, 0), follower(2, 1, 0),
 		leader(1, 2, 0), leader(1, 2, 3), follower(2, 2, 3),
 		applied(1, 3, 0xa), applied(2, 3, 0xa),
 		leader(2, 3, 3), // a later term, a new leader
-		applied(2, 5, 0xb), applied(1, 4, 0xc), applied(1, 5, 0xb),
+		applied(2, 4, 0xc), applied(2, 5, 0xb), applied(1, 4, 0xc), applied(1, 5, 0xb),
+		restarted(1), follower(1, 3, 2), // it replays its log from the start
+		applied(1, 3, 0xa),
 	).Verdict()
 	require.True(t, v.OK, v.Detail)
-	require.Equal(t, "one leader per term (2 terms elected one); commit indexes never went back; applied entries agree at the 2 indexes compared", v.Detail)
+	require.Equal(t, "one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 3 indexes compared", v.Detail)
 }
 
 func TestTwoLeadersInOneTerm(t *testing.T) {
 	c := NewRaft()
-	require.Empty(t, c.Observe(ms(1), leader(1, 4, 0)))
-	require.Empty(t, c.Observe(ms(2), leader(1, 4, 7))) // the same leader, seen again
-	require.Equal(t, []string{"at 3ms: n1 and n3 both lead term 4"}, c.Observe(ms(3), leader(3, 4, 0)))
+	require.Empty(t, leader(1, 4, 0)(c, ms(1)))
+	require.Empty(t, leader(1, 4, 7)(c, ms(2))) // the same leader, seen again
+	require.Equal(t, []string{"at 3ms: n1 and n3 both lead term 4"}, leader(3, 4, 0)(c, ms(3)))
 	v := c.Verdict()
 	require.False(t, v.OK)
 	require.Equal(t, "at 3ms: n1 and n3 both lead term 4", v.Detail)
 }
 
 func TestCommitIndexGoingBack(t *testing.T) {
-	v := observe(follower(2, 1, 5), follower(2, 1, 4)).Verdict()
+	v := run(follower(2, 1, 5), follower(2, 1, 4)).Verdict()
 	require.False(t, v.OK)
 	require.Equal(t, "at 1ms: n2 commit index went back from 5 to 4", v.Detail)
 }
 
 func TestRestartedMemberMayRecoverALowerCommit(t *testing.T) {
-	c := observe(follower(2, 1, 5))
-	c.Restarted(2)
-	c.Observe(ms(9), follower(2, 1, 3))
-	require.True(t, c.Verdict().OK)
+	require.True(t, run(follower(2, 1, 5), restarted(2), follower(2, 1, 3)).Verdict().OK)
 }
 
 func TestDifferentEntriesAppliedAtOneIndex(t *testing.T) {
-	v := observe(applied(1, 7, 0xaa), applied(2, 6, 0x11), applied(2, 7, 0xbb), applied(3, 7, 0xaa)).Verdict()
+	v := run(applied(1, 7, 0xaa), applied(2, 6, 0x11), applied(2, 7, 0xbb), applied(3, 7, 0xaa)).Verdict()
 	require.False(t, v.OK)
 	require.Equal(t, "at 2ms: n1 and n2 applied different entries up to index 7 (digests 00000000000000aa, 00000000000000bb)", v.Detail)
 }
 
+// Every applied entry is compared, so a member that diverges and then
+// stops applying (it crashed, or the run ended) is still caught.
+func TestADivergenceIsCaughtAtItsOwnIndex(t *testing.T) {
+	v := run(applied(1, 4, 0xa), applied(2, 4, 0xa), applied(1, 5, 0xbad), applied(2, 5, 0xb), applied(3, 6, 0xc)).Verdict()
+	require.False(t, v.OK)
+	require.Equal(t, "at 3ms: n1 and n2 applied different entries up to index 5 (digests 0000000000000bad, 000000000000000b)", v.Detail)
+}
+
 func TestADivergedMemberIsReportedOnce(t *testing.T) {
-	v := observe(applied(1, 7, 0xa), applied(2, 7, 0xb), applied(1, 8, 0xc), applied(2, 8, 0xd), applied(3, 8, 0xe)).Verdict()
+	v := run(applied(1, 7, 0xa), applied(2, 7, 0xb), applied(1, 8, 0xc), applied(2, 8, 0xd), applied(3, 8, 0xe)).Verdict()
 	require.Equal(t, "at 1ms: n1 and n2 applied different entries up to index 7 (digests 000000000000000a, 000000000000000b) (and 1 more)", v.Detail)
 }
 
 func TestEveryViolationIsCounted(t *testing.T) {
-	v := observe(leader(1, 2, 0), leader(2, 2, 0), leader(3, 2, 0)).Verdict()
+	v := run(leader(1, 2, 0), leader(2, 2, 0), leader(3, 2, 0)).Verdict()
 	require.Equal(t, "at 1ms: n1 and n2 both lead term 2 (and 1 more)", v.Detail)
+}
+
+func TestNoElection(t *testing.T) {
+	v := run(follower(1, 1, 0)).Verdict()
+	require.Equal(t, "no leader elected; commit indexes never went back; no applied entry to compare", v.Detail)
 }
 
 func TestConverged(t *testing.T) {

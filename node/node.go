@@ -36,6 +36,11 @@ type Env interface {
 	// TruncateWAL cuts the log to its first size bytes: a restarting
 	// node drops a torn last write before it writes after it.
 	TruncateWAL(size int)
+	// Applied reports that the entry at index was applied to the state
+	// machine; digest is chained over entries 1..index (Status.Digest).
+	// Checkers compare members' digests index by index; a real process
+	// may ignore it.
+	Applied(index, digest uint64)
 	// Logf writes a line of the node's log; raft's own log comes here too.
 	Logf(format string, args ...any)
 	// Now is the time on the member's clock. The node reads it only when

@@ -44,6 +44,8 @@ func (e *testEnv) AppendWAL(b []byte) {
 func (e *testEnv) SyncWAL()             { e.syncing = true }
 func (e *testEnv) TruncateWAL(size int) { e.wal = e.wal[:size] }
 
+func (e *testEnv) Applied(index, digest uint64) {}
+
 // Now is the cluster's clock, which tests move on by hand.
 func (e *testEnv) Now() time.Duration { return e.c.clock }
 

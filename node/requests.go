@@ -62,6 +62,7 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) {
 		}
 		n.applied = e.GetIndex()
 		n.digest = chainDigest(n.digest, e)
+		n.env.Applied(n.applied, n.digest)
 	}
 	if len(ents) > 0 {
 		n.serveReads()
