@@ -59,7 +59,7 @@ func Run(name string, seed uint64, opts Options) (*Result, error) {
 			r.Members = append(r.Members, node.Status{ID: m.id})
 		}
 	}
-	r.Verdicts = append(r.Verdicts, checker.CheckLinearizable(c.history, opts.ReportDir, fmt.Sprintf("%s-seed%d", name, seed)))
+	r.Verdicts = append(r.Verdicts, checker.CheckLinearizable(c.history, opts.ReportDir, reportName(name, seed, opts)))
 	r.Verdicts = append(r.Verdicts, c.raft.Verdict(), c.converged())
 	if c.restarts > 0 {
 		r.Verdicts = append(r.Verdicts, c.restarted())
@@ -103,4 +103,17 @@ func expand(name string, seed uint64, opts Options) (Scenario, Settings, error) 
 		return sc, st, fmt.Errorf("scenario %s: %w", name, err)
 	}
 	return sc, st, nil
+}
+
+// reportName names a run's report files after everything that made the
+// run, so runs of one seed with other options do not overwrite them.
+func reportName(name string, seed uint64, opts Options) string {
+	n := fmt.Sprintf("%s-seed%d", name, seed)
+	if opts.Duration != 0 {
+		n += "-" + opts.Duration.String()
+	}
+	for _, bug := range opts.Bugs.On() {
+		n += "-" + bug
+	}
+	return n
 }

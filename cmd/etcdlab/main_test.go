@@ -77,7 +77,7 @@ func TestPlotWritesAPNG(t *testing.T) {
 }
 
 func TestParseSeeds(t *testing.T) {
-	seeds, err := parseSeeds("3, 7,10-12")
+	seeds, err := parseSeeds("3, 7,10 - 12")
 	require.NoError(t, err)
 	require.Equal(t, []uint64{3, 7, 10, 11, 12}, seeds)
 	seeds, err = parseSeeds("18446744073709551614-18446744073709551615")

@@ -23,6 +23,7 @@ func parseSeeds(list string) ([]uint64, error) {
 	for _, part := range strings.Split(list, ",") {
 		part = strings.TrimSpace(part)
 		lo, hi, isRange := strings.Cut(part, "-")
+		lo, hi = strings.TrimSpace(lo), strings.TrimSpace(hi)
 		first, err := strconv.ParseUint(lo, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a seed or a range like 1-40", part)
@@ -69,23 +70,33 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 	var failed []*scenarios.Result
 	var simulated time.Duration
 	for _, seed := range inv.seeds {
-		r, err := scenarios.Run(inv.scenario, seed, inv.opts)
-		if err != nil {
+		r, crash, err := runOne(inv.scenario, seed, inv.opts)
+		switch {
+		case err != nil:
 			return 2, errUsage{err.Error()}
+		case crash != "":
+			failed = append(failed, &scenarios.Result{Scenario: inv.scenario, Seed: seed, Options: inv.opts})
+			fmt.Fprintf(out, "  seed %-6d PANIC %s\n", seed, crash)
+			continue
 		}
 		simulated += r.Settings.Duration
-		ok, _, unknown := r.Counts()
-		line := fmt.Sprintf("  seed %-6d ok   leaders elected %d, ops ok %d, unknown %d, p99 %v, fingerprint %.12s",
-			seed, len(r.LeaderChanges), ok, unknown, r.Latency(0.99).Round(time.Microsecond), r.Fingerprint)
-		if !r.OK() {
-			failed = append(failed, r)
-			var names []string
-			for _, v := range r.Failed() {
-				names = append(names, v.Name)
-			}
-			line = fmt.Sprintf("  seed %-6d FAIL %s", seed, strings.Join(names, ", "))
+		if r.OK() {
+			ok, _, unknown := r.Counts()
+			fmt.Fprintf(out, "  seed %-6d ok   leaders elected %d, ops ok %d, unknown %d, p99 %v, fingerprint %.12s\n",
+				seed, len(r.LeaderChanges), ok, unknown, r.Latency(0.99).Round(time.Microsecond), r.Fingerprint)
+			continue
 		}
-		fmt.Fprintln(out, line)
+		failed = append(failed, r)
+		bad := r.Failed()
+		fmt.Fprintf(out, "  seed %-6d FAIL %s: %s\n", seed, bad[0].Name, shorten(bad[0].Detail, 110))
+		for _, v := range bad[1:] {
+			fmt.Fprintf(out, "              FAIL %s\n", v.Name)
+		}
+		for _, v := range bad {
+			if v.Visualization != "" {
+				fmt.Fprintf(out, "              visualization: %s\n", v.Visualization)
+			}
+		}
 	}
 	wall := time.Since(start)
 	fmt.Fprintf(out, "%d seeds: %d ok, %d failed; simulated %v in %v wall time\n",
@@ -98,4 +109,24 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 		fmt.Fprintf(out, "  %s\n", r.ReplayCommand())
 	}
 	return 1, nil
+}
+
+// runOne runs one seed. A panic is a bug in etcdlab, not in the run's
+// members: it is reported as the seed's outcome, so the sweep goes on and
+// the seed's replay command is printed with the other failures.
+func runOne(scenario string, seed uint64, opts scenarios.Options) (r *scenarios.Result, crash string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			crash = fmt.Sprint(p)
+		}
+	}()
+	r, err = scenarios.Run(scenario, seed, opts)
+	return r, "", err
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
 }
