@@ -134,6 +134,21 @@ func (c *Checker) checkFile(f *ast.File, info *types.Info) []Finding {
 		}
 		findings = append(findings, Finding{Pos: pos, Rule: rule, Msg: msg})
 	}
+	// maps.Keys(m) and its kin yield in map order; the one safe use is
+	// straight into a sort.
+	sorted := map[ast.Node]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok {
+			if path, name := pkgFunc(call, info); path == "slices" && strings.HasPrefix(name, "Sorted") {
+				for _, arg := range call.Args {
+					if inner, ok := arg.(*ast.CallExpr); ok {
+						sorted[inner.Fun] = true
+					}
+				}
+			}
+		}
+		return true
+	})
 	ast.Inspect(f, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.GoStmt:
@@ -148,13 +163,10 @@ func (c *Checker) checkFile(f *ast.File, info *types.Info) []Finding {
 					report(n, "maprange", "range over a map: its order is random; sort the keys")
 				}
 			}
-			if path, name := pkgFunc(n.X, info); path == "maps" && slices.Contains(mapIterators, name) {
-				report(n, "maprange", fmt.Sprintf("range over maps.%s: its order is random; use slices.Sorted(maps.Keys(m))", name))
-			}
 		case *ast.SelectorExpr:
 			// Every reference, not only calls: `now := time.Now` reads
 			// the wall clock just as well, later.
-			if rule, msg := c.badRef(n, info); rule != "" {
+			if rule, msg := c.badRef(n, info); rule != "" && !(rule == "maprange" && sorted[n]) {
 				report(n, rule, msg)
 			}
 		}
@@ -166,12 +178,8 @@ func (c *Checker) checkFile(f *ast.File, info *types.Info) []Finding {
 // mapIterators are the maps functions whose sequences follow map order.
 var mapIterators = []string{"All", "Keys", "Values"}
 
-// pkgFunc names the package function that call x calls, if it is one.
-func pkgFunc(x ast.Expr, info *types.Info) (path, name string) {
-	call, ok := x.(*ast.CallExpr)
-	if !ok {
-		return "", ""
-	}
+// pkgFunc names the package function that call calls, if it is one.
+func pkgFunc(call *ast.CallExpr, info *types.Info) (path, name string) {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
 	if !ok {
 		return "", ""
@@ -205,6 +213,10 @@ func (c *Checker) badRef(sel *ast.SelectorExpr, info *types.Info) (rule, msg str
 	case "math/rand", "math/rand/v2":
 		if _, isFunc := info.Uses[sel.Sel].(*types.Func); isFunc && !strings.HasPrefix(name, "New") {
 			return "globalrand", fmt.Sprintf("%s.%s draws from the global source; use a named stream from sim.Rand", path, name)
+		}
+	case "maps":
+		if slices.Contains(mapIterators, name) {
+			return "maprange", fmt.Sprintf("maps.%s yields in map order, which is random; sort first: slices.Sorted(maps.%s(m))", name, name)
 		}
 	case "crypto/rand":
 		if name == "Read" || name == "Int" || name == "Prime" || name == "Text" {

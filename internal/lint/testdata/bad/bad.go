@@ -23,6 +23,8 @@ func violations(m map[string]int, r *rand.Rand) {
 	}
 	now := clock.Now // wallclock: read later, still the wall clock
 	_ = now
+	keys := slices.Collect(maps.Keys(m)) // maprange: collected in map order
+	_ = keys
 }
 
 func allowed(m map[string]int, r *rand.Rand) {
