@@ -72,6 +72,9 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s, seed %d: client latency (virtual time)", r.Scenario, r.Seed)
 	p.X.Label.Text = "virtual time (s)"
+	if st := r.Settings; st.Settle > 0 {
+		p.X.Label.Text += fmt.Sprintf("; clients stop at %v, so members can settle", st.Duration-st.Settle)
+	}
 	p.Y.Label.Text = "latency (ms, log scale)"
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
