@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
-
 	"google.golang.org/protobuf/proto"
 
 	"etcdlab/node/api"

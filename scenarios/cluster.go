@@ -205,17 +205,23 @@ func (m *member) observe() {
 		return
 	}
 	c, st := m.c, m.node.Status()
-	for _, v := range c.raft.Observe(c.sim.Now(), checker.MemberState{
+	c.logViolations(c.raft.Observe(c.sim.Now(), checker.MemberState{
 		ID: m.id, Leader: st.Role == raft.StateLeader, Term: st.Term, Commit: st.Commit,
-	}) {
-		c.sim.Logf("safety", "VIOLATION %s", v)
-	}
+	}))
 	if st.Role == m.role && st.Term == m.term {
 		return
 	}
 	m.role, m.term = st.Role, st.Term
 	if st.Role == raft.StateLeader {
 		c.leaderChanges = append(c.leaderChanges, LeaderChange{At: c.sim.Now(), Member: m.id, Term: st.Term})
+	}
+}
+
+// logViolations puts broken invariants in the trace, where a replay
+// shows them among the events that led there.
+func (c *Cluster) logViolations(vs []string) {
+	for _, v := range vs {
+		c.sim.Logf("safety", "VIOLATION %s", v)
 	}
 }
 
@@ -256,9 +262,7 @@ func (e memberEnv) SyncWAL() {
 
 func (e memberEnv) Applied(index, digest uint64) {
 	c := e.m.c
-	for _, v := range c.raft.Applied(c.sim.Now(), e.m.id, index, digest) {
-		c.sim.Logf("safety", "VIOLATION %s", v)
-	}
+	c.logViolations(c.raft.Applied(c.sim.Now(), e.m.id, index, digest))
 }
 
 // Now is the virtual time: members' clocks do not drift yet.

@@ -84,7 +84,7 @@ func (c *Cluster) Restart(id uint64) {
 		// bug: surface it in a verdict, not as a silent skip.
 		e := fmt.Sprintf("at %v: n%d cannot restart: %v", c.sim.Now(), id, err)
 		c.restartErrs = append(c.restartErrs, e)
-		c.sim.Logf("safety", "VIOLATION %s", e)
+		c.logViolations([]string{e})
 	}
 }
 
@@ -127,10 +127,13 @@ func (c *Cluster) member(id uint64) *member {
 // restarted reports whether every restarted member came back from its log.
 func (c *Cluster) restarted() checker.Verdict {
 	v := checker.Verdict{Name: "members restart from their logs", OK: len(c.restartErrs) == 0}
-	if v.OK {
-		v.Detail = fmt.Sprintf("%d restarts, each from the member's own WAL", c.restarts)
-	} else {
+	switch {
+	case !v.OK:
 		v.Detail = c.restartErrs[0]
+	case c.restarts == 1:
+		v.Detail = "1 restart, from the member's own WAL"
+	default:
+		v.Detail = fmt.Sprintf("%d restarts, each from the member's own WAL", c.restarts)
 	}
 	return v
 }

@@ -10,5 +10,5 @@
   14.000000s run  verdict linearizable ok=true: 1330 operations on 5 keys checked (1317 ok, 13 with unknown outcome)
   14.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 735 indexes compared
   14.000000s run  verdict members converged ok=true: live members applied index 735, revision 702, store 9214f16c07eaa8cf
-  14.000000s run  verdict members restart from their logs ok=true: 1 restarts, each from the member's own WAL
+  14.000000s run  verdict members restart from their logs ok=true: 1 restart, from the member's own WAL
   14.000000s run  verdict new leader after crash ok=true: n3 leads term 3 from 5.086s, 1.618s after 3.468s (bound 3s)
