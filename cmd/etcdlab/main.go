@@ -33,7 +33,7 @@ usage:
   etcdlab run SCENARIO [flags]        run one seed and summarize it
   etcdlab replay SCENARIO [flags]     run one seed and print its trace, one event a line
   etcdlab plot SCENARIO --out F.png   draw client latency over virtual time
-  etcdlab sweep SCENARIO --seeds 1-40 run many seeds, one line each, and list the failures
+  etcdlab sweep SCENARIO [flags]       run many seeds, a line each, and list the failures
 
 flags (run, replay, plot, sweep):
   --seed N          the seed; every run of one seed is the same (default 1)
