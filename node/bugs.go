@@ -19,6 +19,11 @@ type Bugs struct {
 	// that the next leader overwrites: members apply different entries at
 	// one index and never converge.
 	ApplyBeforeCommit bool
+	// ForgetVote leaves the vote out of the hard state the member writes
+	// to its WAL. Raft's election safety rests on a vote surviving a
+	// crash: restarted, the member may vote a second time in one term,
+	// for another candidate, and the term gets two leaders.
+	ForgetVote bool
 }
 
 // bugs names every switch, as the CLI and reports spell it.
@@ -30,6 +35,8 @@ var bugs = []struct {
 		func(b *Bugs) *bool { return &b.StaleReads }},
 	{"apply-before-commit", "a leader applies and acknowledges entries before a quorum has them",
 		func(b *Bugs) *bool { return &b.ApplyBeforeCommit }},
+	{"forget-vote", "the vote is not written to the WAL, so a restarted member may vote twice in one term",
+		func(b *Bugs) *bool { return &b.ForgetVote }},
 }
 
 // BugNames lists every bug switch by name.

@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"etcdlab/checker"
 	"etcdlab/node/api"
 	"etcdlab/node/wal"
 )
@@ -259,8 +260,9 @@ func TestBugsByName(t *testing.T) {
 	require.NoError(t, b.Set("apply-before-commit, stale-reads"))
 	require.Equal(t, Bugs{StaleReads: true, ApplyBeforeCommit: true}, b)
 	require.Equal(t, []string{"stale-reads", "apply-before-commit"}, b.On())
+	require.NoError(t, b.Set("forget-vote"))
 	require.Equal(t, BugNames(), b.On())
-	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit)`)
+	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit, forget-vote)`)
 	require.Empty(t, Bugs{}.On())
 }
 
@@ -363,4 +365,53 @@ func TestApplyBeforeCommitStillAppliesCommittedConfChanges(t *testing.T) {
 	want := c.nodes[2].rn.Status().Config.String()
 	require.Contains(t, want, "learners=(4)")
 	require.Equal(t, want, c.nodes[1].rn.Status().Config.String())
+}
+
+// Election safety rests on a vote surviving a crash. With forget-vote, n2
+// votes for n1 in term 2, crashes, forgets, and votes for n3 in term 2
+// too: the raft checker sees two leaders of one term. Without the bug,
+// n2 remembers its vote, and n3 can win only a later term.
+func TestForgetVoteGivesATermTwoLeaders(t *testing.T) {
+	for _, bug := range []bool{false, true} {
+		c := newCluster(t, 1, 2, 3)
+		for _, n := range c.nodes {
+			n.cfg.Bugs.ForgetVote = bug
+		}
+		// n1 wins term 2 with n2's vote; n3 hears nothing, and n2 gets
+		// no entry from its new leader, so its log stays as short as n3's.
+		c.drop = func(m *raftpb.Message) bool {
+			return m.GetTo() == 3 || m.GetFrom() == 3 || m.GetType() == raftpb.MessageType_MsgApp
+		}
+		c.elect(1)
+		require.Equal(t, uint64(2), c.nodes[1].Status().Term)
+
+		c.clock += time.Second
+		env := &testEnv{c: c, id: 2, wal: c.envs[2].wal}
+		n2, err := Restart(c.nodes[2].cfg, env, env.wal)
+		require.NoError(t, err)
+		c.nodes[2], c.envs[2] = n2, env
+		c.msgs = nil
+
+		// Now n3 campaigns; n1 hears nothing of it.
+		c.drop = func(m *raftpb.Message) bool { return m.GetTo() == 1 || m.GetFrom() == 1 }
+		for range 50 {
+			c.nodes[3].Tick()
+			c.settle()
+		}
+
+		check := checker.NewRaft()
+		for _, id := range []uint64{1, 3} {
+			st := c.nodes[id].Status()
+			check.Observe(0, checker.MemberState{ID: id, Leader: st.Role == raft.StateLeader, Term: st.Term, Commit: st.Commit})
+		}
+		v := check.Verdict()
+		if !bug {
+			require.True(t, v.OK, v.Detail)
+			st := c.nodes[3].Status()
+			require.False(t, st.Role == raft.StateLeader && st.Term == 2, "n2 remembered its vote: n3 can only lead a later term")
+			continue
+		}
+		require.False(t, v.OK)
+		require.Equal(t, "at 0s: n1 and n3 both lead term 2", v.Detail)
+	}
 }

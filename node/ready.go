@@ -5,6 +5,7 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
 
 	"etcdlab/node/wal"
 )
@@ -58,8 +59,12 @@ func (n *Node) handleReady(rd raft.Ready) {
 	for _, e := range rd.Entries {
 		rec = wal.AppendEntry(rec, e)
 	}
-	if !raft.IsEmptyHardState(rd.HardState) {
-		rec = wal.AppendState(rec, rd.HardState)
+	if hs := rd.HardState; !raft.IsEmptyHardState(hs) {
+		if n.cfg.Bugs.ForgetVote {
+			hs = proto.CloneOf(hs)
+			hs.Vote = nil
+		}
+		rec = wal.AppendState(rec, hs)
 	}
 	if len(rec) > 0 {
 		n.env.AppendWAL(rec)

@@ -22,7 +22,7 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		{[]string{"run", "partition", "--seed", "-1"}, `invalid value "-1" for flag -seed`},
 		{[]string{"run", "partition", "--duration", "10"}, `invalid value "10" for flag -duration`},
 		{[]string{"run", "partition", "--duration", "-5s"}, "--duration -5s must be positive"},
-		{[]string{"run", "partition", "--bug", "nope"}, `run: --bug: unknown bug "nope" (known: stale-reads, apply-before-commit)`},
+		{[]string{"run", "partition", "--bug", "nope"}, `run: --bug: unknown bug "nope" (known: stale-reads, apply-before-commit, forget-vote)`},
 		{[]string{"run", "partition", "extra"}, `unexpected arguments ["extra"]`},
 		{[]string{"run", "partition", "--duration", "0s"}, "--duration 0s must be positive"},
 		{[]string{"run", "partition", "--duration", "1h"}, "duration: 1h0m0s is longer than the 10m0s a run may last"},
