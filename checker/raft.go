@@ -142,7 +142,7 @@ type MemberEnd struct {
 	ID      uint64
 	Up      bool
 	Applied uint64
-	Digest  uint64 // as in MemberState
+	Digest  uint64 // chained over the entries applied, 1..Applied
 	Rev     int64  // the store's revision
 	Store   string // a digest of the store's contents
 }

@@ -94,6 +94,16 @@ func (c *cluster) settle() {
 	}
 }
 
+// restart brings member id back from log, with its config (bugs
+// included), as a new process on a new env would after a crash.
+func (c *cluster) restart(id uint64, log []byte) *Node {
+	env := &testEnv{c: c, id: id, wal: append([]byte{}, log...)}
+	n, err := Restart(c.nodes[id].cfg, env, env.wal)
+	require.NoError(c.t, err)
+	c.nodes[id], c.envs[id] = n, env
+	return n
+}
+
 func (c *cluster) elect(id uint64) {
 	for i := 0; c.nodes[id].Status().Role != raft.StateLeader; i++ {
 		require.Less(c.t, i, 100, "n%d not elected", id)
@@ -169,11 +179,9 @@ func TestRestartReplaysTheLogAndCutsATornTail(t *testing.T) {
 	want := c.nodes[2].Hash()
 	log := append(append([]byte{}, c.envs[2].wal...), 0x00, 0x00, 0x01) // a torn write
 
-	env := &testEnv{c: c, id: 2, wal: log}
-	n, err := Restart(DefaultConfig(2, []uint64{1, 2, 3}), env, log)
-	require.NoError(t, err)
-	require.Equal(t, c.envs[2].wal, env.wal, "the torn tail is cut off the log")
-	c.nodes[2], c.envs[2] = n, env
+	whole := c.envs[2].wal
+	n := c.restart(2, log)
+	require.Equal(t, whole, c.envs[2].wal, "the torn tail is cut off the log")
 	c.settle()
 	require.Equal(t, want, n.Hash())
 	require.Equal(t, int64(4), n.Status().Rev)
@@ -221,10 +229,7 @@ func TestAppliedDigestsAgree(t *testing.T) {
 		require.Equal(t, st.Digest, c.nodes[id].Status().Digest)
 	}
 
-	env := &testEnv{c: c, id: 3, wal: c.envs[3].wal}
-	n, err := Restart(DefaultConfig(3, []uint64{1, 2, 3}), env, env.wal)
-	require.NoError(t, err)
-	c.nodes[3], c.envs[3] = n, env
+	n := c.restart(3, c.envs[3].wal)
 	c.settle()
 	require.Equal(t, st.Digest, n.Status().Digest)
 }
@@ -312,10 +317,7 @@ func TestRestartedMemberDoesNotReuseRequestIDs(t *testing.T) {
 	c.settle() // n2's proposal reaches n1; n1 and n3 commit it, n2 never hears
 
 	c.clock += time.Second // the restart takes a while
-	env := &testEnv{c: c, id: 2, wal: c.envs[2].wal}
-	n, err := Restart(DefaultConfig(2, []uint64{1, 2, 3}), env, env.wal)
-	require.NoError(t, err)
-	c.nodes[2], c.envs[2] = n, env
+	n := c.restart(2, c.envs[2].wal)
 	c.msgs = nil
 	// n2 learns who leads from a heartbeat, and n1 does not yet learn
 	// that n2 lacks the entry.
@@ -386,10 +388,7 @@ func TestForgetVoteGivesATermTwoLeaders(t *testing.T) {
 		require.Equal(t, uint64(2), c.nodes[1].Status().Term)
 
 		c.clock += time.Second
-		env := &testEnv{c: c, id: 2, wal: c.envs[2].wal}
-		n2, err := Restart(c.nodes[2].cfg, env, env.wal)
-		require.NoError(t, err)
-		c.nodes[2], c.envs[2] = n2, env
+		c.restart(2, c.envs[2].wal)
 		c.msgs = nil
 
 		// Now n3 campaigns; n1 hears nothing of it.
