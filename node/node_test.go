@@ -104,6 +104,15 @@ func (c *cluster) restart(id uint64, log []byte) *Node {
 	return n
 }
 
+// put writes each value to key through member via, one after another,
+// each settled before the next, as client c1.
+func (c *cluster) put(via uint64, key string, values ...string) {
+	for i, v := range values {
+		c.nodes[via].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: key, Value: v}})
+		c.settle()
+	}
+}
+
 func (c *cluster) elect(id uint64) {
 	for i := 0; c.nodes[id].Status().Role != raft.StateLeader; i++ {
 		require.Less(c.t, i, 100, "n%d not elected", id)
@@ -172,10 +181,7 @@ func TestRequestsTimeOut(t *testing.T) {
 func TestRestartReplaysTheLogAndCutsATornTail(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
-	for i, v := range []string{"a", "b", "c"} {
-		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: "k", Value: v}})
-		c.settle()
-	}
+	c.put(1, "k", "a", "b", "c")
 	want := c.nodes[2].Hash()
 	log := append(append([]byte{}, c.envs[2].wal...), 0x00, 0x00, 0x01) // a torn write
 
@@ -218,10 +224,7 @@ func TestReadsArrivingTogetherShareOneReadIndexRound(t *testing.T) {
 func TestAppliedDigestsAgree(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
-	for i, v := range []string{"a", "b"} {
-		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: "k", Value: v}})
-		c.settle()
-	}
+	c.put(1, "k", "a", "b")
 	st := c.nodes[1].Status()
 	require.NotZero(t, st.Digest)
 	for id := uint64(2); id <= 3; id++ {
@@ -277,10 +280,7 @@ func TestBugsByName(t *testing.T) {
 func TestRestartSurvivesATearAnywhere(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
-	for i, v := range []string{"a", "b", "c"} {
-		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: "k", Value: v}})
-		c.settle()
-	}
+	c.put(1, "k", "a", "b", "c")
 	for _, id := range []uint64{1, 2} { // a leader's log and a follower's
 		full, start := c.envs[id].wal, 0
 		for _, end := range c.envs[id].writes {
