@@ -1,4 +1,4 @@
-module etcdlab
+module github.com/etcdlab/etcdlab
 
 go 1.26
 

@@ -9,7 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"etcdlab/sim"
+	"github.com/etcdlab/etcdlab/sim"
 )
 
 // Config is how the disk behaves.

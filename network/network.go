@@ -14,7 +14,7 @@ import (
 	"slices"
 	"time"
 
-	"etcdlab/sim"
+	"github.com/etcdlab/etcdlab/sim"
 )
 
 // Addr names an endpoint: "n1" for a node, "c3" for a client.

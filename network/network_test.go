@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"etcdlab/sim"
+	"github.com/etcdlab/etcdlab/sim"
 )
 
 type inbox struct{ got []string }

@@ -16,9 +16,9 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
-	"etcdlab/node/api"
-	"etcdlab/node/mvcc"
-	"etcdlab/node/wal"
+	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/mvcc"
+	"github.com/etcdlab/etcdlab/node/wal"
 )
 
 // Env is the node's world.

@@ -9,9 +9,9 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
-	"etcdlab/checker"
-	"etcdlab/node/api"
-	"etcdlab/node/wal"
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/wal"
 )
 
 // cluster is the smallest possible environment for nodes: messages are

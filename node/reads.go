@@ -6,7 +6,7 @@ import (
 
 	"go.etcd.io/raft/v3"
 
-	"etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/api"
 )
 
 // Linearizable reads, the way etcd's linearizableReadLoop serves them: a

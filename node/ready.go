@@ -7,7 +7,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
-	"etcdlab/node/wal"
+	"github.com/etcdlab/etcdlab/node/wal"
 )
 
 // process runs etcd's raft loop (etcdserver/raft.go, raftNode.start) for

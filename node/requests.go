@@ -9,7 +9,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
-	"etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/api"
 )
 
 // handleWrite proposes a put or delete. The reply comes when this member

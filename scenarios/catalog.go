@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"etcdlab/checker"
+	"github.com/etcdlab/etcdlab/checker"
 )
 
 // Scenario is one experiment: settings drawn from the seed, and a script

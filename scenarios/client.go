@@ -5,10 +5,10 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"etcdlab/checker"
-	"etcdlab/network"
-	"etcdlab/node"
-	"etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node"
+	"github.com/etcdlab/etcdlab/node/api"
 )
 
 // client is a closed-loop etcd client: one operation at a time, a random

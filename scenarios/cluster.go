@@ -8,12 +8,12 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
-	"etcdlab/checker"
-	"etcdlab/disk"
-	"etcdlab/network"
-	"etcdlab/node"
-	"etcdlab/node/api"
-	"etcdlab/sim"
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/disk"
+	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node"
+	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/sim"
 )
 
 // Cluster is a simulated etcd cluster: members, the network between them,

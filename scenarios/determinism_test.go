@@ -10,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"etcdlab/node"
+	"github.com/etcdlab/etcdlab/node"
 )
 
 // A run is a pure function of (scenario, seed, code): the same seed gives

@@ -7,8 +7,8 @@ import (
 
 	"go.etcd.io/raft/v3"
 
-	"etcdlab/checker"
-	"etcdlab/network"
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/network"
 )
 
 // The nemesis: what a scenario script may do to the cluster, and when.

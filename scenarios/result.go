@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"etcdlab/checker"
-	"etcdlab/network"
-	"etcdlab/node"
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node"
 )
 
 // Result is everything a run produced. The CLI's output and every chart

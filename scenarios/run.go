@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"etcdlab/checker"
-	"etcdlab/node"
-	"etcdlab/sim"
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/node"
+	"github.com/etcdlab/etcdlab/sim"
 )
 
 // Options change a run away from its scenario's own settings.

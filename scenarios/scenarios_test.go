@@ -7,9 +7,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"etcdlab/checker"
-	"etcdlab/node"
-	"etcdlab/sim"
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/node"
+	"github.com/etcdlab/etcdlab/sim"
 )
 
 // Simulation tests never call t.Parallel: a run owns crypto/rand.Reader.

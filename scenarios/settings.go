@@ -5,9 +5,9 @@ import (
 	"strings"
 	"time"
 
-	"etcdlab/disk"
-	"etcdlab/network"
-	"etcdlab/node"
+	"github.com/etcdlab/etcdlab/disk"
+	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node"
 )
 
 // Settings are a run's concrete parameters: what a scenario and a seed

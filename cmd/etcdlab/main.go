@@ -20,10 +20,10 @@ import (
 	"strings"
 	"time"
 
-	"etcdlab/node"
-	"etcdlab/notebooks/charts"
-	"etcdlab/scenarios"
-	"etcdlab/sim"
+	"github.com/etcdlab/etcdlab/node"
+	"github.com/etcdlab/etcdlab/notebooks/charts"
+	"github.com/etcdlab/etcdlab/scenarios"
+	"github.com/etcdlab/etcdlab/sim"
 )
 
 const usage = `etcdlab: a laboratory for etcd's internals, on a simulated clock and network.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"etcdlab/scenarios"
+	"github.com/etcdlab/etcdlab/scenarios"
 )
 
 // maxSweepSeeds bounds one sweep, so a typo such as 1-1000000000 is an

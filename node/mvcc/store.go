@@ -14,7 +14,7 @@ import (
 	"encoding/hex"
 	"slices"
 
-	"etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/api"
 )
 
 // Store is the state machine. Writes come only from applied raft entries,

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/api"
 )
 
 // etcd's revision rules: every change bumps the store's revision; a key

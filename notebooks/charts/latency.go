@@ -17,8 +17,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"etcdlab/checker"
-	"etcdlab/scenarios"
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/scenarios"
 )
 
 var (

@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"etcdlab/checker"
-	"etcdlab/scenarios"
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/scenarios"
 )
 
 // A chart is drawn from a Result alone: here a hand-made one, with one
