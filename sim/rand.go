@@ -51,3 +51,6 @@ func captureCryptoRand(r io.Reader) (restore func()) {
 		simLock.Unlock()
 	}
 }
+
+// Reader is the stream called name as bytes, for WithReader.
+func (s *Sim) Reader(name string) io.Reader { return newStream(s.seed, name) }

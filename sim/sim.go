@@ -12,6 +12,7 @@ package sim
 import (
 	"container/heap"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -24,6 +25,7 @@ type Sim struct {
 	trace  *Trace
 	closer func()
 	events uint64
+	reader *switchReader // what crypto/rand.Reader reads while the run is open
 }
 
 // New starts a simulation for seed. It takes the process-wide simulation
@@ -31,13 +33,31 @@ type Sim struct {
 // it blocks while another simulation is open. Close must be called.
 func New(seed uint64) *Sim {
 	s := &Sim{seed: seed, trace: newTrace()}
-	// One stream for every node's raft: the reader is global, so raft's
-	// draws cannot be told apart by node. Unlike the other streams, this
-	// one is shared, and a change in one node's elections shifts the
-	// timeouts the others draw.
-	s.closer = captureCryptoRand(newStream(seed, "raft/crypto-rand-reader"))
+	// Outside WithReader, crypto/rand reads one shared stream. Callers
+	// that run a member's code wrap the call in WithReader with that
+	// member's own stream, so each member's election timeouts are its own.
+	s.reader = &switchReader{cur: newStream(seed, "raft/crypto-rand-reader")}
+	s.closer = captureCryptoRand(s.reader)
 	return s
 }
+
+// WithReader runs fn with crypto/rand.Reader reading r, then puts back the
+// reader in force before. raft draws election timeouts from
+// crypto/rand.Reader; a harness that calls into one member at a time
+// passes that member's own stream here, so adding a member or a client
+// never shifts another member's timeouts.
+func (s *Sim) WithReader(r io.Reader, fn func()) {
+	saved := s.reader.cur
+	s.reader.cur = r
+	defer func() { s.reader.cur = saved }()
+	fn()
+}
+
+// switchReader is the crypto/rand.Reader of an open run: it reads
+// whichever stream WithReader put in force.
+type switchReader struct{ cur io.Reader }
+
+func (r *switchReader) Read(p []byte) (int, error) { return r.cur.Read(p) }
 
 // Close gives crypto/rand.Reader back and releases the simulation lock.
 // Calling it twice is harmless.

@@ -83,3 +83,27 @@ func TestTraceFingerprint(t *testing.T) {
 	require.Equal(t, a.Fingerprint(), trace("x", "y").Fingerprint())
 	require.NotEqual(t, a.Fingerprint(), trace("x", "z").Fingerprint())
 }
+
+// A member's election timeouts come from its own stream: what another
+// member draws in between does not change them.
+func TestWithReaderGivesEachCallerItsOwnStream(t *testing.T) {
+	draws := func(interleave bool) []int64 {
+		s := New(3)
+		defer s.Close()
+		mine := s.Reader("raft/n1")
+		var out []int64
+		for range 3 {
+			if interleave {
+				_, err := cryptorand.Int(cryptorand.Reader, big.NewInt(1000))
+				require.NoError(t, err)
+			}
+			s.WithReader(mine, func() {
+				v, err := cryptorand.Int(cryptorand.Reader, big.NewInt(1000))
+				require.NoError(t, err)
+				out = append(out, v.Int64())
+			})
+		}
+		return out
+	}
+	require.Equal(t, draws(false), draws(true))
+}
