@@ -1,8 +1,21 @@
 // Package network is the simulated network that raft messages and client
-// RPCs travel on. A link has a base latency, a random jitter (which is also
-// what reorders messages), drop and duplicate probabilities and a bandwidth
-// that turns a message's size into transfer time. Partitions block links
-// between groups of addresses, symmetrically or one way.
+// RPCs travel on. A link has a base latency, a random jitter, a loss
+// probability and a bandwidth that turns a message's size into transfer
+// time. Partitions block routes between addresses, symmetrically or one
+// way, and can overlap.
+//
+// A link works in one of two modes:
+//
+//   - Stream, the default, is how etcd's own transports behave: rafthttp
+//     streams between peers and gRPC for clients, both over TCP. Within one
+//     direction of one route, messages arrive in the order sent, once each.
+//     A lost packet is retransmitted after a timeout, so loss shows up as
+//     delay, and that delay holds back every later message on the route
+//     (head-of-line blocking). Messages are lost only when the stream
+//     breaks: a blocked route, or an endpoint that is down or restarted.
+//   - Datagram drops, duplicates and reorders each message independently.
+//     etcd never sees that; it is there for stress experiments that want
+//     raft's own tolerance of a hostile network, and says so in settings.
 //
 // The network carries bytes: every delivery hands the receiver its own
 // copy, the way a real wire would, so no two nodes ever share memory.
@@ -10,8 +23,10 @@ package network
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/etcdlab/etcdlab/sim"
@@ -20,18 +35,74 @@ import (
 // Addr names an endpoint: "n1" for a node, "c3" for a client.
 type Addr string
 
+// Mode is how a link treats the messages on it.
+type Mode uint8
+
+const (
+	// Stream is TCP, as etcd's transports use: ordered, never duplicated,
+	// loss repaired by retransmission. The zero value, so a Link written
+	// without a Mode behaves like etcd.
+	Stream Mode = iota
+	// Datagram is per-message drop, duplicate and reorder by jitter.
+	Datagram
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Stream:
+		return "stream"
+	case Datagram:
+		return "datagram"
+	}
+	return fmt.Sprintf("Mode(%d)", uint8(m))
+}
+
+// ParseMode reads a Mode as String writes it: "stream" or "datagram".
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "stream":
+		return Stream, nil
+	case "datagram":
+		return Datagram, nil
+	}
+	return 0, fmt.Errorf("network: unknown mode %q (use stream or datagram)", s)
+}
+
+// TCPRTOMin is Linux's TCP_RTO_MIN (include/net/tcp.h, HZ/5): the floor of
+// TCP's retransmission timeout. Inside a datacenter the round trip is far
+// below it, so the timeout sits at the floor and each lost packet costs a
+// stream at least this long. Linux doubles the timeout for each further
+// loss of the same packet, and so does the stream mode.
+const TCPRTOMin = 200 * time.Millisecond
+
+const (
+	// tcpRTOMax is Linux's TCP_RTO_MAX, the cap on the doubled timeout.
+	tcpRTOMax = 120 * time.Second
+	// maxRetransmits is Linux's default tcp_retries2: after 15 timeouts in
+	// a row (about 15 minutes) TCP gives up on the connection. A run is far
+	// shorter, so a message that reaches the bound is delivered then
+	// instead; a route that loses that much is better modelled by Block.
+	maxRetransmits = 15
+)
+
 // Link is how messages fare on one direction of a connection.
 type Link struct {
-	Latency       time.Duration // base one-way delay
-	Jitter        time.Duration // extra delay drawn uniformly from [0, Jitter)
-	DropRate      float64       // probability a message is lost
-	DuplicateRate float64       // probability a message arrives twice
-	BytesPerSec   int64         // bandwidth; 0 means size adds no delay
+	Mode        Mode          // Stream (TCP, the default) or Datagram
+	Latency     time.Duration // base one-way delay
+	Jitter      time.Duration // extra delay drawn uniformly from [0, Jitter); reorders only datagrams
+	DropRate    float64       // probability a transmission is lost: a datagram is gone, a stream retransmits
+	BytesPerSec int64         // bandwidth; 0 means size adds no delay
+	// DuplicateRate is the probability a datagram arrives twice. It has no
+	// effect on a stream: TCP discards duplicate segments by sequence
+	// number, so the receiver never sees them.
+	DuplicateRate float64
 }
 
 // Validate reports a link setting that cannot be simulated.
 func (l Link) Validate() error {
 	switch {
+	case l.Mode != Stream && l.Mode != Datagram:
+		return fmt.Errorf("network: unknown mode %v (use stream or datagram)", l.Mode)
 	case l.Latency < 0 || l.Jitter < 0:
 		return fmt.Errorf("network: latency and jitter must not be negative (latency %v, jitter %v)", l.Latency, l.Jitter)
 	case l.DropRate < 0 || l.DropRate > 1:
@@ -50,6 +121,7 @@ type Handler func(from Addr, payload []byte)
 // Stats counts what the network did with the messages it was given.
 type Stats struct {
 	Sent, Delivered, Dropped, Duplicated, Blocked int
+	Retransmitted                                 int // stream transmissions lost and sent again (not messages lost)
 }
 
 // Network is the simulated network of one run.
@@ -57,13 +129,24 @@ type Network struct {
 	sim      *sim.Sim
 	rng      *rand.Rand
 	link     Link
+	routes   map[route]Link // per-route overrides of link
 	handlers map[Addr]Handler
 	lives    map[Addr]int     // bumped at every attach and detach: a message reaches only the life it was sent to
+	streams  map[route]stream // the connection on each route in stream mode
 	blocked  map[route]string // route -> reason (e.g. "partition")
 	stats    Stats
 }
 
 type route struct{ from, to Addr }
+
+// stream is what a route remembers of its TCP connection: when its last
+// message arrives, and which lives of the two ends it joins. A crash of
+// either end breaks the connection, and the next one does not wait behind
+// the old one's messages.
+type stream struct {
+	lastAt           time.Duration
+	fromLife, toLife int
+}
 
 // New returns a network on s where every link behaves like link.
 func New(s *sim.Sim, link Link) *Network {
@@ -71,18 +154,36 @@ func New(s *sim.Sim, link Link) *Network {
 		sim:      s,
 		rng:      s.Rand("network"),
 		link:     link,
+		routes:   map[route]Link{},
 		handlers: map[Addr]Handler{},
 		lives:    map[Addr]int{},
+		streams:  map[route]stream{},
 		blocked:  map[route]string{},
 	}
 }
 
-// SetLink changes how every link behaves from now on (a flaky-network fault
-// is a SetLink with drops, and another SetLink to end it).
+// SetLink changes how every route without an override behaves from now on
+// (a flaky-network fault is a SetLink with drops, and another SetLink to
+// end it). Messages already sent keep the fate they were given.
 func (n *Network) SetLink(l Link) { n.link = l }
 
-// Link is the link setting in force.
+// Link is the default link setting in force.
 func (n *Network) Link() Link { return n.link }
+
+// SetRoute makes messages from one address to another (one direction only)
+// fare on l instead of the default link, so a fault can degrade a single
+// link over a window.
+func (n *Network) SetRoute(from, to Addr, l Link) { n.routes[route{from, to}] = l }
+
+// ClearRoute puts a route back on the default link.
+func (n *Network) ClearRoute(from, to Addr) { delete(n.routes, route{from, to}) }
+
+func (n *Network) linkFor(r route) Link {
+	if l, ok := n.routes[r]; ok {
+		return l
+	}
+	return n.link
+}
 
 // Stats is what the network has done so far.
 func (n *Network) Stats() Stats { return n.stats }
@@ -108,12 +209,84 @@ func (n *Network) Detach(a Addr) {
 // may reuse it.
 func (n *Network) Send(from, to Addr, desc string, payload []byte) {
 	n.stats.Sent++
-	if reason, ok := n.blocked[route{from, to}]; ok {
+	r := route{from, to}
+	if reason, ok := n.blocked[r]; ok {
 		n.stats.Blocked++
 		n.sim.Logf("net", "%s->%s blocked (%s): %s", from, to, reason, desc)
 		return
 	}
-	l := n.link
+	if l := n.linkFor(r); l.Mode == Datagram {
+		n.sendDatagram(r, l, desc, payload)
+	} else {
+		n.sendStream(r, l, desc, payload)
+	}
+}
+
+// sendStream delivers in order: a message arrives no earlier than the one
+// sent before it on the route, however their jitter, size and losses fell.
+func (n *Network) sendStream(r route, l Link, desc string, payload []byte) {
+	// Draw every random number a message needs in a fixed order, whatever
+	// its fate: one draw for its losses, then its jitter.
+	retransmits := n.retransmits(l.DropRate)
+	at := n.sim.Now() + n.delay(l, len(payload)) + retransmitWait(retransmits)
+	conn := stream{fromLife: n.lives[r.from], toLife: n.lives[r.to]}
+	var queued time.Duration
+	if prev, ok := n.streams[r]; ok && prev.fromLife == conn.fromLife && prev.toLife == conn.toLife && prev.lastAt > at {
+		queued, at = prev.lastAt-at, prev.lastAt
+	}
+	conn.lastAt = at
+	n.streams[r] = conn
+	n.stats.Retransmitted += retransmits
+	n.deliverAt(at, r.from, r.to, payload)
+
+	var notes []string
+	switch {
+	case retransmits == 1:
+		notes = append(notes, "1 retransmit")
+	case retransmits > 1:
+		notes = append(notes, fmt.Sprintf("%d retransmits", retransmits))
+	}
+	if queued > 0 {
+		notes = append(notes, fmt.Sprintf("%v behind earlier messages", queued.Round(time.Microsecond)))
+	}
+	note := ""
+	if len(notes) > 0 {
+		note = " (" + strings.Join(notes, ", ") + ")"
+	}
+	n.sim.Logf("net", "%s->%s +%v%s: %s", r.from, r.to, (at - n.sim.Now()).Round(time.Microsecond), note, desc)
+}
+
+// retransmits is how many times in a row a stream's packet is lost: a
+// geometric draw, taken from one uniform number by inverting its
+// distribution (P(k or more) = p^k), so every message draws exactly once
+// whatever its losses, and the count is bounded like TCP's.
+func (n *Network) retransmits(p float64) int {
+	u := 1 - n.rng.Float64() // in (0, 1], so the log is finite
+	switch {
+	case p <= 0:
+		return 0
+	case p >= 1:
+		return maxRetransmits
+	}
+	return int(min(math.Floor(math.Log(u)/math.Log(p)), maxRetransmits))
+}
+
+// retransmitWait is the time k timeouts in a row cost: TCP's timeout
+// starts at TCPRTOMin and doubles at each loss, up to tcpRTOMax.
+func retransmitWait(k int) time.Duration {
+	var wait time.Duration
+	rto := TCPRTOMin
+	for range k {
+		wait += rto
+		rto = min(2*rto, tcpRTOMax)
+	}
+	return wait
+}
+
+// sendDatagram gives each message its own fate: dropped, duplicated, or
+// overtaken by a later one whose jitter was smaller.
+func (n *Network) sendDatagram(r route, l Link, desc string, payload []byte) {
+	from, to := r.from, r.to
 	// Draw every random number a message needs in a fixed order, whatever
 	// its fate, so one message's fate never shifts another's draws.
 	drop := n.rng.Float64() < l.DropRate
@@ -124,10 +297,11 @@ func (n *Network) Send(from, to Addr, desc string, payload []byte) {
 		n.sim.Logf("net", "%s->%s dropped: %s", from, to, desc)
 		return
 	}
-	n.deliverAfter(d1, from, to, payload)
+	now := n.sim.Now()
+	n.deliverAt(now+d1, from, to, payload)
 	if dup {
 		n.stats.Duplicated++
-		n.deliverAfter(d2, from, to, payload)
+		n.deliverAt(now+d2, from, to, payload)
 		n.sim.Logf("net", "%s->%s +%v and duplicate +%v: %s", from, to, d1.Round(time.Microsecond), d2.Round(time.Microsecond), desc)
 		return
 	}
@@ -145,11 +319,11 @@ func (n *Network) delay(l Link, size int) time.Duration {
 	return d
 }
 
-// deliverAfter copies payload onto the wire once per delivery, so each
+// deliverAt copies payload onto the wire once per delivery, so each
 // receiver (and each copy of a duplicate) owns its bytes.
-func (n *Network) deliverAfter(d time.Duration, from, to Addr, payload []byte) {
+func (n *Network) deliverAt(at time.Duration, from, to Addr, payload []byte) {
 	wire, life := slices.Clone(payload), n.lives[to]
-	n.sim.After(d, func() {
+	n.sim.At(at, func() {
 		h, ok := n.handlers[to]
 		if !ok || n.lives[to] != life {
 			n.stats.Dropped++

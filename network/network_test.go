@@ -1,6 +1,8 @@
 package network
 
 import (
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,13 +73,14 @@ func TestOneWayBlock(t *testing.T) {
 	require.Equal(t, []string{"b:arrives"}, a.got)
 }
 
-// Drop and duplicate rates are probabilities: over many messages the counts
-// land near them, and the same seed gives the same counts.
+// On datagrams, drop and duplicate rates are probabilities: over many
+// messages the counts land near them, and the same seed gives the same
+// counts.
 func TestDropsAndDuplicatesFollowTheirRatesAndTheSeed(t *testing.T) {
 	run := func(seed uint64) Stats {
 		s := sim.New(seed)
 		defer s.Close()
-		n := New(s, Link{Latency: time.Millisecond, Jitter: time.Millisecond, DropRate: 0.1, DuplicateRate: 0.05})
+		n := New(s, Link{Mode: Datagram, Latency: time.Millisecond, Jitter: time.Millisecond, DropRate: 0.1, DuplicateRate: 0.05})
 		n.Attach("b", func(Addr, []byte) {})
 		for range 10000 {
 			n.Send("a", "b", "", []byte("m"))
@@ -127,4 +130,140 @@ func TestLinkValidation(t *testing.T) {
 	require.NoError(t, Link{DropRate: 0.1}.Validate())
 	require.Error(t, Link{DropRate: 1.5}.Validate())
 	require.Error(t, Link{Latency: -time.Millisecond}.Validate())
+	require.Error(t, Link{Mode: Datagram + 1}.Validate())
+}
+
+func TestModesPrintAndParseAsWords(t *testing.T) {
+	for _, m := range []Mode{Stream, Datagram} {
+		got, err := ParseMode(m.String())
+		require.NoError(t, err)
+		require.Equal(t, m, got)
+	}
+	require.Equal(t, "stream", Mode(0).String(), "the zero value is etcd's TCP")
+	_, err := ParseMode("udp")
+	require.ErrorContains(t, err, "use stream or datagram")
+}
+
+// A stream never reorders: a large message holds back a small one sent
+// after it, and jitter cannot swap two messages either.
+func TestStreamsDeliverInOrderDespiteSizeAndJitter(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Latency: time.Millisecond, Jitter: 10 * time.Millisecond, BytesPerSec: 1 << 20})
+	var got []string
+	var at []time.Duration
+	n.Attach("b", func(_ Addr, p []byte) {
+		got = append(got, string(p[:min(len(p), 8)]))
+		at = append(at, s.Now())
+	})
+	big := make([]byte, 1<<20) // a snapshot: one second on the wire
+	copy(big, "snapshot")
+	n.Send("a", "b", "", big)
+	var want []string
+	want = append(want, "snapshot")
+	for i := range 100 {
+		m := fmt.Sprintf("m%d", i)
+		n.Send("a", "b", "", []byte(m))
+		want = append(want, m)
+	}
+	s.RunUntil(3 * time.Second)
+	require.Equal(t, want, got)
+	require.GreaterOrEqual(t, at[1], time.Second+time.Millisecond, "head-of-line: the first small message waits for the snapshot")
+	require.True(t, slices.IsSorted(at))
+}
+
+// Loss on a stream is repaired by TCP: every message arrives, once, in
+// order, and each lost transmission costs a retransmission timeout, which
+// doubles when the same packet is lost again.
+func TestStreamsRepairLossWithRetransmissionTimeouts(t *testing.T) {
+	run := func(seed uint64) (Stats, string) {
+		s := sim.New(seed)
+		defer s.Close()
+		n := New(s, Link{Latency: time.Millisecond, DropRate: 0.1, DuplicateRate: 0.5})
+		var got []int
+		n.Attach("b", func(_ Addr, p []byte) { got = append(got, int(p[0])<<8|int(p[1])) })
+		for i := range 10000 {
+			n.Send("a", "b", "", []byte{byte(i >> 8), byte(i)})
+		}
+		s.RunUntil(time.Minute)
+		require.Len(t, got, 10000, "nothing lost, nothing duplicated")
+		require.True(t, slices.IsSorted(got))
+		return n.Stats(), s.Trace().String()
+	}
+	st, trace := run(1)
+	require.Equal(t, 10000, st.Delivered)
+	require.Zero(t, st.Dropped)
+	require.Zero(t, st.Duplicated, "TCP discards duplicates")
+	// p/(1-p) retransmits per message on average.
+	require.InDelta(t, 1111, st.Retransmitted, 150)
+	require.Contains(t, trace, "+201ms (1 retransmit)")
+	require.Contains(t, trace, "+601ms (2 retransmits)")
+	require.Contains(t, trace, "behind earlier messages)")
+	st2, trace2 := run(1)
+	require.Equal(t, st, st2)
+	require.Equal(t, trace, trace2)
+	st3, _ := run(2)
+	require.NotEqual(t, st, st3)
+}
+
+// Head-of-line blocking stays within one direction of one route: a
+// retransmission from a to b does not hold back a to c, nor b to a.
+func TestAStalledStreamHoldsBackOnlyItsOwnRoute(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Latency: time.Millisecond})
+	n.SetRoute("a", "b", Link{Latency: time.Millisecond, DropRate: 1})
+	at := map[string]time.Duration{}
+	record := func(p []byte) { at[string(p)] = s.Now() }
+	for _, a := range []Addr{"a", "b", "c"} {
+		n.Attach(a, func(_ Addr, p []byte) { record(p) })
+	}
+	n.Send("a", "b", "", []byte("stalled"))
+	n.Send("a", "c", "", []byte("a to c"))
+	n.Send("b", "a", "", []byte("b to a"))
+	n.ClearRoute("a", "b")
+	n.Send("a", "b", "", []byte("behind"))
+	s.RunUntil(time.Hour)
+	require.Equal(t, time.Millisecond, at["a to c"])
+	require.Equal(t, time.Millisecond, at["b to a"])
+	require.Greater(t, at["stalled"], 10*time.Minute, "15 doubling timeouts, as Linux's tcp_retries2")
+	require.Equal(t, at["stalled"], at["behind"])
+}
+
+// A restart breaks the connection: the new one does not queue behind the
+// old one's messages.
+func TestARestartStartsAFreshStream(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Latency: time.Millisecond, BytesPerSec: 1 << 20})
+	b := &inbox{}
+	n.Attach("b", b.handler)
+	n.Send("a", "b", "", make([]byte, 1<<20))
+	n.Detach("b")
+	n.Attach("b", b.handler)
+	n.Send("a", "b", "", []byte("new connection"))
+	s.RunUntil(2 * time.Millisecond)
+	require.Equal(t, []string{"a:new connection"}, b.got)
+}
+
+// A route override degrades one direction of one link; the default link
+// carries the rest, and clearing the override restores it.
+func TestRouteOverridesApplyToOneDirection(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Latency: time.Millisecond})
+	n.SetRoute("a", "b", Link{Latency: 50 * time.Millisecond})
+	at := map[string]time.Duration{}
+	for _, a := range []Addr{"a", "b"} {
+		n.Attach(a, func(_ Addr, p []byte) { at[string(p)] = s.Now() })
+	}
+	n.Send("a", "b", "", []byte("slow"))
+	n.Send("b", "a", "", []byte("back is fast"))
+	s.RunUntil(time.Second)
+	n.ClearRoute("a", "b")
+	n.Send("a", "b", "", []byte("cleared"))
+	s.RunUntil(2 * time.Second)
+	require.Equal(t, 50*time.Millisecond, at["slow"])
+	require.Equal(t, time.Millisecond, at["back is fast"])
+	require.Equal(t, time.Second+time.Millisecond, at["cleared"])
 }
