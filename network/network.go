@@ -122,6 +122,7 @@ type Handler func(from Addr, payload []byte)
 type Stats struct {
 	Sent, Delivered, Dropped, Duplicated, Blocked int
 	Retransmitted                                 int // stream transmissions lost and sent again (not messages lost)
+	Refused                                       int // messages answered by a connection reset (see OnRefused)
 }
 
 // Network is the simulated network of one run.
@@ -133,11 +134,19 @@ type Network struct {
 	handlers map[Addr]Handler
 	lives    map[Addr]int     // bumped at every attach and detach: a message reaches only the life it was sent to
 	streams  map[route]stream // the connection on each route in stream mode
-	blocked  map[route]string // route -> reason (e.g. "partition")
+	blocks   map[route]block  // routes blocked by one fault or more
+	refused  map[Addr]func(to Addr, payload []byte)
 	stats    Stats
 }
 
 type route struct{ from, to Addr }
+
+// block counts the faults that block a route, so that overlapping faults
+// each undo only their own part: the route opens when the last one ends.
+type block struct {
+	count  int
+	reason string // the most recent fault's, for the trace
+}
 
 // stream is what a route remembers of its TCP connection: when its last
 // message arrives, and which lives of the two ends it joins. A crash of
@@ -158,7 +167,8 @@ func New(s *sim.Sim, link Link) *Network {
 		handlers: map[Addr]Handler{},
 		lives:    map[Addr]int{},
 		streams:  map[route]stream{},
-		blocked:  map[route]string{},
+		blocks:   map[route]block{},
+		refused:  map[Addr]func(to Addr, payload []byte){},
 	}
 }
 
@@ -188,9 +198,10 @@ func (n *Network) linkFor(r route) Link {
 // Stats is what the network has done so far.
 func (n *Network) Stats() Stats { return n.stats }
 
-// Attach makes a delivers messages for a to h. An endpoint that is not
-// attached (a crashed node) loses what is sent to it, even if it is
-// attached again before the message would arrive.
+// Attach makes a delivers messages for a to h. What reaches an endpoint
+// that is not attached (a crashed node) is refused (see OnRefused) or
+// lost; what was sent to an earlier life is lost even if a is attached
+// again before it arrives.
 func (n *Network) Attach(a Addr, h Handler) {
 	n.handlers[a] = h
 	n.lives[a]++
@@ -210,9 +221,9 @@ func (n *Network) Detach(a Addr) {
 func (n *Network) Send(from, to Addr, desc string, payload []byte) {
 	n.stats.Sent++
 	r := route{from, to}
-	if reason, ok := n.blocked[r]; ok {
+	if b, ok := n.blocks[r]; ok {
 		n.stats.Blocked++
-		n.sim.Logf("net", "%s->%s blocked (%s): %s", from, to, reason, desc)
+		n.sim.Logf("net", "%s->%s blocked (%s): %s", from, to, b.reason, desc)
 		return
 	}
 	if l := n.linkFor(r); l.Mode == Datagram {
@@ -322,28 +333,119 @@ func (n *Network) delay(l Link, size int) time.Duration {
 // deliverAt copies payload onto the wire once per delivery, so each
 // receiver (and each copy of a duplicate) owns its bytes.
 func (n *Network) deliverAt(at time.Duration, from, to Addr, payload []byte) {
-	wire, life := slices.Clone(payload), n.lives[to]
+	wire, life, fromLife := slices.Clone(payload), n.lives[to], n.lives[from]
 	n.sim.At(at, func() {
 		h, ok := n.handlers[to]
-		if !ok || n.lives[to] != life {
+		switch {
+		case !ok:
+			n.refuse(from, to, fromLife, wire)
+		case n.lives[to] != life:
+			// The connection it travelled on died with the old life; the
+			// new one never hears of it, and the sender learns by timeout.
 			n.stats.Dropped++
-			why := "is down"
-			if ok {
-				why = "was down or restarted since it was sent"
-			}
-			n.sim.Logf("net", "%s->%s lost: %s %s", from, to, to, why)
-			return
+			n.sim.Logf("net", "%s->%s lost: %s was down or restarted since it was sent", from, to, to)
+		default:
+			n.stats.Delivered++
+			h(from, wire)
 		}
-		n.stats.Delivered++
-		h(from, wire)
 	})
 }
 
+// OnRefused makes a's messages that reach an endpoint which is down come
+// back to h, after the return trip: a process that is down on a host that
+// is up answers a connection with a reset at once, so a client such as
+// clientv3 moves on to its next endpoint instead of waiting for a timeout.
+// h gets the address that refused and the message's bytes. A nil h
+// removes the callback; without one, such messages are simply lost.
+//
+// A blocked route is silence, not a refusal: what a partition stops never
+// comes back, and neither does a reset whose way back is blocked.
+func (n *Network) OnRefused(a Addr, h func(to Addr, payload []byte)) {
+	if h == nil {
+		delete(n.refused, a)
+		return
+	}
+	n.refused[a] = h
+}
+
+// refuse sends a reset back for a message that reached an endpoint which
+// is down. The reset takes one more one-way trip on the reverse route's
+// base latency; it is a bare packet, so jitter, size and loss are left out.
+func (n *Network) refuse(from, to Addr, fromLife int, wire []byte) {
+	h, ok := n.refused[from]
+	if !ok {
+		n.stats.Dropped++
+		n.sim.Logf("net", "%s->%s lost: %s is down", from, to, to)
+		return
+	}
+	back := route{to, from}
+	if b, blocked := n.blocks[back]; blocked {
+		n.stats.Dropped++
+		n.sim.Logf("net", "%s->%s lost: %s is down, and the reset back is blocked (%s)", from, to, to, b.reason)
+		return
+	}
+	n.stats.Refused++
+	rtt := n.linkFor(back).Latency
+	n.sim.Logf("net", "%s->%s refused: %s is down, reset back +%v", from, to, to, rtt.Round(time.Microsecond))
+	n.sim.After(rtt, func() {
+		if n.lives[from] != fromLife {
+			return // the sender crashed since: the reset finds no connection
+		}
+		h(to, wire)
+	})
+}
+
+// Reachable reports whether a message sent now from one address to the
+// other could arrive: both ends are attached and the route is not blocked.
+// etcd counts its active peers this way (a peer whose stream is up).
+func (n *Network) Reachable(from, to Addr) bool {
+	_, fromUp := n.handlers[from]
+	_, toUp := n.handlers[to]
+	return fromUp && toUp && !n.Blocked(from, to)
+}
+
+// Block stops messages from one address to another (not back) until a
+// matching Unblock. Blocks count, so overlapping faults can each block and
+// unblock a route without ending the other's: the route stays blocked
+// while any fault holds it. reason names the fault in the trace; the most
+// recent one is shown. Messages already on the wire still arrive.
+func (n *Network) Block(from, to Addr, reason string) {
+	r := route{from, to}
+	b := n.blocks[r]
+	b.count++
+	b.reason = reason
+	n.blocks[r] = b
+}
+
+// Unblock ends one Block of the route. A route that is not blocked (Heal
+// cleared it, say) is left alone, so a fault that ends after a Heal is
+// harmless.
+func (n *Network) Unblock(from, to Addr) {
+	r := route{from, to}
+	b, ok := n.blocks[r]
+	switch {
+	case !ok:
+	case b.count == 1:
+		delete(n.blocks, r)
+	default:
+		b.count--
+		n.blocks[r] = b
+	}
+}
+
+// Blocked reports whether the route from one address to the other is
+// blocked by some fault.
+func (n *Network) Blocked(from, to Addr) bool {
+	_, ok := n.blocks[route{from, to}]
+	return ok
+}
+
 // Partition splits the named addresses into groups that cannot reach each
-// other, in both directions. Addresses not named (clients, usually) keep
-// reaching everyone. It replaces any earlier partition.
+// other, in both directions, by blocking every route between groups with
+// reason "partition". Addresses not named (clients, usually) keep reaching
+// everyone. It adds to any blocks already in force; Heal ends them all,
+// or Unblock ends this partition's routes one by one.
 func (n *Network) Partition(groups ...[]Addr) {
-	clear(n.blocked)
 	for i, g := range groups {
 		for j, h := range groups {
 			if i == j {
@@ -351,7 +453,7 @@ func (n *Network) Partition(groups ...[]Addr) {
 			}
 			for _, a := range g {
 				for _, b := range h {
-					n.blocked[route{a, b}] = "partition"
+					n.Block(a, b, "partition")
 				}
 			}
 		}
@@ -359,14 +461,15 @@ func (n *Network) Partition(groups ...[]Addr) {
 	n.sim.Logf("net", "partition %v", groups)
 }
 
-// BlockOneWay stops messages from one address to another, but not back.
+// BlockOneWay stops messages from one address to another, but not back;
+// Unblock ends it.
 func (n *Network) BlockOneWay(from, to Addr) {
-	n.blocked[route{from, to}] = "one-way partition"
+	n.Block(from, to, "one-way partition")
 	n.sim.Logf("net", "block %s->%s", from, to)
 }
 
-// Heal removes every partition.
+// Heal ends every block, whatever fault set it.
 func (n *Network) Heal() {
-	clear(n.blocked)
+	clear(n.blocks)
 	n.sim.Logf("net", "heal")
 }

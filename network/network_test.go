@@ -267,3 +267,118 @@ func TestRouteOverridesApplyToOneDirection(t *testing.T) {
 	require.Equal(t, time.Millisecond, at["back is fast"])
 	require.Equal(t, time.Second+time.Millisecond, at["cleared"])
 }
+
+// Overlapping faults each undo only their own block: the route opens when
+// the last one ends. Heal ends them all.
+func TestBlocksCountSoFaultsCanOverlap(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{})
+	n.Block("a", "b", "fault 1")
+	n.Partition([]Addr{"a"}, []Addr{"b"})
+	require.True(t, n.Blocked("a", "b"))
+	require.True(t, n.Blocked("b", "a"))
+	n.Send("a", "b", "m", nil)
+	require.Contains(t, s.Trace().String(), "a->b blocked (partition): m", "the most recent reason")
+	n.Unblock("a", "b")
+	n.Unblock("b", "a")
+	require.True(t, n.Blocked("a", "b"), "fault 1 still holds it")
+	require.False(t, n.Blocked("b", "a"))
+	n.Unblock("a", "b")
+	require.False(t, n.Blocked("a", "b"))
+	n.Unblock("a", "b") // a fault ending after a Heal finds nothing to undo
+	require.False(t, n.Blocked("a", "b"))
+
+	n.BlockOneWay("a", "b")
+	n.Block("a", "b", "again")
+	n.Heal()
+	require.False(t, n.Blocked("a", "b"))
+}
+
+// A process that is down on a host that is up refuses at once: the sender
+// hears of it after a round trip, on the reverse route's latency.
+func TestADownEndpointRefusesAfterARoundTrip(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Latency: time.Millisecond, Jitter: time.Millisecond})
+	n.SetRoute("n1", "c1", Link{Latency: 3 * time.Millisecond})
+	var refusedAt time.Duration
+	var refused []string
+	n.OnRefused("c1", func(to Addr, p []byte) {
+		refusedAt = s.Now()
+		refused = append(refused, string(to)+":"+string(p))
+	})
+	n.Attach("c1", func(Addr, []byte) {})
+	n.Send("c1", "n1", "put", []byte("put x"))
+	s.RunUntil(time.Second)
+	require.Equal(t, []string{"n1:put x"}, refused)
+	require.GreaterOrEqual(t, refusedAt, 4*time.Millisecond)
+	require.Less(t, refusedAt, 5*time.Millisecond)
+	require.Equal(t, 1, n.Stats().Refused)
+	require.Contains(t, s.Trace().String(), "c1->n1 refused: n1 is down, reset back +3ms")
+}
+
+// Only a live process refuses. A message to a past life that arrives while
+// the endpoint is back is lost with its connection; a partition is
+// silence; a sender without a callback loses the message as before.
+func TestLostAndBlockedMessagesAreNotRefused(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Latency: time.Millisecond})
+	var refused []string
+	n.OnRefused("c1", func(to Addr, p []byte) { refused = append(refused, string(p)) })
+	b := &inbox{}
+	n.Attach("b", b.handler)
+	n.Send("c1", "b", "", []byte("to the old b"))
+	n.Detach("b")
+	n.Attach("b", b.handler)
+	n.Send("c1", "b", "", []byte("to the new b"))
+
+	n.Detach("d")
+	n.Partition([]Addr{"c1"}, []Addr{"d"})
+	n.Send("c1", "d", "", []byte("partitioned"))
+	n.Heal()
+	n.BlockOneWay("d", "c1")
+	n.Send("c1", "d", "", []byte("the reset back is blocked"))
+	n.Send("c2", "d", "", []byte("no callback"))
+	s.RunUntil(time.Second)
+	require.Equal(t, []string{"c1:to the new b"}, b.got)
+	require.Empty(t, refused)
+	st := n.Stats()
+	require.Equal(t, 0, st.Refused)
+	require.Equal(t, 3, st.Dropped)
+	require.Equal(t, 1, st.Blocked)
+}
+
+// A sender that crashes before the reset arrives never hears it: the
+// connection died with it.
+func TestAResetFindsNoSenderThatRestarted(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Latency: time.Millisecond})
+	called := false
+	n.OnRefused("c1", func(Addr, []byte) { called = true })
+	n.Attach("c1", func(Addr, []byte) {})
+	n.Send("c1", "n1", "", []byte("x"))
+	s.RunUntil(time.Millisecond) // refused now; the reset is on its way back
+	n.Detach("c1")
+	n.Attach("c1", func(Addr, []byte) {})
+	s.RunUntil(time.Second)
+	require.False(t, called)
+}
+
+func TestReachableNeedsBothEndsUpAndTheRouteOpen(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{})
+	n.Attach("n1", func(Addr, []byte) {})
+	require.False(t, n.Reachable("n1", "n2"), "n2 is not attached")
+	n.Attach("n2", func(Addr, []byte) {})
+	require.True(t, n.Reachable("n1", "n2"))
+	n.BlockOneWay("n1", "n2")
+	require.False(t, n.Reachable("n1", "n2"))
+	require.True(t, n.Reachable("n2", "n1"))
+	n.Heal()
+	n.Detach("n1")
+	require.False(t, n.Reachable("n1", "n2"))
+}
