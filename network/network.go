@@ -119,6 +119,8 @@ func (l Link) Validate() error {
 type Handler func(from Addr, payload []byte)
 
 // Stats counts what the network did with the messages it was given.
+// Dropped counts messages lost: datagrams dropped on the way, and messages
+// of either mode that reached an endpoint which was down or restarted.
 type Stats struct {
 	Sent, Delivered, Dropped, Duplicated, Blocked int
 	Retransmitted                                 int // stream transmissions lost and sent again (not messages lost)
@@ -208,8 +210,9 @@ func (n *Network) Attach(a Addr, h Handler) {
 }
 
 // Detach takes a off the network, as a crash does. Messages in flight to
-// it are lost, even if it is attached again before they arrive: they were
-// sent on connections that died with it, as TCP's would.
+// it never reach it, even if it is attached again before they arrive: they
+// were sent on connections that died with it, as TCP's would. (If it is
+// still down when they arrive, they are refused or lost as Attach says.)
 func (n *Network) Detach(a Addr) {
 	delete(n.handlers, a)
 	n.lives[a]++
@@ -410,6 +413,11 @@ func (n *Network) Reachable(from, to Addr) bool {
 // while any fault holds it. reason names the fault in the trace; the most
 // recent one is shown. Messages already on the wire still arrive.
 func (n *Network) Block(from, to Addr, reason string) {
+	n.block(from, to, reason)
+	n.sim.Logf("net", "block %s->%s (%s)", from, to, reason)
+}
+
+func (n *Network) block(from, to Addr, reason string) {
 	r := route{from, to}
 	b := n.blocks[r]
 	b.count++
@@ -423,6 +431,7 @@ func (n *Network) Block(from, to Addr, reason string) {
 func (n *Network) Unblock(from, to Addr) {
 	r := route{from, to}
 	b, ok := n.blocks[r]
+	n.sim.Logf("net", "unblock %s->%s", from, to)
 	switch {
 	case !ok:
 	case b.count == 1:
@@ -453,7 +462,7 @@ func (n *Network) Partition(groups ...[]Addr) {
 			}
 			for _, a := range g {
 				for _, b := range h {
-					n.Block(a, b, "partition")
+					n.block(a, b, "partition")
 				}
 			}
 		}
@@ -463,10 +472,7 @@ func (n *Network) Partition(groups ...[]Addr) {
 
 // BlockOneWay stops messages from one address to another, but not back;
 // Unblock ends it.
-func (n *Network) BlockOneWay(from, to Addr) {
-	n.Block(from, to, "one-way partition")
-	n.sim.Logf("net", "block %s->%s", from, to)
-}
+func (n *Network) BlockOneWay(from, to Addr) { n.Block(from, to, "one-way partition") }
 
 // Heal ends every block, whatever fault set it.
 func (n *Network) Heal() {
