@@ -124,10 +124,33 @@ func (n *Node) applyReady(rd *raft.Ready) stall {
 }
 
 func (n *Node) sendMessages(rd *raft.Ready) stall {
-	for _, m := range rd.Messages {
+	for _, m := range processMessages(rd.Messages) {
 		n.env.Send(m)
 	}
 	return notStalled
+}
+
+// processMessages keeps only the last MsgAppResp of a Ready, as etcd's
+// raftNode.processMessages does: each one acknowledges the log up to its
+// index, so the last says all the earlier ones say. Unlike etcd's, which
+// walks the messages backwards and so sends them reversed, it keeps the
+// others in raft's order. (etcd also drops messages to removed members
+// and hands MsgSnap to its server; this node removes no one and sends no
+// snapshots yet.)
+func processMessages(msgs []*raftpb.Message) []*raftpb.Message {
+	last := -1
+	for i, m := range msgs {
+		if m.GetType() == raftpb.MessageType_MsgAppResp {
+			last = i
+		}
+	}
+	out := make([]*raftpb.Message, 0, len(msgs))
+	for i, m := range msgs {
+		if m.GetType() != raftpb.MessageType_MsgAppResp || i == last {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // writeWAL writes entries before the HardState, as etcd's WAL.Save does:

@@ -100,3 +100,33 @@ func TestFailedFsyncKillsTheMember(t *testing.T) {
 	})
 	require.Equal(t, "fatal: failed to save Raft hard state and entries: input/output error", c.envs[1].logs[len(c.envs[1].logs)-1])
 }
+
+// Like etcd's processMessages, a Ready sends only its last MsgAppResp: a
+// follower that took two appends while it waited for an fsync
+// acknowledges both with one message.
+func TestReadySendsOnlyItsLastAppResp(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	toN2 := func(m *raftpb.Message) bool { return m.GetTo() != 2 }
+	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "a"}})
+	c.msgs = slices.DeleteFunc(c.msgs, toN2)
+	c.deliver() // n2 waits for the fsync of a
+	c.envs[1].sync(c.nodes[1])
+	for i, v := range []string{"b", "c"} {
+		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 2), Put: &api.PutRequest{Key: "k", Value: v}})
+		c.envs[1].sync(c.nodes[1])
+	}
+	c.msgs = slices.DeleteFunc(c.msgs, toN2)
+	c.deliver() // b and c reach n2 while it still waits
+	c.takeEvents(2)
+	c.envs[2].sync(c.nodes[2]) // the Ready of a, then the one of b and c
+	c.envs[2].sync(c.nodes[2])
+
+	var acked []uint64
+	for _, m := range c.msgs {
+		if m.GetFrom() == 2 && m.GetType() == raftpb.MessageType_MsgAppResp {
+			acked = append(acked, m.GetIndex())
+		}
+	}
+	require.Equal(t, []uint64{5, 7}, acked, "one ack for a, one for b and c together")
+}
