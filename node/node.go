@@ -82,6 +82,7 @@ type Node struct {
 	nextID   uint64              // request IDs: see firstRequestID
 	requests map[uint64]*request // by proposal ID: waiting to be applied or read
 	queue    []uint64            // proposal IDs in arrival order, for timeouts
+	held     []uint64            // writes not yet proposed, in arrival order: see proposeHeld
 	reads    []uint64            // linearizable reads not yet served, in arrival order
 	// The ReadIndex round in flight: its context (0 if none) and the tick
 	// it was last asked at.

@@ -47,9 +47,11 @@ const (
 	stalledOnSync            // until Synced
 )
 
-// process runs the raft loop for as long as raft has work and no step
-// stalls.
+// process proposes the writes held for want of a leader, then runs the
+// raft loop for as long as raft has work and no step stalls. Every input
+// ends here.
 func (n *Node) process() {
+	n.proposeHeld()
 	for n.stalled == notStalled {
 		if n.ready == nil {
 			if !n.rn.HasReady() {

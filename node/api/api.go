@@ -84,8 +84,9 @@ var (
 	// ErrTimeout: the request was not done within the server's request
 	// timeout. Like in etcd, a write may still take effect later.
 	ErrTimeout = errors.New("etcdserver: request timed out")
-	// ErrProposalDropped: raft refused the proposal (no known leader, or a
-	// leader transfer in progress). The write definitely did not happen.
+	// ErrProposalDropped: raft refused the proposal, as it does during a
+	// leader transfer. The write definitely did not happen. (While no
+	// leader is known, writes wait for one instead, as in etcd.)
 	ErrProposalDropped = errors.New("raft proposal dropped")
 	// ErrStopped: the server is shutting down.
 	ErrStopped = errors.New("etcdserver: server stopped")
