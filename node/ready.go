@@ -101,13 +101,20 @@ func failpoint(name string) readyStep {
 	}
 }
 
-// applyReady notes the new role and leader, hands ReadIndex results to
-// the waiting reads, and applies committed entries. etcd passes them to
+// applyReady notes the new role and leader (failing the ReadIndex round
+// in flight if a new leader appeared), hands ReadIndex results to the
+// waiting reads, and applies committed entries. etcd passes them to
 // its applier before it saves: they are committed, so a quorum already
 // has them.
 func (n *Node) applyReady(rd *raft.Ready) stall {
 	if rd.SoftState != nil {
+		// etcd's test, in raftNode.start: losing the leader is no change;
+		// a leader appearing is, even the one lost before.
+		newLeader := rd.SoftState.Lead != raft.None && rd.SoftState.Lead != n.leader
 		n.role, n.leader = rd.SoftState.RaftState, rd.SoftState.Lead
+		if newLeader {
+			n.failReadRound()
+		}
 	}
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		// etcd saves and applies a snapshot before the entries after it.
