@@ -192,6 +192,63 @@ func (n *Node) Tick() {
 	n.process()
 }
 
+// The driver of a starting member calls AdjustTicks every
+// AdjustTicksInterval until it returns true, for up to ConnReadTimeout, as
+// etcd's adjustTicks polls its transport (server/etcdserver/server.go;
+// ConnReadTimeout is rafthttp's).
+const (
+	AdjustTicksInterval = 50 * time.Millisecond
+	ConnReadTimeout     = 5 * time.Second
+)
+
+// AdjustTicks is etcd's initial election tick advance
+// (EtcdServer.adjustTicks), given the number of peers the transport has
+// active connections to. A member alone in its cluster fast-forwards all
+// but one election tick: nobody else can lead. Otherwise, with the flag
+// on, it waits until more than one peer is connected (etcd's test,
+// peerN > 1) and fast-forwards all but two, leaving a leader's first
+// heartbeat time to arrive before the member campaigns. It returns
+// whether it is done: false means poll again.
+func (n *Node) AdjustTicks(activePeers int) (done bool) {
+	election := n.cfg.electionTicks()
+	switch {
+	case n.members() == 1:
+		n.env.Logf("started as single-node; fast-forwarding election ticks: forward-ticks=%d election-ticks=%d",
+			election-1, election)
+		n.advanceTicks(election - 1)
+		return true
+	case !n.cfg.InitialElectionTickAdvance:
+		n.env.Logf("skipping initial election tick advance: election-ticks=%d", election)
+		return true
+	case activePeers > 1:
+		n.env.Logf("initialized peer connections; fast-forwarding election ticks: forward-ticks=%d election-ticks=%d active-remote-members=%d",
+			election-2, election, activePeers)
+		n.advanceTicks(election - 2)
+		return true
+	}
+	return false
+}
+
+// advanceTicks ticks raft, and only raft, as etcd's raftNode.advanceTicks
+// does: the request timeouts run on the member's own clock.
+func (n *Node) advanceTicks(ticks int) {
+	for range ticks {
+		n.rn.Tick()
+	}
+	n.process()
+}
+
+// members counts the cluster's members as raft knows them (etcd counts
+// its cluster's members, learners included); before raft knows any, the
+// initial cluster.
+func (n *Node) members() int {
+	cfg := n.rn.Status().Config
+	if m := len(cfg.Voters.IDs()) + len(cfg.Learners); m > 0 {
+		return m
+	}
+	return len(n.cfg.Peers)
+}
+
 // Step hands the node a raft message from a peer.
 func (n *Node) Step(m *raftpb.Message) {
 	// Errors here are messages raft ignores by design (a response from an
