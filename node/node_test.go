@@ -304,9 +304,9 @@ func TestBugsByName(t *testing.T) {
 	require.NoError(t, b.Set("apply-before-commit, stale-reads"))
 	require.Equal(t, Bugs{StaleReads: true, ApplyBeforeCommit: true}, b)
 	require.Equal(t, []string{"stale-reads", "apply-before-commit"}, b.On())
-	require.NoError(t, b.Set("forget-vote"))
+	require.NoError(t, b.Set("forget-vote,ack-before-fsync"))
 	require.Equal(t, BugNames(), b.On())
-	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit, forget-vote)`)
+	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit, forget-vote, ack-before-fsync)`)
 	require.Empty(t, Bugs{}.On())
 }
 

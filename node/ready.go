@@ -72,8 +72,11 @@ func (n *Node) process() {
 // sendsEarly: a leader sends its messages before its own WAL write, in
 // parallel with its fsync (the Raft thesis, §10.2.1). That is safe
 // because raft v3.6+ counts the leader's own acknowledgement of an entry
-// only once Advance says it is stable.
-func sendsEarly(n *Node, _ *raft.Ready) bool { return n.role == raft.StateLeader }
+// only once Advance says it is stable. The AckBeforeFsync bug makes every
+// member send here.
+func sendsEarly(n *Node, _ *raft.Ready) bool {
+	return n.role == raft.StateLeader || n.cfg.Bugs.AckBeforeFsync
+}
 
 // sendsLate: every other member sends after the save, because its
 // acknowledgements and votes promise that what they cover is durable.
