@@ -4,9 +4,10 @@
 //
 // The node is sans-IO, like raft itself. Its inputs are the methods below
 // (Tick, Step, Request, Synced, Resume, AdjustTicks); its outputs go
-// through Env (messages, client replies, log writes, failpoints). It has no goroutines and no clock of its own,
-// so the simulation can drive it event by event, and a real process could
-// drive it with timers, sockets and files without changing a line here.
+// through Env (messages, client replies, log writes, failpoints). It has
+// no goroutines and no clock of its own, so the simulation can drive it
+// event by event, and a real process could drive it with timers, sockets
+// and files without changing a line here.
 package node
 
 import (
