@@ -24,6 +24,13 @@ type Bugs struct {
 	// crash: restarted, the member may vote a second time in one term,
 	// for another candidate, and the term gets two leaders.
 	ForgetVote bool
+	// AckBeforeFsync makes a member that is not leader send its messages
+	// (MsgAppResp, MsgVoteResp) where a leader sends, before its WAL write
+	// is synced, not after the save as etcd's raft loop does. A follower
+	// that crashes before the fsync completes then forgets entries it
+	// acknowledged: an entry counted as committed may be on fewer than a
+	// quorum, and a later leader overwrites an acknowledged write.
+	AckBeforeFsync bool
 }
 
 // bugs names every switch, as the CLI and reports spell it.
@@ -37,6 +44,8 @@ var bugs = []struct {
 		func(b *Bugs) *bool { return &b.ApplyBeforeCommit }},
 	{"forget-vote", "the vote is not written to the WAL, so a restarted member may vote twice in one term",
 		func(b *Bugs) *bool { return &b.ForgetVote }},
+	{"ack-before-fsync", "a follower acknowledges entries and votes before its WAL write is synced",
+		func(b *Bugs) *bool { return &b.AckBeforeFsync }},
 }
 
 // BugNames lists every bug switch by name.

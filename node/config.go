@@ -28,6 +28,11 @@ type Config struct {
 	// as etcd hard-codes them (1 MiB, 512 messages).
 	MaxSizePerMsg   uint64
 	MaxInflightMsgs int
+	// InitialElectionTickAdvance is etcd's
+	// --initial-election-tick-advance (default true): a starting member
+	// fast-forwards its election clock once its peers are connected, so a
+	// cluster with no leader elects one sooner (see Node.AdjustTicks).
+	InitialElectionTickAdvance bool
 	// RequestTimeout is how long the server waits for a request to be
 	// applied before answering ErrTimeout; etcd's is 5 s + 2 election
 	// timeouts.
@@ -42,15 +47,16 @@ type Config struct {
 func DefaultConfig(id uint64, peers []uint64) Config {
 	election := 1000 * time.Millisecond
 	return Config{
-		ID:                id,
-		Peers:             peers,
-		HeartbeatInterval: 100 * time.Millisecond,
-		ElectionTimeout:   election,
-		PreVote:           true,
-		CheckQuorum:       true,
-		MaxSizePerMsg:     1 << 20,
-		MaxInflightMsgs:   4096 / 8,
-		RequestTimeout:    5*time.Second + 2*election,
+		ID:                         id,
+		Peers:                      peers,
+		HeartbeatInterval:          100 * time.Millisecond,
+		ElectionTimeout:            election,
+		PreVote:                    true,
+		CheckQuorum:                true,
+		InitialElectionTickAdvance: true,
+		MaxSizePerMsg:              1 << 20,
+		MaxInflightMsgs:            4096 / 8,
+		RequestTimeout:             5*time.Second + 2*election,
 	}
 }
 

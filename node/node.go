@@ -3,10 +3,11 @@
 // etcd's client API.
 //
 // The node is sans-IO, like raft itself. Its inputs are the methods below
-// (Tick, Step, Request, Synced); its outputs go through Env (messages,
-// client replies, log writes). It has no goroutines and no clock of its own,
-// so the simulation can drive it event by event, and a real process could
-// drive it with timers, sockets and files without changing a line here.
+// (Tick, Step, Request, Synced, Resume, AdjustTicks); its outputs go
+// through Env (messages, client replies, log writes, failpoints). It has
+// no goroutines and no clock of its own, so the simulation can drive it
+// event by event, and a real process could drive it with timers, sockets
+// and files without changing a line here.
 package node
 
 import (
@@ -31,7 +32,7 @@ type Env interface {
 	// visible at once but survive a crash only once a sync completes.
 	AppendWAL(b []byte)
 	// SyncWAL starts an fsync of the log. The environment calls
-	// Node.Synced when it is done.
+	// Node.Synced when it is done, with the error if it failed.
 	SyncWAL()
 	// TruncateWAL cuts the log to its first size bytes: a restarting
 	// node drops a torn last write before it writes after it.
@@ -41,6 +42,13 @@ type Env interface {
 	// Checkers compare members' digests index by index; a real process
 	// may ignore it.
 	Applied(index, digest uint64)
+	// Failpoint is called at each of etcd's gofail failpoints (the names
+	// in Failpoints, in the places etcd has them). It returns 0 to go on,
+	// or a sleep: the member's raft loop stops at that point for that
+	// long, and the environment calls Node.Resume when the sleep is over.
+	// A "panic" action is the environment panicking inside this call (the
+	// member dies there, as gofail's panic does).
+	Failpoint(name string) (sleep time.Duration)
 	// Logf writes a line of the node's log; raft's own log comes here too.
 	Logf(format string, args ...any)
 	// Now is the time on the member's clock. The node reads it only when
@@ -65,13 +73,17 @@ type Node struct {
 	digest  uint64 // chained over every applied entry: see chainDigest
 	ticks   uint64
 
-	// unsynced is the Ready whose log writes await an fsync; no new Ready
-	// is taken until it is done, as etcd's raft loop blocks on its WAL save.
-	unsynced *raft.Ready
+	// ready is the Ready being worked through (nil between Readys), next
+	// the index of its next step in readySteps, and stalled what it waits
+	// for before that step: see process.
+	ready   *raft.Ready
+	next    int
+	stalled stall
 
 	nextID   uint64              // request IDs: see firstRequestID
 	requests map[uint64]*request // by proposal ID: waiting to be applied or read
 	queue    []uint64            // proposal IDs in arrival order, for timeouts
+	held     []uint64            // writes not yet proposed, in arrival order: see proposeHeld
 	reads    []uint64            // linearizable reads not yet served, in arrival order
 	// The ReadIndex round in flight: its context (0 if none) and the tick
 	// it was last asked at.
@@ -181,6 +193,63 @@ func (n *Node) Tick() {
 	n.process()
 }
 
+// The driver of a starting member calls AdjustTicks every
+// AdjustTicksInterval until it returns true, for up to ConnReadTimeout, as
+// etcd's adjustTicks polls its transport (server/etcdserver/server.go;
+// ConnReadTimeout is rafthttp's).
+const (
+	AdjustTicksInterval = 50 * time.Millisecond
+	ConnReadTimeout     = 5 * time.Second
+)
+
+// AdjustTicks is etcd's initial election tick advance
+// (EtcdServer.adjustTicks), given the number of peers the transport has
+// active connections to. A member alone in its cluster fast-forwards all
+// but one election tick: nobody else can lead. Otherwise, with the flag
+// on, it waits until more than one peer is connected (etcd's test,
+// peerN > 1) and fast-forwards all but two, leaving a leader's first
+// heartbeat time to arrive before the member campaigns. It returns
+// whether it is done: false means poll again.
+func (n *Node) AdjustTicks(activePeers int) (done bool) {
+	election := n.cfg.electionTicks()
+	switch {
+	case n.members() == 1:
+		n.env.Logf("started as single-node; fast-forwarding election ticks: forward-ticks=%d election-ticks=%d",
+			election-1, election)
+		n.advanceTicks(election - 1)
+		return true
+	case !n.cfg.InitialElectionTickAdvance:
+		n.env.Logf("skipping initial election tick advance: election-ticks=%d", election)
+		return true
+	case activePeers > 1:
+		n.env.Logf("initialized peer connections; fast-forwarding election ticks: forward-ticks=%d election-ticks=%d active-remote-members=%d",
+			election-2, election, activePeers)
+		n.advanceTicks(election - 2)
+		return true
+	}
+	return false
+}
+
+// advanceTicks ticks raft, and only raft, as etcd's raftNode.advanceTicks
+// does: the request timeouts run on the member's own clock.
+func (n *Node) advanceTicks(ticks int) {
+	for range ticks {
+		n.rn.Tick()
+	}
+	n.process()
+}
+
+// members counts the cluster's members as raft knows them (etcd counts
+// its cluster's members, learners included); before raft knows any, the
+// initial cluster.
+func (n *Node) members() int {
+	cfg := n.rn.Status().Config
+	if m := len(cfg.Voters.IDs()) + len(cfg.Learners); m > 0 {
+		return m
+	}
+	return len(n.cfg.Peers)
+}
+
 // Step hands the node a raft message from a peer.
 func (n *Node) Step(m *raftpb.Message) {
 	// Errors here are messages raft ignores by design (a response from an
@@ -202,14 +271,29 @@ func (n *Node) Request(from string, req *api.Request) {
 	n.process()
 }
 
-// Synced tells the node that the fsync it asked for is done.
-func (n *Node) Synced() {
-	if n.unsynced == nil {
+// Synced tells the node that the fsync it asked for is done. A failed
+// fsync is fatal, as in etcd's raft loop (server/etcdserver/raft.go,
+// raftNode.start, where storage.Save's error goes to lg.Fatal): the WAL
+// can no longer promise what the member acknowledges, so it dies.
+func (n *Node) Synced(err error) {
+	if n.stalled != stalledOnSync {
 		panic(fmt.Sprintf("member %d: Synced without a pending sync", n.cfg.ID))
 	}
-	rd := *n.unsynced
-	n.unsynced = nil
-	n.finishReady(rd)
+	if err != nil {
+		n.env.Logf("fatal: failed to save Raft hard state and entries: %v", err)
+		panic(fmt.Sprintf("member %d: failed to save Raft hard state and entries: %v", n.cfg.ID, err))
+	}
+	n.stalled = notStalled
+	n.process()
+}
+
+// Resume tells the node that a failpoint's sleep is over: its raft loop
+// carries on from where it stopped.
+func (n *Node) Resume() {
+	if n.stalled != stalledAtFailpoint {
+		panic(fmt.Sprintf("member %d: Resume without a failpoint sleep", n.cfg.ID))
+	}
+	n.stalled = notStalled
 	n.process()
 }
 

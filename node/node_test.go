@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -28,21 +29,52 @@ type cluster struct {
 }
 
 type testEnv struct {
-	c       *cluster
-	id      uint64
-	wal     []byte
-	writes  []int // the log's length after each AppendWAL
-	syncing bool
+	c        *cluster
+	id       uint64
+	wal      []byte
+	writes   []int // the log's length after each AppendWAL
+	syncing  bool
+	syncLen  int // the log's length when the sync in flight began
+	synced   int // the log's length that the last completed sync made durable
+	sleeping bool
+	// sleeps holds the failpoints that sleep, by name; events lists what
+	// the node did, in order: "send MsgApp", "append", "sync",
+	// "failpoint raftBeforeSave".
+	sleeps map[string]time.Duration
+	events []string
+	logs   []string
 }
 
-func (e *testEnv) Send(m *raftpb.Message)           { e.c.msgs = append(e.c.msgs, m) }
+func (e *testEnv) Send(m *raftpb.Message) {
+	e.c.msgs = append(e.c.msgs, m)
+	e.events = append(e.events, "send "+m.GetType().String())
+}
 func (e *testEnv) Reply(to string, r *api.Response) { e.c.replies[to] = append(e.c.replies[to], r) }
 func (e *testEnv) AppendWAL(b []byte) {
 	e.wal = append(e.wal, b...)
 	e.writes = append(e.writes, len(e.wal))
+	e.events = append(e.events, "append")
 }
-func (e *testEnv) SyncWAL()             { e.syncing = true }
+func (e *testEnv) SyncWAL() {
+	e.syncing, e.syncLen = true, len(e.wal)
+	e.events = append(e.events, "sync")
+}
 func (e *testEnv) TruncateWAL(size int) { e.wal = e.wal[:size] }
+
+func (e *testEnv) Failpoint(name string) time.Duration {
+	e.events = append(e.events, "failpoint "+name)
+	d := e.sleeps[name]
+	if d > 0 {
+		e.sleeping = true
+	}
+	return d
+}
+
+// sync completes the fsync in flight.
+func (e *testEnv) sync(n *Node) {
+	e.syncing, e.synced = false, e.syncLen
+	n.Synced(nil)
+}
 
 func (e *testEnv) Applied(index, digest uint64) {}
 
@@ -50,6 +82,7 @@ func (e *testEnv) Applied(index, digest uint64) {}
 func (e *testEnv) Now() time.Duration { return e.c.clock }
 
 func (e *testEnv) Logf(format string, args ...any) {
+	e.logs = append(e.logs, fmt.Sprintf(format, args...))
 	e.c.t.Logf("n%d: "+format, append([]any{e.id}, args...)...)
 }
 
@@ -75,8 +108,12 @@ func (c *cluster) settle() {
 		moved = false
 		for id := uint64(1); id <= uint64(len(c.nodes)); id++ {
 			if e := c.envs[id]; e.syncing {
-				e.syncing = false
-				c.nodes[id].Synced()
+				e.sync(c.nodes[id])
+				moved = true
+			}
+			if e := c.envs[id]; e.sleeping {
+				e.sleeping = false
+				c.nodes[id].Resume()
 				moved = true
 			}
 		}
@@ -247,8 +284,7 @@ func TestApplyBeforeCommitAcknowledgesWithoutAQuorum(t *testing.T) {
 		c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
 		c.msgs = nil // the leader's appends to its followers are lost
 		for c.envs[1].syncing {
-			c.envs[1].syncing = false
-			c.nodes[1].Synced()
+			c.envs[1].sync(c.nodes[1])
 			c.msgs = nil
 		}
 		st := c.nodes[1].Status()
@@ -268,9 +304,9 @@ func TestBugsByName(t *testing.T) {
 	require.NoError(t, b.Set("apply-before-commit, stale-reads"))
 	require.Equal(t, Bugs{StaleReads: true, ApplyBeforeCommit: true}, b)
 	require.Equal(t, []string{"stale-reads", "apply-before-commit"}, b.On())
-	require.NoError(t, b.Set("forget-vote"))
+	require.NoError(t, b.Set("forget-vote,ack-before-fsync"))
 	require.Equal(t, BugNames(), b.On())
-	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit, forget-vote)`)
+	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit, forget-vote, ack-before-fsync)`)
 	require.Empty(t, Bugs{}.On())
 }
 

@@ -88,6 +88,27 @@ func (n *Node) receiveReadStates(states []raft.ReadState) {
 	}
 }
 
+// failReadRound answers ErrLeaderChanged to the reads of the round in
+// flight and starts a round for the reads that arrived after it. etcd's
+// read loop does the same when its leaderChangedNotifier fires
+// (server/etcdserver/read/read.go, requestCurrentIndex): the old leader
+// may never answer, and an answer from it could no longer be trusted to
+// be current. Reads that already have their index keep waiting for it to
+// be applied: the index was confirmed while that leader still led.
+func (n *Node) failReadRound() {
+	if n.readRound == 0 {
+		return
+	}
+	for _, id := range n.reads {
+		if r, ok := n.requests[id]; ok && r.batch == n.readRound {
+			delete(n.requests, id)
+			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: api.ErrLeaderChanged})
+		}
+	}
+	n.readRound = 0
+	n.startReadRound()
+}
+
 // serveReads answers the reads whose round's index this member has
 // applied, and forgets the ones that timed out.
 func (n *Node) serveReads() {

@@ -16,16 +16,38 @@ import (
 // applies the entry (applyEntries), or when the request times out.
 func (n *Node) handleWrite(from string, req *api.Request) {
 	id := n.newProposalID()
-	if err := n.rn.Propose(encodeProposal(id, req)); err != nil {
-		// Raft drops a proposal when no leader is known or a leader
-		// transfer is under way; the write definitely did not happen.
-		if errors.Is(err, raft.ErrProposalDropped) {
-			err = api.ErrProposalDropped
-		}
-		n.env.Reply(from, &api.Response{ID: req.ID, Header: n.header(), Err: err})
+	n.track(id, from, req)
+	n.held = append(n.held, id)
+	n.proposeHeld()
+}
+
+// proposeHeld proposes the held writes, in arrival order, once raft knows
+// a leader. Until then they wait, as in etcd: raft.Node's run loop stops
+// taking proposals (propc = nil) while raft has no leader, so the
+// server's Propose blocks until one appears or the request times out.
+// Like raft.Node, this asks raft itself, not the leader of the last
+// Ready, which lags while a Ready is stalled.
+func (n *Node) proposeHeld() {
+	if len(n.held) == 0 || n.rn.BasicStatus().Lead == raft.None {
 		return
 	}
-	n.track(id, from, req)
+	held := n.held
+	n.held = nil
+	for _, id := range held {
+		r, ok := n.requests[id]
+		if !ok {
+			continue // it timed out while held
+		}
+		if err := n.rn.Propose(encodeProposal(id, r.req)); err != nil {
+			// With a leader known, raft drops a proposal while a leader
+			// transfer is under way; the write definitely did not happen.
+			if errors.Is(err, raft.ErrProposalDropped) {
+				err = api.ErrProposalDropped
+			}
+			delete(n.requests, id)
+			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: err})
+		}
+	}
 }
 
 func (n *Node) track(id uint64, from string, req *api.Request) {

@@ -84,9 +84,14 @@ var (
 	// ErrTimeout: the request was not done within the server's request
 	// timeout. Like in etcd, a write may still take effect later.
 	ErrTimeout = errors.New("etcdserver: request timed out")
-	// ErrProposalDropped: raft refused the proposal (no known leader, or a
-	// leader transfer in progress). The write definitely did not happen.
+	// ErrProposalDropped: raft refused the proposal, as it does during a
+	// leader transfer. The write definitely did not happen. (While no
+	// leader is known, writes wait for one instead, as in etcd.)
 	ErrProposalDropped = errors.New("raft proposal dropped")
+	// ErrLeaderChanged: a linearizable read's ReadIndex round was in
+	// flight when a new leader appeared (etcd's read loop fails the round
+	// then). The read did not happen; a client may retry it.
+	ErrLeaderChanged = errors.New("etcdserver: leader changed")
 	// ErrStopped: the server is shutting down.
 	ErrStopped = errors.New("etcdserver: server stopped")
 	// ErrBadRequest: the request carries no operation or cannot be decoded.
@@ -95,7 +100,7 @@ var (
 
 // knownErrors lets errors survive the wire as their message and come back
 // as the same value, so callers can compare with ==.
-var knownErrors = []error{ErrTimeout, ErrProposalDropped, ErrStopped, ErrBadRequest}
+var knownErrors = []error{ErrTimeout, ErrProposalDropped, ErrLeaderChanged, ErrStopped, ErrBadRequest}
 
 // Op names the request's operation, for traces.
 func (r *Request) Op() string {

@@ -23,6 +23,7 @@ func TestRequestsAndResponsesSurviveTheWire(t *testing.T) {
 		{ID: 2, Put: &PutResponse{}},
 		{ID: 3, DeleteRange: &DeleteRangeResponse{Deleted: 1}},
 		{ID: 4, Err: ErrTimeout},
+		{ID: 5, Err: ErrLeaderChanged},
 	} {
 		got, err := UnmarshalResponse(resp.Marshal())
 		require.NoError(t, err)
