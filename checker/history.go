@@ -75,6 +75,11 @@ type Operation struct {
 	Outcome Outcome
 	Found   bool   // Get: the key existed; Delete: a key was deleted
 	Result  string // Get: the value read, when Found
+	// The reply's header, when a reply came: the member that answered,
+	// its raft term and the store's revision then.
+	Member uint64
+	Term   uint64
+	Rev    int64
 }
 
 // Verdict is one check's judgement of a run.

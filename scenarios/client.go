@@ -11,36 +11,75 @@ import (
 	"github.com/etcdlab/etcdlab/node/api"
 )
 
-// client is a closed-loop etcd client: one operation at a time, a random
-// mix of puts, gets and deletes on a small key space. Like clientv3 since
-// v3.4, whose gRPC balancer is round robin, it sends each request to the
-// next member in turn. A partitioned member still accepts connections, so
-// the balancer keeps sending it requests, which then time out.
+// client is a closed-loop etcd client that behaves like clientv3: one
+// operation at a time, drawn from the workload's mix on a small key space.
+//
+//   - It holds every member as an endpoint and sends each request to the
+//     next ready one in turn, as clientv3's round-robin gRPC balancer does.
+//   - A member whose process is down refuses the connection at once; the
+//     request never left, so it goes to the next endpoint, and the refused
+//     one waits out gRPC's reconnect backoff. A partitioned member still
+//     holds its connection: the client learns nothing until its timeout.
+//   - It retries as clientv3's retry interceptor does (client/v3/retry.go):
+//     a read is retried after a transient error (Unavailable, such as a
+//     connection reset or "leader changed"); a write only when it cannot
+//     have reached a server, since retrying one that may have been applied
+//     would apply it twice.
+//   - The timeout bounds the whole operation, retries included, like the
+//     context a clientv3 user passes.
 type client struct {
-	c        *Cluster
-	id       int
-	addr     network.Addr
-	rng      *rand.Rand
-	endpoint int // the member the next request goes to, an index into the cluster's members
-	seq      uint64
-	inflight *call
+	c         *Cluster
+	id        int
+	addr      network.Addr
+	rng       *rand.Rand
+	endpoints []*endpoint
+	next      int // round-robin cursor into endpoints
+	seq       uint64
+	op        *call // the operation in progress, nil between operations
 }
 
-// call is the operation a client is waiting on.
-type call struct {
-	reqID uint64
-	op    checker.Operation
+// endpoint is the client's connection to one member.
+type endpoint struct {
+	addr      network.Addr
+	downUntil time.Duration // refused: picked again only after this
+	backoff   time.Duration // the last reconnect backoff, 0 when healthy
 }
+
+// call is the operation in progress and its current attempt.
+type call struct {
+	op       checker.Operation
+	req      *api.Request
+	attempt  uint64       // the request ID of the attempt in flight, 0 between attempts
+	to       network.Addr // where that attempt went
+	deadline time.Duration
+	retries  int
+}
+
+// gRPC's default reconnect backoff (grpc/backoff.DefaultConfig), which
+// clientv3 keeps, and clientv3's wait between retries (options.go).
+const (
+	backoffBase       = 1 * time.Second
+	backoffMultiplier = 1.6
+	backoffJitter     = 0.2
+	backoffMax        = 120 * time.Second
+	retryWait         = 25 * time.Millisecond
+	retryJitter       = 0.10
+	maxRetries        = 100
+)
 
 func newClient(c *Cluster, id int) *client {
 	cl := &client{
-		c:        c,
-		id:       id,
-		addr:     network.Addr(fmt.Sprintf("c%d", id)),
-		rng:      c.sim.Rand(fmt.Sprintf("client/%d", id)),
-		endpoint: (id - 1) % len(c.members),
+		c:    c,
+		id:   id,
+		addr: network.Addr(fmt.Sprintf("c%d", id)),
+		rng:  c.sim.Rand(fmt.Sprintf("client/%d", id)),
 	}
+	for _, m := range c.members {
+		cl.endpoints = append(cl.endpoints, &endpoint{addr: m.addr})
+	}
+	cl.next = (id - 1) % len(cl.endpoints)
 	c.net.Attach(cl.addr, cl.receive)
+	c.net.OnRefused(cl.addr, cl.refused)
 	c.sim.After(cl.think(), cl.issue)
 	return cl
 }
@@ -55,38 +94,136 @@ func (cl *client) think() time.Duration {
 // issue starts the next operation, unless the run is settling.
 func (cl *client) issue() {
 	s := cl.c.settings
-	if cl.c.sim.Now() >= s.Duration-s.Settle {
+	now := cl.c.sim.Now()
+	if now >= s.Duration-s.Settle {
 		return
 	}
-	cl.seq++
-	req := &api.Request{ID: uint64(cl.id)<<32 | cl.seq}
-	op := checker.Operation{Client: cl.id, Key: fmt.Sprintf("k%d", cl.rng.IntN(s.Keys)), Call: cl.c.sim.Now()}
+	op := checker.Operation{Client: cl.id, Key: fmt.Sprintf("k%d", cl.rng.IntN(s.Keys)), Call: now}
+	req := &api.Request{}
 	switch p := cl.rng.IntN(100); {
-	case p < 45:
+	case p < s.Workload.Get:
 		op.Kind = checker.Get
 		req.Range = &api.RangeRequest{Key: op.Key}
-	case p < 90:
-		op.Kind, op.Value = checker.Put, fmt.Sprintf("c%d-%d", cl.id, cl.seq)
+	case p < s.Workload.Get+s.Workload.Put:
+		op.Kind, op.Value = checker.Put, fmt.Sprintf("c%d-%d", cl.id, cl.seq+1)
 		req.Put = &api.PutRequest{Key: op.Key, Value: op.Value}
 	default:
 		op.Kind = checker.Delete
 		req.DeleteRange = &api.DeleteRangeRequest{Key: op.Key}
 	}
-	cl.inflight = &call{reqID: req.ID, op: op}
-	to := cl.c.members[cl.endpoint].addr
-	cl.endpoint = (cl.endpoint + 1) % len(cl.c.members)
-	cl.c.net.Send(cl.addr, to, fmt.Sprintf("%s #%x", node.DescribeRequest(req), req.ID), append([]byte{wireRequest}, req.Marshal()...))
-	reqID := req.ID
-	cl.c.sim.After(s.ClientTimeout, func() { cl.giveUp(reqID) })
+	cl.op = &call{op: op, req: req, deadline: now + s.ClientTimeout}
+	op0 := cl.op
+	cl.c.sim.At(cl.op.deadline, func() {
+		if cl.op == op0 {
+			cl.finish(checker.Unknown, "client timeout")
+		}
+	})
+	cl.send()
 }
 
-// giveUp ends an operation whose reply did not come in time: the client
-// cannot know whether it took effect.
-func (cl *client) giveUp(reqID uint64) {
-	if cl.inflight == nil || cl.inflight.reqID != reqID {
+// send makes an attempt on the next ready endpoint; with none ready it
+// waits for the first to come out of backoff, as clientv3's WaitForReady
+// calls do.
+func (cl *client) send() {
+	now := cl.c.sim.Now()
+	var ep *endpoint
+	soonest := time.Duration(-1)
+	for i := range cl.endpoints {
+		e := cl.endpoints[(cl.next+i)%len(cl.endpoints)]
+		if e.downUntil <= now {
+			ep = e
+			cl.next = (cl.next + i + 1) % len(cl.endpoints)
+			break
+		}
+		if soonest < 0 || e.downUntil < soonest {
+			soonest = e.downUntil
+		}
+	}
+	op := cl.op
+	if ep == nil {
+		cl.c.sim.At(soonest, func() {
+			if cl.op == op && op.attempt == 0 {
+				cl.send()
+			}
+		})
 		return
 	}
-	cl.finish(checker.Unknown, "timed out")
+	cl.seq++
+	op.req.ID = uint64(cl.id)<<32 | cl.seq
+	op.attempt, op.to = op.req.ID, ep.addr
+	desc := fmt.Sprintf("%s #%x", node.DescribeRequest(op.req), op.req.ID)
+	if op.retries > 0 {
+		desc += fmt.Sprintf(" (retry %d)", op.retries)
+	}
+	cl.c.net.Send(cl.addr, ep.addr, desc, append([]byte{wireRequest}, op.req.Marshal()...))
+}
+
+// retry sends the operation again after clientv3's short wait, if it is
+// safe and time remains.
+func (cl *client) retry(why string) {
+	op := cl.op
+	op.attempt = 0
+	if op.retries >= maxRetries {
+		cl.finish(checker.Unknown, why+"; out of retries")
+		return
+	}
+	op.retries++
+	wait := time.Duration(float64(retryWait) * (1 + retryJitter*(2*cl.rng.Float64()-1)))
+	cl.c.sim.Logf(string(cl.addr), "%s: %s; retrying in %v", describeOp(op.op), why, wait.Round(time.Microsecond))
+	cl.c.sim.After(wait, func() {
+		if cl.op == op {
+			cl.send()
+		}
+	})
+}
+
+// refused is the network saying the member's process was down: the
+// request never reached a server, so any request may go elsewhere.
+func (cl *client) refused(to network.Addr, payload []byte) {
+	if cl.op == nil || cl.op.to != to || cl.op.attempt == 0 {
+		return
+	}
+	req, err := api.UnmarshalRequest(payload[1:])
+	if err != nil || req.ID != cl.op.attempt {
+		return
+	}
+	ep := cl.endpoint(to)
+	ep.backoff = min(max(backoffBase, time.Duration(float64(ep.backoff)*backoffMultiplier)), backoffMax)
+	jittered := time.Duration(float64(ep.backoff) * (1 + backoffJitter*(2*cl.rng.Float64()-1)))
+	ep.downUntil = cl.c.sim.Now() + jittered
+	cl.c.sim.Logf(string(cl.addr), "%s refused the connection; backing off %v", to, jittered.Round(time.Millisecond))
+	cl.op.attempt = 0
+	cl.send()
+}
+
+// connectionLost is a member crashing while the client waits on it: the
+// connection resets. A read is retried; a write may have been applied, so
+// its outcome is unknown.
+func (cl *client) connectionLost(member network.Addr) {
+	if cl.op == nil || cl.op.to != member || cl.op.attempt == 0 {
+		return
+	}
+	op := cl.op
+	attempt := op.attempt
+	cl.c.sim.After(cl.c.settings.Link.Latency, func() {
+		if cl.op != op || op.attempt != attempt {
+			return
+		}
+		if op.op.Kind == checker.Get {
+			cl.retry("connection reset by " + string(member))
+			return
+		}
+		cl.finish(checker.Unknown, "connection reset by "+string(member))
+	})
+}
+
+func (cl *client) endpoint(a network.Addr) *endpoint {
+	for _, e := range cl.endpoints {
+		if e.addr == a {
+			return e
+		}
+	}
+	panic(fmt.Sprintf("client %d has no endpoint %s", cl.id, a))
 }
 
 func (cl *client) receive(from network.Addr, payload []byte) {
@@ -94,11 +231,15 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 		return
 	}
 	resp, err := api.UnmarshalResponse(payload[1:])
-	if err != nil || cl.inflight == nil || cl.inflight.reqID != resp.ID {
+	if err != nil || cl.op == nil || cl.op.attempt != resp.ID {
 		return // late, duplicated or garbled: the client has moved on
 	}
-	op := &cl.inflight.op
+	cl.endpoint(from).backoff = 0
+	op := &cl.op.op
+	op.Member, op.Term, op.Rev = resp.Header.MemberID, resp.Header.RaftTerm, resp.Header.Revision
 	switch {
+	case resp.Err == api.ErrLeaderChanged && op.Kind == checker.Get:
+		cl.retry(resp.Err.Error())
 	case resp.Err == api.ErrProposalDropped:
 		cl.finish(checker.Failed, resp.Err.Error())
 	case resp.Err != nil:
@@ -107,19 +248,19 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 		if len(resp.Range.KVs) > 0 {
 			op.Found, op.Result = true, resp.Range.KVs[0].Value
 		}
-		cl.finish(checker.OK, fmt.Sprintf("rev %d", resp.Header.Revision))
+		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberID, resp.Header.Revision))
 	case resp.DeleteRange != nil:
 		op.Found = resp.DeleteRange.Deleted > 0
-		cl.finish(checker.OK, fmt.Sprintf("deleted %d, rev %d", resp.DeleteRange.Deleted, resp.Header.Revision))
+		cl.finish(checker.OK, fmt.Sprintf("n%d, deleted %d, rev %d", resp.Header.MemberID, resp.DeleteRange.Deleted, resp.Header.Revision))
 	default:
-		cl.finish(checker.OK, fmt.Sprintf("rev %d", resp.Header.Revision))
+		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberID, resp.Header.Revision))
 	}
 }
 
 func (cl *client) finish(outcome checker.Outcome, detail string) {
-	op := cl.inflight.op
+	op := cl.op.op
 	op.Return, op.Outcome = cl.c.sim.Now(), outcome
-	cl.inflight = nil
+	cl.op = nil
 	cl.c.history = append(cl.c.history, op)
 	cl.c.sim.Logf(string(cl.addr), "%s: %s (%s, %v)", describeOp(op), outcome, detail, op.Return-op.Call)
 	cl.c.sim.After(cl.think(), cl.issue)
@@ -130,7 +271,7 @@ func (cl *client) finish(outcome checker.Outcome, detail string) {
 // a write may have taken effect that a recorded read has seen.
 func (c *Cluster) endClients() {
 	for _, cl := range c.clients {
-		if cl.inflight != nil {
+		if cl.op != nil {
 			cl.finish(checker.Unknown, "run ended")
 		}
 	}

@@ -2,6 +2,9 @@ package scenarios
 
 import (
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -17,23 +20,28 @@ import (
 )
 
 // Cluster is a simulated etcd cluster: members, the network between them,
-// clients and the nemesis, all on one simulation. It is what scenarios
-// script; Run builds one per run.
+// clients and the nemesis, all on one simulation. A run builds one from
+// an experiment; a scenario written in Go gets it to script more (see
+// Scenario.Script and nemesis.go for what it may do).
 type Cluster struct {
 	sim      *sim.Sim
 	net      *network.Network
 	settings Settings
 	members  []*member
 	clients  []*client
+	nemesis  *rand.Rand // picks members for faults
 
 	history       []checker.Operation
 	leaderChanges []LeaderChange
-	faults        []FaultWindow
-	raft          *checker.Raft // raft's safety properties, checked as the run goes
+	faults        []*FaultRecord
+	triggers      []*firing // faults waiting for a message (after=)
+	raft          *checker.Raft
 	restarts      int
 	restartErrs   []string // members that could not restart from their own log
+	memberPanics  []string // panics inside members that no fault injected
 	expectations  []func() checker.Verdict
 	raftMessages  int
+	crashed       []uint64 // members that went down at least once, in order
 }
 
 // LeaderChange is a member becoming leader.
@@ -41,12 +49,6 @@ type LeaderChange struct {
 	At     time.Duration
 	Member uint64
 	Term   uint64
-}
-
-// FaultWindow is a span of virtual time in which a fault was in force.
-type FaultWindow struct {
-	Start, End time.Duration
-	Label      string
 }
 
 // Wire kinds: the first byte of every payload on the network.
@@ -62,17 +64,24 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		net:      network.New(s, st.Link),
 		settings: st,
 		raft:     checker.NewRaft(),
+		nemesis:  s.Rand("nemesis"),
+	}
+	for _, r := range st.Routes {
+		l := r.Link // a route differs in latency and loss; its transport is the cluster's
+		l.Mode, l.BytesPerSec = st.Link.Mode, st.Link.BytesPerSec
+		c.net.SetRoute(nodeAddr(r.From), nodeAddr(r.To), l)
 	}
 	peers := make([]uint64, st.Nodes)
 	for i := range peers {
 		peers[i] = uint64(i + 1)
 	}
 	for _, id := range peers {
-		m := &member{c: c, id: id, addr: nodeAddr(id), seen: map[clientReq]bool{}}
+		m := &member{c: c, id: id, addr: nodeAddr(id), seen: map[clientReq]bool{}, rate: 1}
 		m.cfg = st.Member
 		m.cfg.ID, m.cfg.Peers = id, peers
 		m.disk = disk.New(s, s.Rand(fmt.Sprintf("disk/%d", id)), st.Disk)
 		m.tickOffset = time.Duration(s.Rand(fmt.Sprintf("clock/%d", id)).Int64N(int64(m.cfg.HeartbeatInterval)))
+		m.raftRand = s.Reader(fmt.Sprintf("raft/%d", id))
 		c.members = append(c.members, m)
 	}
 	for _, m := range c.members {
@@ -88,7 +97,10 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 
 func nodeAddr(id uint64) network.Addr { return network.Addr(fmt.Sprintf("n%d", id)) }
 
-// member is one node with its disk, as the harness sees it.
+// member is one etcd process with its disk, as the harness drives it.
+// Every input reaches the node through call, which runs it with the
+// member's own random stream, holds it while the process is paused, and
+// turns a panic inside the member into the member's death.
 type member struct {
 	c          *Cluster
 	id         uint64
@@ -96,13 +108,29 @@ type member struct {
 	cfg        node.Config
 	node       *node.Node
 	disk       *disk.Disk
+	raftRand   io.Reader // what crypto/rand reads inside this member: its election timeouts
 	up         bool
-	epoch      int // bumped at every crash, so events of a dead incarnation do nothing
+	epoch      int // bumped at every crash, so events of a dead life do nothing
 	tickOffset time.Duration
-	started    time.Duration // when the current or last life began
+	started    time.Duration // member clock when the current or last life began
 	seen       map[clientReq]bool
 	role       raft.StateType
 	term       uint64
+
+	// A paused process runs nothing until pausedUntil; its inputs wait in
+	// queued, and the ticks it missed collapse into one, as a Go ticker's
+	// do.
+	pausedUntil time.Duration
+	queued      []func()
+	missedTick  bool
+
+	// The member's clock: clockBase at virtual time clockAt, running at
+	// rate. Its ticks come every heartbeat interval of this clock.
+	rate               float64
+	clockBase, clockAt time.Duration
+
+	failpoints []*armedFailpoint
+	syncFault  *firing // the fsync-error fault whose failed fsync is on its way
 }
 
 type clientReq struct {
@@ -113,17 +141,20 @@ type clientReq struct {
 // start boots the member: fresh if log is nil, else restarting from it.
 func (m *member) start(log []byte) error {
 	var err error
-	now := m.c.sim.Now()
-	if log == nil {
-		m.node, err = node.New(m.cfg, memberEnv{m})
-	} else {
+	now := m.clock()
+	m.c.sim.WithReader(m.raftRand, func() {
+		if log == nil {
+			m.node, err = node.New(m.cfg, memberEnv{m})
+			return
+		}
 		if now/time.Millisecond <= m.started/time.Millisecond {
 			// The node's request IDs begin at its start time in ms; a
 			// second start in the same ms would reuse its past life's.
-			return fmt.Errorf("restarted at %v, in the same millisecond as its last start at %v; a restart must come at least 1ms later", now, m.started)
+			err = fmt.Errorf("restarted at %v, in the same millisecond as its last start at %v; a restart must come at least 1ms later", now, m.started)
+			return
 		}
 		m.node, err = node.Restart(m.cfg, memberEnv{m}, log)
-	}
+	})
 	if err != nil {
 		return err
 	}
@@ -132,26 +163,168 @@ func (m *member) start(log []byte) error {
 	m.role, m.term = raft.StateFollower, 0
 	m.c.net.Attach(m.addr, m.receive)
 	epoch := m.epoch
-	// A member ticks every heartbeat interval of its own clock, from a
-	// phase of its own: real members do not tick in step.
-	first := m.c.sim.Now() + m.tickOffset
 	var tick func()
 	tick = func() {
 		if m.epoch != epoch {
 			return
 		}
-		m.node.Tick()
-		m.observe()
-		m.c.sim.After(m.cfg.HeartbeatInterval, tick)
+		m.c.sim.After(m.tickInterval(), tick)
+		if m.paused() {
+			m.missedTick = true
+			return
+		}
+		m.run(func() { m.node.Tick() })
 	}
-	m.c.sim.At(first, tick)
+	// Members do not tick in step: each starts at a phase of its own.
+	m.c.sim.After(m.tickOffset, tick)
+	m.adjustTicks(epoch)
 	m.observe()
 	return nil
 }
 
+// adjustTicks is etcd's start-up poll (EtcdServer.adjustTicks): every
+// 50 ms, for up to rafthttp's 5 s connection timeout, the member asks how
+// many peers its streams reach, and the node decides whether to
+// fast-forward its election ticks.
+func (m *member) adjustTicks(epoch int) {
+	if len(m.cfg.Peers) == 1 {
+		m.run(func() { m.node.AdjustTicks(0) })
+		return
+	}
+	polls := int(node.ConnReadTimeout / node.AdjustTicksInterval)
+	var poll func(i int)
+	poll = func(i int) {
+		if m.epoch != epoch || m.paused() {
+			return
+		}
+		done := false
+		m.run(func() { done = m.node.AdjustTicks(m.activePeers()) })
+		if !done && i+1 < polls {
+			m.c.sim.After(node.AdjustTicksInterval, func() { poll(i + 1) })
+		}
+	}
+	m.c.sim.After(node.AdjustTicksInterval, func() { poll(0) })
+}
+
+// activePeers counts the peers this member's streams reach both ways, as
+// rafthttp's Transport.ActivePeers does.
+func (m *member) activePeers() int {
+	n := 0
+	for _, p := range m.c.members {
+		if p != m && m.c.net.Reachable(m.addr, p.addr) && m.c.net.Reachable(p.addr, m.addr) {
+			n++
+		}
+	}
+	return n
+}
+
+// call hands the member an input, or queues it while the process is paused.
+func (m *member) call(fn func()) {
+	if !m.up {
+		return
+	}
+	if m.paused() {
+		m.queued = append(m.queued, fn)
+		return
+	}
+	m.run(fn)
+}
+
+// run runs fn inside the member: crypto/rand reads the member's own
+// stream, and a panic kills the member instead of the run.
+func (m *member) run(fn func()) {
+	if !m.up {
+		return
+	}
+	var died any
+	m.c.sim.WithReader(m.raftRand, func() {
+		defer func() { died = recover() }()
+		fn()
+	})
+	if died != nil {
+		m.die(died)
+		return
+	}
+	m.observe()
+}
+
+// die ends a member whose code panicked. A panic a fault injected (a
+// failpoint's panic action, etcd's exit on a failed fsync) is the fault
+// working; any other is a failed check that quotes it.
+func (m *member) die(p any) {
+	c := m.c
+	injected, isInjected := p.(injectedPanic)
+	switch {
+	case isInjected:
+		c.sim.Logf(string(m.addr), "died: %s", injected.msg)
+	case m.syncFault != nil:
+		f := m.syncFault
+		c.sim.Logf(string(m.addr), "exited: %v (fsync error injected by fault %d)", p, f.rec.Index)
+		if d := argDuration(f.Args, "restart-after", 0); d > 0 {
+			id := m.id
+			c.sim.After(d, func() { c.Restart(id) })
+		}
+	default:
+		e := fmt.Sprintf("at %v: n%d panicked: %v", c.sim.Now(), m.id, p)
+		c.memberPanics = append(c.memberPanics, e)
+		c.logViolations([]string{e})
+	}
+	m.crash()
+}
+
+func (m *member) paused() bool { return m.c.sim.Now() < m.pausedUntil }
+
+// pause stops the process until `until`; then it runs what waited.
+func (m *member) pause(until time.Duration) {
+	if !m.up {
+		return
+	}
+	m.pausedUntil = max(m.pausedUntil, until)
+	epoch := m.epoch
+	m.c.sim.Logf(string(m.addr), "paused until %v", until)
+	m.c.sim.At(until, func() {
+		if m.epoch != epoch || m.paused() {
+			return
+		}
+		queued, missed := m.queued, m.missedTick
+		m.queued, m.missedTick = nil, false
+		m.c.sim.Logf(string(m.addr), "resumed: %d inputs waited", len(queued))
+		for _, fn := range queued {
+			m.run(fn)
+		}
+		if missed {
+			m.run(func() { m.node.Tick() })
+		}
+	})
+}
+
+// clock is the time on the member's own clock.
+func (m *member) clock() time.Duration {
+	return m.clockBase + time.Duration(float64(m.c.sim.Now()-m.clockAt)*m.rate)
+}
+
+// setClock makes the member's clock jump by offset and run at rate.
+func (m *member) setClock(rate float64, offset time.Duration) {
+	m.clockBase, m.clockAt, m.rate = m.clock()+offset, m.c.sim.Now(), rate
+	m.c.sim.Logf(string(m.addr), "clock now %v, rate %v", m.clock(), rate)
+}
+
+// tickInterval is a heartbeat interval of the member's clock, in virtual
+// time: a fast clock ticks more often.
+func (m *member) tickInterval() time.Duration {
+	return max(time.Duration(float64(m.cfg.HeartbeatInterval)/m.rate), time.Microsecond)
+}
+
+// failSyncs makes the member's next n fsyncs fail.
+func (m *member) failSyncs(n int, f *firing) {
+	m.disk.FailSyncs(n)
+	m.syncFault = f
+}
+
 // crash stops the member at once: it loses what its disk had not synced,
 // every message in flight to it (even if it restarts before they would
-// arrive), and every request it was serving.
+// arrive), and every request it was serving. Clients waiting on it see
+// their connection reset.
 func (m *member) crash() {
 	if !m.up {
 		return
@@ -161,7 +334,15 @@ func (m *member) crash() {
 	m.c.net.Detach(m.addr)
 	lost := m.disk.Crash()
 	m.c.sim.Logf(string(m.addr), "crashed: %d unsynced log bytes lost", lost)
+	if !slices.Contains(m.c.crashed, m.id) {
+		m.c.crashed = append(m.c.crashed, m.id)
+	}
 	m.node = nil
+	m.queued, m.missedTick, m.pausedUntil = nil, false, 0
+	m.failpoints, m.syncFault = nil, nil
+	for _, cl := range m.c.clients {
+		cl.connectionLost(m.addr)
+	}
 	// m.seen survives: a duplicate of a request the dead incarnation took
 	// must not reach the new one, as TCP would never deliver it.
 }
@@ -178,7 +359,8 @@ func (m *member) receive(from network.Addr, payload []byte) {
 			m.c.sim.Logf(string(m.addr), "dropping undecodable raft message from %s: %v", from, err)
 			return
 		}
-		m.node.Step(msg)
+		m.call(func() { m.node.Step(msg) })
+		m.c.fireTriggers(m, msg, false)
 	case wireRequest:
 		req, err := api.UnmarshalRequest(body)
 		if err != nil {
@@ -186,15 +368,14 @@ func (m *member) receive(from network.Addr, payload []byte) {
 			return
 		}
 		// Client RPCs ride on gRPC over TCP, which never delivers a
-		// request twice; the simulated wire may, so drop the copy here.
+		// request twice; a datagram network may, so drop the copy here.
 		key := clientReq{from, req.ID}
 		if m.seen[key] {
 			return
 		}
 		m.seen[key] = true
-		m.node.Request(string(from), req)
+		m.call(func() { m.node.Request(string(from), req) })
 	}
-	m.observe()
 }
 
 // observe runs after every input to the member: it hands the member's
@@ -236,6 +417,7 @@ func (e memberEnv) Send(msg *raftpb.Message) {
 	e.m.c.raftMessages++
 	desc := raft.DescribeMessage(msg, node.EntryFormatter(msg.GetType()))
 	e.m.c.net.Send(e.m.addr, nodeAddr(msg.GetTo()), desc, b)
+	e.m.c.fireTriggers(e.m, msg, true)
 }
 
 func (e memberEnv) Reply(to string, resp *api.Response) {
@@ -252,12 +434,52 @@ func (e memberEnv) TruncateWAL(size int) { e.m.disk.Truncate(size) }
 
 func (e memberEnv) SyncWAL() {
 	m, epoch := e.m, e.m.epoch
-	m.disk.Sync(func() {
-		if m.epoch == epoch {
-			m.node.Synced()
-			m.observe()
+	m.disk.Sync(func(err error) {
+		if m.epoch != epoch {
+			return
 		}
+		if err != nil {
+			m.c.sim.Logf(string(m.addr), "fsync failed: %v", err)
+		}
+		m.call(func() { m.node.Synced(err) })
 	})
+}
+
+// Failpoint is gofail in the simulation: a failpoint armed on this member
+// by a fault counts its passes, and on its hit panics (the member dies
+// there) or stalls the member's raft loop for its sleep.
+func (e memberEnv) Failpoint(name string) time.Duration {
+	m := e.m
+	for i, fp := range m.failpoints {
+		if fp.name != name {
+			continue
+		}
+		if fp.passes++; fp.passes < fp.hit {
+			continue
+		}
+		m.failpoints = append(m.failpoints[:i:i], m.failpoints[i+1:]...)
+		c, rec := m.c, fp.firing.rec
+		c.noteHit(rec, m.id)
+		rec.Fired, rec.Start, rec.End = true, c.sim.Now(), c.sim.Now()+fp.sleep
+		rec.Note = fmt.Sprintf("hit on pass %d", fp.passes)
+		if fp.panics {
+			c.sim.Logf("nemesis", "failpoint %s panics n%d", name, m.id)
+			if fp.restartAfter > 0 {
+				id := m.id
+				c.sim.After(fp.restartAfter, func() { c.Restart(id) })
+			}
+			panic(injectedPanic{fmt.Sprintf("failpoint %s: panic (fault %d)", name, rec.Index)})
+		}
+		c.sim.Logf("nemesis", "failpoint %s stalls n%d's raft loop for %v", name, m.id, fp.sleep)
+		epoch := m.epoch
+		c.sim.After(fp.sleep, func() {
+			if m.epoch == epoch {
+				m.call(func() { m.node.Resume() })
+			}
+		})
+		return fp.sleep
+	}
+	return 0
 }
 
 func (e memberEnv) Applied(index, digest uint64) {
@@ -265,8 +487,8 @@ func (e memberEnv) Applied(index, digest uint64) {
 	c.logViolations(c.raft.Applied(c.sim.Now(), e.m.id, index, digest))
 }
 
-// Now is the virtual time: members' clocks do not drift yet.
-func (e memberEnv) Now() time.Duration { return e.m.c.sim.Now() }
+// Now is the member's own clock.
+func (e memberEnv) Now() time.Duration { return e.m.clock() }
 
 func (e memberEnv) Logf(format string, args ...any) {
 	e.m.c.sim.Logf(string(e.m.addr), format, args...)

@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/etcdlab/etcdlab/node"
 )
 
 // A run is a pure function of (scenario, seed, code): the same seed gives
@@ -27,12 +25,14 @@ func TestSameSeedSameFingerprint(t *testing.T) {
 // Where reports go, and whether they can be written, is the machine's
 // business: it must not reach the trace.
 func TestReportDirDoesNotChangeTheFingerprint(t *testing.T) {
-	bugs := node.Bugs{StaleReads: true} // so the checker writes a visualization
-	a, err := Run("partition", 7, Options{Bugs: bugs, ReportDir: t.TempDir()})
+	bugs := Options{}.With("bug", "stale-reads") // so the checker writes a visualization
+	bugs.ReportDir = t.TempDir()
+	a, err := Run("partition", 7, bugs)
 	require.NoError(t, err)
 	blocked := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(blocked, nil, 0o644))
-	b, err := Run("partition", 7, Options{Bugs: bugs, ReportDir: filepath.Join(blocked, "reports")})
+	bugs.ReportDir = filepath.Join(blocked, "reports")
+	b, err := Run("partition", 7, bugs)
 	require.NoError(t, err)
 	require.Error(t, b.Verdicts[0].VisualizationErr)
 	require.Equal(t, a.Fingerprint, b.Fingerprint)

@@ -6,28 +6,223 @@ import (
 	"time"
 
 	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcdlab/etcdlab/checker"
 	"github.com/etcdlab/etcdlab/network"
 )
 
-// The nemesis: what a scenario script may do to the cluster, and when.
+// The nemesis: the fault schedule as it runs, and what a scenario written
+// in Go may do to the cluster and ask of it.
+
+// FaultRecord is what became of one scheduled fault: whether it fired,
+// when, whom it hit, and whether it caught the leader.
+type FaultRecord struct {
+	Index int   // its place in the schedule, from 1
+	Fault Fault // as scheduled
+	Label string
+	Fired bool
+	// Start and End are when it was in force; equal for a fault with no
+	// duration, such as a crash that is never undone.
+	Start, End time.Duration
+	Targets    []uint64 // the members it hit
+	Leader     uint64   // the leader it hit, if it hit one
+	LeaderTerm uint64   // the term that leader led
+	Note       string   // what else happened, or why it never fired
+}
+
+// schedule puts every fault of the experiment on the simulation.
+func (c *Cluster) schedule(faults []Fault) {
+	for i, f := range faults {
+		k, _ := lookupFaultKind(f.Kind)
+		fi := &firing{Fault: f, c: c, kind: k}
+		fi.rec = &FaultRecord{Index: i + 1, Fault: f, Label: fmt.Sprintf("%d %s", i+1, f.Kind)}
+		c.faults = append(c.faults, fi.rec)
+		c.sim.At(f.At, func() {
+			if f.After == "" {
+				c.fire(fi, nil)
+				return
+			}
+			c.sim.Logf("nemesis", "fault %d armed: %s on %s", fi.rec.Index, f.Kind, f.After)
+			fi.rec.Note = "armed; its message never came"
+			c.triggers = append(c.triggers, fi)
+			// Disarm in time for the fault to end before the quiet tail.
+			c.sim.At(c.settings.Duration-c.settings.Settle-f.For, func() {
+				c.triggers = slices.DeleteFunc(c.triggers, func(t *firing) bool { return t == fi })
+			})
+		})
+	}
+}
+
+// fire begins a fault on the members its selector picks now, or on
+// target when a message triggered it.
+func (c *Cluster) fire(f *firing, target *member) {
+	if target != nil {
+		f.targets = []uint64{target.id}
+	} else {
+		sel, _ := parseSelector(f.Who, c.settings.Nodes)
+		f.targets = c.pick(sel, f.kind.process, nil)
+	}
+	if len(f.targets) == 0 {
+		f.rec.Note = fmt.Sprintf("nobody to pick for who=%s", f.Who)
+		c.sim.Logf("nemesis", "fault %d (%s) did not fire: %s", f.rec.Index, f.Kind, f.rec.Note)
+		return
+	}
+	for _, id := range f.targets {
+		c.noteHit(f.rec, id)
+	}
+	f.rec.Label = fmt.Sprintf("%d %s %s", f.rec.Index, f.Kind, memberList(f.targets))
+	now := c.sim.Now()
+	if f.Kind != "failpoint" { // a failpoint fires when it is hit
+		f.rec.Fired, f.rec.Start, f.rec.End = true, now, now+f.For
+	}
+	c.sim.Logf("nemesis", "begin fault %d: %s on %s", f.rec.Index, f.Fault, memberList(f.targets))
+	f.kind.begin(f)
+	if f.For > 0 && f.kind.end != nil {
+		c.sim.After(f.For, func() {
+			c.sim.Logf("nemesis", "end fault %d: %s", f.rec.Index, f.Kind)
+			f.kind.end(f)
+		})
+	}
+}
+
+// noteHit records that a fault hit member id, and the leader if it was.
+func (c *Cluster) noteHit(rec *FaultRecord, id uint64) {
+	if !slices.Contains(rec.Targets, id) {
+		rec.Targets = append(rec.Targets, id)
+	}
+	if m := c.member(id); rec.Leader == 0 && m.up && m.role == raft.StateLeader {
+		rec.Leader, rec.LeaderTerm = id, m.term
+	}
+}
+
+// fireTriggers fires the armed faults that wait for this message, right
+// after the member is done with it.
+func (c *Cluster) fireTriggers(m *member, msg *raftpb.Message, sent bool) {
+	for _, f := range c.triggers {
+		t, _ := parseTrigger(f.After)
+		if t.sent != sent || msg.GetType().String() != t.msgType || (t.granted && msg.GetReject()) {
+			continue
+		}
+		sel, _ := parseSelector(f.Who, c.settings.Nodes)
+		if !c.matches(sel, m) {
+			continue
+		}
+		c.triggers = slices.DeleteFunc(c.triggers, func(t *firing) bool { return t == f })
+		f.rec.Note = fmt.Sprintf("after n%d %s %s", m.id, map[bool]string{true: "sent", false: "received"}[sent], raft.DescribeMessage(msg, nil))
+		c.sim.After(0, func() { c.fire(f, m) })
+		return
+	}
+}
+
+// matches reports whether member m is one the selector could pick.
+func (c *Cluster) matches(sel selector, m *member) bool {
+	for _, it := range sel {
+		switch it.role {
+		case "":
+			if it.id == m.id {
+				return true
+			}
+		case "leader":
+			if m.role == raft.StateLeader {
+				return true
+			}
+		case "follower":
+			if m.role != raft.StateLeader {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// pick resolves a selector now. Process faults only pick members that are
+// up; random picks draw from the nemesis stream.
+func (c *Cluster) pick(sel selector, process bool, exclude []uint64) []uint64 {
+	var out []uint64
+	usable := func(m *member) bool {
+		return (!process || m.up) && !slices.Contains(out, m.id) && !slices.Contains(exclude, m.id)
+	}
+	for _, it := range sel {
+		switch it.role {
+		case "":
+			if m := c.member(it.id); usable(m) {
+				out = append(out, m.id)
+			}
+		case "leader":
+			if id := c.Leader(); id != 0 && usable(c.member(id)) {
+				out = append(out, id)
+			}
+		case "all":
+			for _, m := range c.members {
+				if usable(m) {
+					out = append(out, m.id)
+				}
+			}
+		default: // follower, any
+			for range it.count {
+				var cands []uint64
+				for _, m := range c.members {
+					if usable(m) && (it.role == "any" || !(m.up && m.role == raft.StateLeader)) {
+						cands = append(cands, m.id)
+					}
+				}
+				if len(cands) == 0 {
+					break
+				}
+				out = append(out, cands[c.nemesis.IntN(len(cands))])
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// others lists the members not in ids.
+func (c *Cluster) others(ids []uint64) []uint64 {
+	var out []uint64
+	for _, m := range c.members {
+		if !slices.Contains(ids, m.id) {
+			out = append(out, m.id)
+		}
+	}
+	return out
+}
+
+// route is the settings' own override for a route, or nil.
+func (c *Cluster) route(from, to uint64) *Route {
+	for i, r := range c.settings.Routes {
+		if r.From == from && r.To == to {
+			return &c.settings.Routes[i]
+		}
+	}
+	return nil
+}
+
+// What a scenario written in Go may do. Everything here is also reachable
+// from an experiment's fault lines; these are for scripts that need to
+// react to the run as it goes.
+
+// Now is the virtual time.
+func (c *Cluster) Now() time.Duration { return c.sim.Now() }
 
 // At runs fn at virtual time t.
 func (c *Cluster) At(t time.Duration, fn func()) { c.sim.At(t, fn) }
 
-// Fault puts a fault in force from start to end: begin runs at start, end
-// at end, and the window is recorded for reports and charts.
-func (c *Cluster) Fault(label string, start, end time.Duration, begin, finish func()) {
-	c.sim.At(start, func() {
-		c.sim.Logf("nemesis", "begin %s", label)
-		begin()
-	})
-	c.sim.At(end, func() {
-		c.sim.Logf("nemesis", "end %s", label)
-		finish()
-	})
-	c.faults = append(c.faults, FaultWindow{Start: start, End: end, Label: label})
+// WaitFor runs then as soon as cond holds, checking every poll; it gives
+// up at the end of the run.
+func (c *Cluster) WaitFor(cond func() bool, poll time.Duration, then func()) {
+	var check func()
+	check = func() {
+		if cond() {
+			then()
+			return
+		}
+		c.sim.After(poll, check)
+	}
+	check()
 }
 
 // Expect adds a verdict computed when the run ends.
@@ -47,17 +242,6 @@ func (c *Cluster) Leader() uint64 {
 	return id
 }
 
-// LeaderSince is the first member to become leader at or after t, and
-// when; ok is false if none did.
-func (c *Cluster) LeaderSince(t time.Duration) (lc LeaderChange, ok bool) {
-	for _, lc := range c.leaderChanges {
-		if lc.At >= t {
-			return lc, true
-		}
-	}
-	return LeaderChange{}, false
-}
-
 // Members lists the member IDs.
 func (c *Cluster) Members() []uint64 {
 	ids := make([]uint64, len(c.members))
@@ -66,6 +250,12 @@ func (c *Cluster) Members() []uint64 {
 	}
 	return ids
 }
+
+// History is the client operations completed so far.
+func (c *Cluster) History() []checker.Operation { return c.history }
+
+// LeaderChanges is every member becoming leader so far.
+func (c *Cluster) LeaderChanges() []LeaderChange { return c.leaderChanges }
 
 // Crash stops a member, losing its unsynced writes.
 func (c *Cluster) Crash(id uint64) { c.member(id).crash() }
@@ -88,8 +278,8 @@ func (c *Cluster) Restart(id uint64) {
 	}
 }
 
-// Partition splits the members into groups that cannot reach each other.
-// Clients still reach every member.
+// Partition splits the members into groups that cannot reach each other,
+// replacing any partition before. Clients still reach every member.
 func (c *Cluster) Partition(groups ...[]uint64) {
 	addrs := make([][]network.Addr, len(groups))
 	for i, g := range groups {
@@ -103,10 +293,11 @@ func (c *Cluster) Partition(groups ...[]uint64) {
 // Heal ends every partition.
 func (c *Cluster) Heal() { c.net.Heal() }
 
-// SetLink changes how every link behaves.
-func (c *Cluster) SetLink(l network.Link) { c.net.SetLink(l) }
+// Pause stops a member's process for d.
+func (c *Cluster) Pause(id uint64, d time.Duration) { c.member(id).pause(c.sim.Now() + d) }
 
-// Status is a member's raft state as last seen (role and term).
+// Status is a member's raft state: whether it is up, its role, term and
+// commit index.
 func (c *Cluster) Status(id uint64) (up bool, role raft.StateType, term, commit uint64) {
 	m := c.member(id)
 	if !m.up {
@@ -134,6 +325,18 @@ func (c *Cluster) restarted() checker.Verdict {
 		v.Detail = "1 restart, from the member's own WAL"
 	default:
 		v.Detail = fmt.Sprintf("%d restarts, each from the member's own WAL", c.restarts)
+	}
+	return v
+}
+
+// panicked reports the panics inside members that no fault injected.
+func (c *Cluster) panicked() checker.Verdict {
+	v := checker.Verdict{Name: "no member panicked", OK: len(c.memberPanics) == 0, Detail: "no member panicked unless a fault made it"}
+	if !v.OK {
+		v.Detail = c.memberPanics[0]
+		if n := len(c.memberPanics); n > 1 {
+			v.Detail += fmt.Sprintf(" (and %d more)", n-1)
+		}
 	}
 	return v
 }

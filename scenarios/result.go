@@ -16,14 +16,15 @@ import (
 // Result is everything a run produced. The CLI's output and every chart
 // are drawn from a Result, never from a second run.
 type Result struct {
-	Scenario string
-	Seed     uint64
-	Options  Options
-	Settings Settings
+	Source     string // the scenario or the file the run came from
+	Options    Options
+	Experiment Experiment // what ran, overrides applied
+	Settings   Settings   // Experiment.Settings
 
 	History       []checker.Operation // client operations, in completion order
 	LeaderChanges []LeaderChange
-	Faults        []FaultWindow
+	Faults        []FaultRecord // what became of each scheduled fault
+	Crashed       []uint64      // members that crashed or died at least once, in order
 	Members       []node.Status // each member's state at the end; a crashed one has ID only
 	Verdicts      []checker.Verdict
 
@@ -81,25 +82,40 @@ func (r *Result) Latency(q float64) time.Duration {
 	return ls[min(max(i, 0), len(ls)-1)]
 }
 
+// Seed is the seed the run used.
+func (r *Result) Seed() uint64 { return r.Experiment.Seed }
+
 // ReplayCommand is the one command that replays this run with its trace.
-func (r *Result) ReplayCommand() string {
-	cmd := fmt.Sprintf("go run ./cmd/etcdlab replay %s --seed %d", r.Scenario, r.Seed)
-	if r.Options.Duration != 0 {
-		cmd += fmt.Sprintf(" --duration %v", r.Options.Duration)
+func (r *Result) ReplayCommand() string { return "go run ./cmd/etcdlab replay " + r.Invocation() }
+
+// Invocation is what follows the command name to redo this run: the
+// source, the seed and every override.
+func (r *Result) Invocation() string {
+	inv := shellQuote(r.Source)
+	if _, catalog := Lookup(r.Source); catalog || r.Options.Seed != nil {
+		inv += fmt.Sprintf(" --seed %d", r.Seed())
 	}
-	if on := r.Options.Bugs.On(); len(on) > 0 {
-		cmd += " --bug " + strings.Join(on, ",")
+	for _, kv := range r.Options.Set {
+		inv += " --" + kv.Key + " " + shellQuote(kv.Value)
 	}
-	return cmd
+	return inv
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,=:") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Report is the text a failing test or run prints: which verdicts failed,
 // the expanded settings, and how to replay.
 func (r *Result) Report() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario %s, seed %d (%s):\n", r.Scenario, r.Seed, runtime.Version())
+	fmt.Fprintf(&b, "%s, seed %d (%s):\n", r.Source, r.Seed(), runtime.Version())
 	r.WriteVerdicts(&b)
-	fmt.Fprintf(&b, "settings:\n%s", r.Settings)
+	fmt.Fprintf(&b, "coverage: %s\n", r.Coverage())
+	fmt.Fprintf(&b, "experiment:\n%s", r.Experiment)
 	fmt.Fprintf(&b, "replay: %s\n", r.ReplayCommand())
 	return b.String()
 }
@@ -120,4 +136,83 @@ func (r *Result) WriteVerdicts(w io.Writer) {
 			fmt.Fprintf(w, "       visualization: %s\n", v.Visualization)
 		}
 	}
+}
+
+// Overlapped reports whether a client operation was in flight while the
+// fault was in force: a fault that hit an idle cluster tested little.
+func (r *Result) Overlapped(f FaultRecord) bool {
+	if !f.Fired {
+		return false
+	}
+	for _, op := range r.History {
+		if op.Call <= f.End && op.Return >= f.Start {
+			return true
+		}
+	}
+	return false
+}
+
+// Coverage says in one line what the run exercised: which faults fired,
+// on whom, whether clients were busy then, how often the leader changed
+// and who crashed, so a fault that passed by luck shows.
+func (r *Result) Coverage() string {
+	var fired []string
+	n := 0
+	for _, f := range r.Faults {
+		if !f.Fired {
+			continue
+		}
+		n++
+		d := fmt.Sprintf("%s %s", f.Fault.Kind, memberList(f.Targets))
+		if f.Leader != 0 {
+			d += " (leader)"
+		}
+		if !r.Overlapped(f) {
+			d += " (no ops in flight)"
+		}
+		fired = append(fired, d)
+	}
+	s := fmt.Sprintf("%d/%d faults fired", n, len(r.Faults))
+	if len(fired) > 0 {
+		s += ": " + strings.Join(fired, ", ")
+	}
+	s += fmt.Sprintf("; %d leader changes", len(r.LeaderChanges))
+	if len(r.Crashed) > 0 {
+		s += "; crashed " + memberList(r.Crashed)
+	}
+	return s
+}
+
+// Downtime is how long the cluster went without a leader and without a
+// successful write after the first fault that hit the leader: from that
+// fault to the first leader of a later term, and to the first write a
+// later term acknowledged. ok is false if no fault hit a leader.
+type Downtime struct {
+	Lost                time.Duration // when the fault hit the leader
+	Leader              uint64        // the leader it hit
+	Elected, FirstWrite time.Duration // after Lost; -1 if it never happened
+}
+
+// Downtime measures the first leader loss of the run.
+func (r *Result) Downtime() (d Downtime, ok bool) {
+	i := slices.IndexFunc(r.Faults, func(f FaultRecord) bool { return f.Fired && f.Leader != 0 })
+	if i < 0 {
+		return d, false
+	}
+	f := r.Faults[i]
+	d = Downtime{Lost: f.Start, Leader: f.Leader, Elected: -1, FirstWrite: -1}
+	for _, lc := range r.LeaderChanges {
+		if lc.At >= f.Start && lc.Term > f.LeaderTerm {
+			d.Elected = lc.At - f.Start
+			break
+		}
+	}
+	for _, op := range r.History {
+		if op.Kind != checker.Get && op.Outcome == checker.OK && op.Return >= f.Start && op.Term > f.LeaderTerm {
+			if d.FirstWrite < 0 || op.Return-f.Start < d.FirstWrite {
+				d.FirstWrite = op.Return - f.Start
+			}
+		}
+	}
+	return d, true
 }

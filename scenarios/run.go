@@ -2,55 +2,176 @@ package scenarios
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
-	"time"
 
 	"github.com/etcdlab/etcdlab/checker"
 	"github.com/etcdlab/etcdlab/node"
 	"github.com/etcdlab/etcdlab/sim"
 )
 
-// Options change a run away from its scenario's own settings.
-type Options struct {
-	Duration  time.Duration // if not 0, replaces the scenario's duration
-	Bugs      node.Bugs     // deliberate faults in every member
-	ReportDir string        // where failing checks write their visualizations; "" writes none
+// Scenario is a named way to draw experiments from seeds. The catalog's
+// scenarios are data only (settings, faults, expectations), so the file
+// `etcdlab show` prints runs exactly as the scenario does. A scenario
+// written in Go elsewhere may add a Script.
+type Scenario struct {
+	Name    string
+	Summary string
+	// Settings draws the run's settings from the seed's "settings"
+	// stream. Options' overrides are applied after it.
+	Settings func(rng *rand.Rand) Settings
+	// Schedule draws the faults and expectations (and any notes) into e
+	// from the same stream, knowing e's final settings.
+	Schedule func(rng *rand.Rand, e *Experiment)
+	// Script, if set, runs Go code against the cluster before the run
+	// starts: scheduling with At and WaitFor, acting with Crash or
+	// Partition, judging with Expect. An experiment file cannot hold it.
+	Script func(c *Cluster)
 }
 
-// Run runs the named scenario with seed and judges it. The error is for
-// input that cannot run (an unknown scenario, impossible settings); a run
-// that breaks a guarantee returns a Result whose verdicts say so.
+// Options change a run away from what its scenario or file says.
+type Options struct {
+	// Set overrides settings, in order, by their keys (as flags and files
+	// name them): {"nodes", "5"}, {"bug", "stale-reads"}.
+	Set       []Arg
+	Seed      *uint64 // for a file: run it with this seed instead of its own
+	ReportDir string  // where failing checks write their visualizations; "" writes none
+}
+
+// With returns the options with one more setting override.
+func (o Options) With(key, value string) Options {
+	o.Set = append(slices.Clone(o.Set), Arg{key, value})
+	return o
+}
+
+// Draw expands a scenario and a seed into an experiment, with the
+// options' overrides applied.
+func Draw(sc Scenario, seed uint64, opts Options) (Experiment, error) {
+	rng := sim.Stream(seed, "settings")
+	e := Experiment{Scenario: sc.Name, Seed: seed, Settings: sc.Settings(rng)}
+	if err := e.override(opts); err != nil {
+		return e, err
+	}
+	if sc.Schedule != nil {
+		sc.Schedule(rng, &e)
+	}
+	if err := e.Validate(); err != nil {
+		return e, fmt.Errorf("%s: %w", sc.Name, err)
+	}
+	return e, nil
+}
+
+// Expand is the experiment a run of the named catalog scenario with seed
+// would run, or why it cannot run.
+func Expand(name string, seed uint64, opts Options) (Experiment, error) {
+	sc, ok := Lookup(name)
+	if !ok {
+		return Experiment{}, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return Draw(sc, seed, opts)
+}
+
+func (e *Experiment) override(opts Options) error {
+	for _, kv := range opts.Set {
+		if err := e.Settings.Set(kv.Key, kv.Value); err != nil {
+			return err
+		}
+	}
+	if opts.Seed != nil {
+		e.Seed = *opts.Seed
+	}
+	return nil
+}
+
+// Run runs the named catalog scenario with seed and judges it. The error
+// is for input that cannot run (an unknown scenario, impossible settings);
+// a run that breaks a guarantee returns a Result whose verdicts say so.
 func Run(name string, seed uint64, opts Options) (*Result, error) {
-	sc, st, err := expand(name, seed, opts)
+	sc, ok := Lookup(name)
+	if !ok {
+		return nil, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return RunScenario(sc, seed, opts)
+}
+
+// RunScenario runs a scenario, from the catalog or written elsewhere.
+func RunScenario(sc Scenario, seed uint64, opts Options) (*Result, error) {
+	e, err := Draw(sc, seed, opts)
 	if err != nil {
 		return nil, err
 	}
-	s := sim.New(seed)
+	r, err := run(e, sc.Script, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.Source, r.Options = sc.Name, opts
+	return r, nil
+}
+
+// RunFile runs an experiment read from a file: path names it in the
+// result's replay command. Options override its settings and seed.
+func RunFile(path string, e Experiment, opts Options) (*Result, error) {
+	if err := e.override(opts); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := e.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r, err := run(e, nil, opts)
+	if err != nil {
+		return nil, err
+	}
+	r.Source, r.Options = path, opts
+	return r, nil
+}
+
+// RunExperiment runs an experiment as it is.
+func RunExperiment(e Experiment) (*Result, error) {
+	if err := e.Validate(); err != nil {
+		return nil, err
+	}
+	return run(e, nil, Options{})
+}
+
+func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
+	s := sim.New(e.Seed)
 	defer s.Close()
-	s.Logf("run", "scenario %s seed %d", name, seed)
-	for _, line := range strings.Split(strings.TrimRight(st.String(), "\n"), "\n") {
-		s.Logf("run", "%s", strings.TrimSpace(line))
+	s.Logf("run", "experiment %s seed %d", e.Scenario, e.Seed)
+	for _, line := range strings.Split(strings.TrimRight(e.String(), "\n"), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			s.Logf("run", "%s", line)
+		}
 	}
 
+	st := e.Settings
 	c, err := newCluster(s, st)
 	if err != nil {
-		return nil, fmt.Errorf("scenario %s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", e.Scenario, err)
 	}
-	sc.Script(c, st)
+	c.schedule(e.Faults)
+	for _, x := range e.Expect {
+		k := expectKinds[slices.IndexFunc(expectKinds, func(k expectKind) bool { return k.name == x.Kind })]
+		c.Expect(k.setup(c, x, e))
+	}
+	if script != nil {
+		script(c)
+	}
 	s.RunUntil(st.Duration)
 	c.endClients()
 
 	r := &Result{
-		Scenario:      name,
-		Seed:          seed,
-		Options:       opts,
+		Experiment:    e,
 		Settings:      st,
 		History:       c.history,
 		LeaderChanges: c.leaderChanges,
-		Faults:        c.faults,
+		Crashed:       c.crashed,
 		Events:        s.Events(),
 		RaftMessages:  c.raftMessages,
 		Net:           c.net.Stats(),
+	}
+	for _, f := range c.faults {
+		r.Faults = append(r.Faults, *f)
 	}
 	for _, m := range c.members {
 		if m.up {
@@ -59,13 +180,13 @@ func Run(name string, seed uint64, opts Options) (*Result, error) {
 			r.Members = append(r.Members, node.Status{ID: m.id})
 		}
 	}
-	r.Verdicts = append(r.Verdicts, checker.CheckLinearizable(c.history, opts.ReportDir, reportName(name, seed, opts)))
-	r.Verdicts = append(r.Verdicts, c.raft.Verdict(), c.converged())
+	r.Verdicts = append(r.Verdicts, checker.CheckLinearizable(c.history, opts.ReportDir, reportName(e)))
+	r.Verdicts = append(r.Verdicts, c.raft.Verdict(), c.converged(), c.panicked())
 	if c.restarts > 0 {
 		r.Verdicts = append(r.Verdicts, c.restarted())
 	}
-	for _, e := range c.expectations {
-		r.Verdicts = append(r.Verdicts, e())
+	for _, x := range c.expectations {
+		r.Verdicts = append(r.Verdicts, x())
 	}
 	for _, v := range r.Verdicts {
 		s.Logf("run", "verdict %s ok=%v: %s", v.Name, v.OK, v.Detail)
@@ -75,45 +196,12 @@ func Run(name string, seed uint64, opts Options) (*Result, error) {
 	return r, nil
 }
 
-// Expand is the settings a run of the named scenario with seed would
-// use, or why it cannot run, without running it.
-func Expand(name string, seed uint64, opts Options) (Settings, error) {
-	_, st, err := expand(name, seed, opts)
-	return st, err
-}
-
-func expand(name string, seed uint64, opts Options) (Scenario, Settings, error) {
-	sc, ok := Lookup(name)
-	if !ok {
-		return Scenario{}, Settings{}, fmt.Errorf("unknown scenario %q (known: %s)", name, strings.Join(Names(), ", "))
+// reportName names a run's report files after the experiment, so runs of
+// one seed with other settings do not overwrite each other's.
+func reportName(e Experiment) string {
+	h := uint32(2166136261)
+	for _, b := range []byte(e.String()) {
+		h = (h ^ uint32(b)) * 16777619
 	}
-	st := sc.Settings(sim.Stream(seed, "settings"))
-	if opts.Duration != 0 {
-		if least := st.FaultAt + st.FaultFor + st.Settle; opts.Duration <= least {
-			why := fmt.Sprintf("it ends with %v of quiet for members to settle", st.Settle)
-			if st.FaultFor > 0 {
-				why = fmt.Sprintf("with seed %d its faults end at %v, and then members need %v of quiet to settle", seed, st.FaultAt+st.FaultFor, st.Settle)
-			}
-			return sc, st, fmt.Errorf("%s: duration %v is too short: %s; use more than %v", name, opts.Duration, why, least)
-		}
-		st.Duration = opts.Duration
-	}
-	st.Member.Bugs = opts.Bugs
-	if err := st.Validate(); err != nil {
-		return sc, st, fmt.Errorf("scenario %s: %w", name, err)
-	}
-	return sc, st, nil
-}
-
-// reportName names a run's report files after everything that made the
-// run, so runs of one seed with other options do not overwrite them.
-func reportName(name string, seed uint64, opts Options) string {
-	n := fmt.Sprintf("%s-seed%d", name, seed)
-	if opts.Duration != 0 {
-		n += "-" + opts.Duration.String()
-	}
-	for _, bug := range opts.Bugs.On() {
-		n += "-" + bug
-	}
-	return n
+	return fmt.Sprintf("%s-seed%d-%08x", e.Scenario, e.Seed, h)
 }

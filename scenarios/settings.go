@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,9 +12,10 @@ import (
 	"github.com/etcdlab/etcdlab/node"
 )
 
-// Settings are a run's concrete parameters: what a scenario and a seed
-// expand into. They are printed at the top of every run, so a reader sees
-// exactly what was simulated.
+// Settings are a run's concrete parameters. Every one has a key, the same
+// in an experiment file and as a command-line flag (settingsTable), and
+// all of them are printed at the top of a run, so a reader sees exactly
+// what was simulated.
 type Settings struct {
 	Nodes    int           // cluster size
 	Duration time.Duration // virtual time the run lasts
@@ -22,19 +25,76 @@ type Settings struct {
 
 	Clients       int           // closed-loop clients, one operation at a time each
 	Keys          int           // size of the key space, k0..k{Keys-1}
+	Workload      Workload      // the operation mix
 	ThinkTime     time.Duration // a client waits up to this long between operations
-	ClientTimeout time.Duration // a client gives up on a reply after this long
+	ClientTimeout time.Duration // a client gives up on an operation after this long, retries included
 
-	Link   network.Link // every link, outside fault windows
+	Link   network.Link // every link without a route of its own
+	Routes []Route      // links that differ from Link
 	Disk   disk.Config  // every member's disk
 	Member node.Config  // every member's config; ID and Peers are filled in per member
-
-	// FaultAt and FaultFor place the scenario's fault window; each scenario
-	// draws them from the seed.
-	FaultAt, FaultFor time.Duration
 }
 
-// defaultSettings is a healthy LAN cluster with etcd's default flags.
+// Workload is the operation mix in percent.
+type Workload struct{ Get, Put, Delete int }
+
+// workloads are the mixes --workload knows by name.
+var workloads = []struct {
+	name string
+	mix  Workload
+}{
+	{"mixed", Workload{Get: 45, Put: 45, Delete: 10}},
+	{"write-only", Workload{Put: 100}},
+	{"read-heavy", Workload{Get: 90, Put: 10}},
+}
+
+func (w Workload) String() string {
+	return fmt.Sprintf("get=%d put=%d delete=%d", w.Get, w.Put, w.Delete)
+}
+
+func parseWorkload(s string) (Workload, error) {
+	for _, named := range workloads {
+		if s == named.name {
+			return named.mix, nil
+		}
+	}
+	var w Workload
+	args, err := parseArgs(strings.Fields(s), []string{"get", "put", "delete"})
+	if err != nil {
+		return w, err
+	}
+	for _, a := range args {
+		n, err := strconv.Atoi(a.Value)
+		if err != nil || n < 0 {
+			return w, fmt.Errorf("%s=%q is not a percentage", a.Key, a.Value)
+		}
+		*map[string]*int{"get": &w.Get, "put": &w.Put, "delete": &w.Delete}[a.Key] = n
+	}
+	if sum := w.Get + w.Put + w.Delete; sum != 100 {
+		return w, fmt.Errorf("%q adds up to %d%%, not 100%%", s, sum)
+	}
+	return w, nil
+}
+
+// Route is the link from one member to another, where it differs from the
+// cluster's.
+type Route struct {
+	From, To uint64
+	Link     network.Link
+}
+
+func (r Route) String() string {
+	return fmt.Sprintf("n%d->n%d %s", r.From, r.To, linkArgs(r.Link))
+}
+
+func linkArgs(l network.Link) string {
+	return fmt.Sprintf("latency=%v jitter=%v drop=%s duplicate=%s", l.Latency, l.Jitter, ratio(l.DropRate), ratio(l.DuplicateRate))
+}
+
+func ratio(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// defaultSettings is a healthy LAN cluster with etcd's default flags and
+// transports.
 func defaultSettings(nodes int) Settings {
 	return Settings{
 		Nodes:         nodes,
@@ -42,6 +102,7 @@ func defaultSettings(nodes int) Settings {
 		Settle:        3 * time.Second,
 		Clients:       5,
 		Keys:          5,
+		Workload:      workloads[0].mix,
 		ThinkTime:     20 * time.Millisecond,
 		ClientTimeout: 1 * time.Second,
 		Link:          network.Link{Latency: 1 * time.Millisecond, Jitter: 1 * time.Millisecond, BytesPerSec: 125 << 20},
@@ -63,43 +124,214 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("duration: %v must be positive", s.Duration)
 	case s.Duration > MaxDuration:
 		return fmt.Errorf("duration: %v is longer than the %v a run may last: a run keeps its whole trace and raft log in memory, about 2 MB a simulated second", s.Duration, MaxDuration)
-	case s.Settle < 0 || s.Settle >= s.Duration:
-		return fmt.Errorf("settle: %v must be shorter than the duration %v", s.Settle, s.Duration)
-	case s.Clients < 0 || s.Keys < 1:
-		return fmt.Errorf("clients %d and keys %d: need clients >= 0 and keys >= 1", s.Clients, s.Keys)
-	case s.ThinkTime < 0 || s.ClientTimeout <= 0:
-		return fmt.Errorf("think time %v must be >= 0 and client timeout %v > 0", s.ThinkTime, s.ClientTimeout)
-	case s.FaultAt < 0 || s.FaultFor < 0:
-		return fmt.Errorf("fault window at %v for %v must not be negative", s.FaultAt, s.FaultFor)
+	case s.Settle < 0:
+		return fmt.Errorf("settle: %v must not be negative", s.Settle)
+	case s.Settle >= s.Duration:
+		return fmt.Errorf("duration: %v is too short: the run ends with %v of quiet for members to settle (settle); use more than %v", s.Duration, s.Settle, s.Settle)
+	case s.Clients < 0 || s.Clients > 1000:
+		return fmt.Errorf("clients: %d is not between 0 and 1000", s.Clients)
+	case s.Keys < 1:
+		return fmt.Errorf("keys: %d must be at least 1", s.Keys)
+	case s.ThinkTime < 0:
+		return fmt.Errorf("think-time: %v must not be negative", s.ThinkTime)
+	case s.ClientTimeout <= 0:
+		return fmt.Errorf("client-timeout: %v must be positive", s.ClientTimeout)
+	case s.Disk.FsyncLatency < 0 || s.Disk.FsyncJitter < 0:
+		return fmt.Errorf("fsync: %v and fsync-jitter %v must not be negative", s.Disk.FsyncLatency, s.Disk.FsyncJitter)
 	}
 	if err := s.Link.Validate(); err != nil {
 		return err
+	}
+	for _, r := range s.Routes {
+		if r.From < 1 || r.To < 1 || r.From > uint64(s.Nodes) || r.To > uint64(s.Nodes) || r.From == r.To {
+			return fmt.Errorf("route n%d->n%d: members are n1..n%d, and a route joins two of them", r.From, r.To, s.Nodes)
+		}
+		if err := r.Link.Validate(); err != nil {
+			return fmt.Errorf("route n%d->n%d: %w", r.From, r.To, err)
+		}
 	}
 	m := s.Member
 	m.ID, m.Peers = 1, []uint64{1}
 	return m.Validate()
 }
 
-// String prints the settings one per line, the way the CLI shows them.
-func (s Settings) String() string {
-	var b strings.Builder
-	f := func(name, format string, args ...any) {
-		fmt.Fprintf(&b, "  %-18s "+format+"\n", append([]any{name}, args...)...)
+// setting is one key of Settings: how to print it and how to set it from
+// text, the same for an experiment file's line and a command-line flag.
+type setting struct {
+	key, doc string
+	get      func(*Settings) string
+	set      func(*Settings, string) error
+}
+
+// settingsTable lists every setting in the order files print them.
+var settingsTable = []setting{
+	intSetting("nodes", "cluster size (1-7)", func(s *Settings) *int { return &s.Nodes }),
+	durSetting("duration", "virtual time the run lasts", func(s *Settings) *time.Duration { return &s.Duration }),
+	durSetting("settle", "the quiet end of the run: no faults, no new operations", func(s *Settings) *time.Duration { return &s.Settle }),
+	intSetting("clients", "closed-loop clients, one operation at a time each", func(s *Settings) *int { return &s.Clients }),
+	intSetting("keys", "size of the key space", func(s *Settings) *int { return &s.Keys }),
+	{key: "workload", doc: "operation mix: get=45 put=45 delete=10, or mixed, write-only, read-heavy",
+		get: func(s *Settings) string { return s.Workload.String() },
+		set: func(s *Settings, v string) (err error) { s.Workload, err = parseWorkload(v); return err }},
+	durSetting("think-time", "a client waits up to this long between operations", func(s *Settings) *time.Duration { return &s.ThinkTime }),
+	durSetting("client-timeout", "a client gives up on an operation after this long, retries included", func(s *Settings) *time.Duration { return &s.ClientTimeout }),
+	{key: "transport", doc: "stream (TCP, as etcd's rafthttp and gRPC: ordered, never duplicated) or datagram (per-message drop, duplicate, reorder: for stress)",
+		get: func(s *Settings) string { return s.Link.Mode.String() },
+		set: func(s *Settings, v string) (err error) { s.Link.Mode, err = network.ParseMode(v); return err }},
+	durSetting("link-latency", "one-way latency of every link", func(s *Settings) *time.Duration { return &s.Link.Latency }),
+	durSetting("link-jitter", "extra one-way delay drawn from [0, jitter)", func(s *Settings) *time.Duration { return &s.Link.Jitter }),
+	ratioSetting("drop", "probability a packet is lost (datagram: the message is lost; stream: TCP retransmits it)", func(s *Settings) *float64 { return &s.Link.DropRate }),
+	ratioSetting("duplicate", "probability a message arrives twice (datagram only; TCP discards duplicates)", func(s *Settings) *float64 { return &s.Link.DuplicateRate }),
+	{key: "bandwidth", doc: "bytes per second of every link, e.g. 125MiB/s; 0 for unlimited",
+		get: func(s *Settings) string { return formatBandwidth(s.Link.BytesPerSec) },
+		set: func(s *Settings, v string) (err error) { s.Link.BytesPerSec, err = parseBandwidth(v); return err }},
+	durSetting("fsync", "time an fsync takes", func(s *Settings) *time.Duration { return &s.Disk.FsyncLatency }),
+	durSetting("fsync-jitter", "extra fsync time drawn from [0, jitter)", func(s *Settings) *time.Duration { return &s.Disk.FsyncJitter }),
+	boolSetting("torn-writes", "a crash may leave part of an unsynced write behind", func(s *Settings) *bool { return &s.Disk.TornWrites }),
+	durSetting("heartbeat-interval", "etcd --heartbeat-interval: the member's tick", func(s *Settings) *time.Duration { return &s.Member.HeartbeatInterval }),
+	{key: "election-timeout", doc: "etcd --election-timeout; the server's request timeout follows it (5s + 2 election timeouts)",
+		get: func(s *Settings) string { return s.Member.ElectionTimeout.String() },
+		set: func(s *Settings, v string) error {
+			d, err := parseDuration(v)
+			s.Member.ElectionTimeout, s.Member.RequestTimeout = d, 5*time.Second+2*d
+			return err
+		}},
+	boolSetting("pre-vote", "etcd --pre-vote", func(s *Settings) *bool { return &s.Member.PreVote }),
+	boolSetting("check-quorum", "raft CheckQuorum (always on in etcd)", func(s *Settings) *bool { return &s.Member.CheckQuorum }),
+	boolSetting("initial-election-tick-advance", "etcd --initial-election-tick-advance", func(s *Settings) *bool { return &s.Member.InitialElectionTickAdvance }),
+	{key: "bug", doc: "deliberate bugs in every member, comma-separated, or none: " + strings.Join(node.BugNames(), ", "),
+		get: func(s *Settings) string {
+			if on := s.Member.Bugs.On(); len(on) > 0 {
+				return strings.Join(on, ",")
+			}
+			return "none"
+		},
+		set: func(s *Settings, v string) error {
+			s.Member.Bugs = node.Bugs{}
+			if v == "none" {
+				return nil
+			}
+			return s.Member.Bugs.Set(v)
+		}},
+}
+
+// SettingKeys lists the keys of every setting, in file order.
+func SettingKeys() []string {
+	keys := make([]string, len(settingsTable))
+	for i, s := range settingsTable {
+		keys[i] = s.key
 	}
-	f("nodes", "%d", s.Nodes)
-	f("duration", "%v (last %v quiet)", s.Duration, s.Settle)
-	f("clients", "%d on %d keys, think <%v, timeout %v", s.Clients, s.Keys, s.ThinkTime, s.ClientTimeout)
-	f("link", "latency %v + jitter <%v, drop %.0f%%, duplicate %.0f%%, %d MiB/s",
-		s.Link.Latency, s.Link.Jitter, 100*s.Link.DropRate, 100*s.Link.DuplicateRate, s.Link.BytesPerSec>>20)
-	f("disk", "fsync %v + jitter <%v, torn writes %v", s.Disk.FsyncLatency, s.Disk.FsyncJitter, s.Disk.TornWrites)
-	m := s.Member
-	f("member", "--heartbeat-interval=%v --election-timeout=%v --pre-vote=%v check-quorum=%v",
-		m.HeartbeatInterval, m.ElectionTimeout, m.PreVote, m.CheckQuorum)
-	if s.FaultFor > 0 {
-		f("fault window", "%v to %v", s.FaultAt, s.FaultAt+s.FaultFor)
+	return keys
+}
+
+// SettingDoc says what the setting key means, or "" if there is none.
+func SettingDoc(key string) string {
+	if s, ok := lookupSetting(key); ok {
+		return s.doc
 	}
-	for _, bug := range m.Bugs.On() {
-		f("BUG", "%s: %s", bug, node.Effect(bug))
+	return ""
+}
+
+// Set sets one setting from text, as a file line or a flag gives it.
+func (s *Settings) Set(key, value string) error {
+	st, ok := lookupSetting(key)
+	if !ok {
+		return fmt.Errorf("unknown setting %q (known: %s)", key, strings.Join(SettingKeys(), ", "))
 	}
-	return b.String()
+	if err := st.set(s, strings.TrimSpace(value)); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+func lookupSetting(key string) (setting, bool) {
+	i := slices.IndexFunc(settingsTable, func(s setting) bool { return s.key == key })
+	if i < 0 {
+		return setting{}, false
+	}
+	return settingsTable[i], true
+}
+
+func intSetting(key, doc string, field func(*Settings) *int) setting {
+	return setting{key: key, doc: doc,
+		get: func(s *Settings) string { return strconv.Itoa(*field(s)) },
+		set: func(s *Settings, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number", v)
+			}
+			*field(s) = n
+			return nil
+		}}
+}
+
+func durSetting(key, doc string, field func(*Settings) *time.Duration) setting {
+	return setting{key: key, doc: doc,
+		get: func(s *Settings) string { return field(s).String() },
+		set: func(s *Settings, v string) (err error) { *field(s), err = parseDuration(v); return err }}
+}
+
+func boolSetting(key, doc string, field func(*Settings) *bool) setting {
+	return setting{key: key, doc: doc,
+		get: func(s *Settings) string { return strconv.FormatBool(*field(s)) },
+		set: func(s *Settings, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			*field(s) = b
+			return nil
+		}}
+}
+
+func ratioSetting(key, doc string, field func(*Settings) *float64) setting {
+	return setting{key: key, doc: doc,
+		get: func(s *Settings) string { return ratio(*field(s)) },
+		set: func(s *Settings, v string) (err error) { *field(s), err = parseRatio(v); return err }}
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as 100ms or 1.5s", v)
+	}
+	return d, nil
+}
+
+func parseRatio(v string) (float64, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1 {
+		return 0, fmt.Errorf("%q is not a probability between 0 and 1", v)
+	}
+	return f, nil
+}
+
+func formatBandwidth(b int64) string {
+	switch {
+	case b == 0:
+		return "0"
+	case b%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB/s", b>>20)
+	case b%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB/s", b>>10)
+	}
+	return fmt.Sprintf("%dB/s", b)
+}
+
+func parseBandwidth(v string) (int64, error) {
+	num, unit := v, int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"MiB/s", 1 << 20}, {"KiB/s", 1 << 10}, {"B/s", 1}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, unit = n, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<40) {
+		return 0, fmt.Errorf("%q is not a bandwidth such as 125MiB/s, 512KiB/s or 0", v)
+	}
+	return n * unit, nil
 }

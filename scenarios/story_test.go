@@ -17,7 +17,7 @@ var update = flag.Bool("update", false, "rewrite testdata/*.story from the curre
 // storyLine picks the trace lines that tell what a run was about: who was
 // elected and who stepped down, what the nemesis did, crashes and
 // restarts, and the verdicts.
-var storyLine = regexp.MustCompile(`became leader|stepped down|nemesis|crashed|restarted|VIOLATION|run +verdict|net +(partition|heal)`)
+var storyLine = regexp.MustCompile(`became leader|stepped down|s nemesis |crashed|restarted|died|exited|paused until|VIOLATION|run +verdict`)
 
 // TestStories keeps one seed of each scenario as a readable story in
 // testdata/, in the spirit of raft's testdata scripts: the file is what a

@@ -1,11 +1,12 @@
-// Command etcdlab runs etcdlab's scenarios: a simulated etcd cluster on a
+// Command etcdlab runs etcdlab's experiments: a simulated etcd cluster on a
 // virtual clock, replayable from its seed.
 //
 //	etcdlab list
-//	etcdlab run SCENARIO [--seed N] [--duration D] [--bug NAME,...]
-//	etcdlab replay SCENARIO [--seed N] ...
-//	etcdlab plot SCENARIO [--seed N] --out FILE.png
-//	etcdlab sweep SCENARIO [--seeds 1-40] ...
+//	etcdlab show SCENARIO [--seed N] [--SETTING VALUE ...] > exp.txt
+//	etcdlab run SCENARIO|FILE [--seed N] [--SETTING VALUE ...]
+//	etcdlab replay SCENARIO|FILE ...
+//	etcdlab plot SCENARIO|FILE ... --out FILE.png
+//	etcdlab sweep SCENARIO|FILE [--seeds 1-40] [--report downtime] ...
 //
 // Exit status: 0 when every verdict holds, 1 when one fails, 2 for bad
 // input.
@@ -20,7 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/etcdlab/etcdlab/node"
 	"github.com/etcdlab/etcdlab/notebooks/charts"
 	"github.com/etcdlab/etcdlab/scenarios"
 	"github.com/etcdlab/etcdlab/sim"
@@ -29,20 +29,22 @@ import (
 const usage = `etcdlab: a laboratory for etcd's internals, on a simulated clock and network.
 
 usage:
-  etcdlab list                        the scenarios
-  etcdlab run SCENARIO [flags]        run one seed and summarize it
-  etcdlab replay SCENARIO [flags]     run one seed and print its trace, one event a line
-  etcdlab plot SCENARIO --out F.png   draw client latency over virtual time
-  etcdlab sweep SCENARIO [flags]       run many seeds, a line each, and list the failures
+  etcdlab list                           the scenarios, and the fault kinds an experiment may use
+  etcdlab show SCENARIO [flags]          print the experiment a seed draws, as a file you can edit and run
+  etcdlab run SCENARIO|FILE [flags]      run one seed and summarize it
+  etcdlab replay SCENARIO|FILE [flags]   run one seed and print its trace, one event a line
+  etcdlab plot SCENARIO|FILE --out F.png draw client latency over virtual time
+  etcdlab sweep SCENARIO|FILE [flags]    run many seeds, a line each, and list the failures
 
-flags (run, replay, plot, sweep):
-  --seed N          the seed; every run of one seed is the same (default 1)
-  --seeds LIST      sweep only: seeds as ranges and single seeds, e.g. 1-40 or 3,7,10-12 (default 1-10)
-  --duration D      virtual time to simulate, e.g. 20s (default: the scenario's)
-  --bug NAME,...    switch on deliberate bugs, to watch a checker catch them:
-                    %s
-  --report-dir DIR  where a failed check writes its visualization (default: a temp dir)
-`
+flags:
+  --seed N            the seed; every run of one seed is the same (default 1, or the file's)
+  --seeds LIST        sweep: seeds as ranges and single seeds, e.g. 1-40 or 3,7,10-12 (default 1-10)
+  --report downtime   sweep: per seed, leader loss to new leader and to first write, and their spread
+  --report-dir DIR    where a failed check writes its visualization (default: a temp dir)
+  --out FILE          plot: the chart to write (.png, .svg, .pdf)
+
+settings (every command; a file's lines use the same keys):
+%s`
 
 // errUsage marks bad input: exit status 2.
 type errUsage struct{ msg string }
@@ -64,26 +66,39 @@ func main() {
 	os.Exit(code)
 }
 
+func usageText() string {
+	var b strings.Builder
+	for _, key := range scenarios.SettingKeys() {
+		fmt.Fprintf(&b, "  --%-30s %s\n", key+" V", scenarios.SettingDoc(key))
+	}
+	return fmt.Sprintf(usage, b.String())
+}
+
 func run(args []string, out io.Writer) (int, error) {
 	if len(args) == 0 {
-		fmt.Fprintf(out, usage, strings.Join(node.BugNames(), ", "))
+		fmt.Fprint(out, usageText())
 		return 2, nil
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
 	case "help", "-h", "--help":
-		fmt.Fprintf(out, usage, strings.Join(node.BugNames(), ", "))
+		fmt.Fprint(out, usageText())
 		return 0, nil
 	case "list":
 		if len(args) > 0 {
 			return 2, errUsage{fmt.Sprintf("list takes no arguments, got %q", args)}
 		}
+		fmt.Fprintln(out, "scenarios:")
 		for _, s := range scenarios.All() {
-			fmt.Fprintf(out, "%-14s %s\n", s.Name, s.Summary)
+			fmt.Fprintf(out, "  %-14s %s\n", s.Name, s.Summary)
+		}
+		fmt.Fprintln(out, "fault kinds (fault KIND at=TIME for=DURATION who=leader|follower[:N]|any[:N]|all|nN ...):")
+		for _, k := range scenarios.FaultKinds() {
+			fmt.Fprintf(out, "  %-12s %s\n", k[0], k[1])
 		}
 		return 0, nil
-	case "run", "replay", "plot", "sweep":
-		inv, err := parseRun(cmd, args)
+	case "show", "run", "replay", "plot", "sweep":
+		inv, err := parse(cmd, args)
 		if err != nil {
 			return 2, err
 		}
@@ -92,45 +107,63 @@ func run(args []string, out io.Writer) (int, error) {
 	return 2, errUsage{fmt.Sprintf("unknown command %q", cmd)}
 }
 
-// invocation is a parsed run, replay or plot command.
+// invocation is a parsed show, run, replay, plot or sweep command.
 type invocation struct {
-	cmd      string
-	scenario string
-	seed     uint64
-	seeds    []uint64 // sweep
-	opts     scenarios.Options
-	out      string
+	cmd    string
+	source string                // a scenario name or a file path
+	file   *scenarios.Experiment // the file's experiment, if source is a file
+	seed   uint64
+	seeds  []uint64 // sweep
+	opts   scenarios.Options
+	out    string
+	report string
 }
 
-func parseRun(cmd string, args []string) (*invocation, error) {
+// settingFlag collects a setting override in the order given.
+type settingFlag struct {
+	key  string
+	opts *scenarios.Options
+}
+
+func (f settingFlag) String() string { return "" }
+func (f settingFlag) Set(v string) error {
+	var s scenarios.Settings
+	if err := s.Set(f.key, v); err != nil { // check the value now, for a clear message
+		return errors.New(strings.TrimPrefix(err.Error(), f.key+": "))
+	}
+	f.opts.Set = append(f.opts.Set, scenarios.Arg{Key: f.key, Value: v})
+	return nil
+}
+
+func parse(cmd string, args []string) (*invocation, error) {
 	inv := &invocation{cmd: cmd}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by main
 	fs.Uint64Var(&inv.seed, "seed", 1, "")
 	seeds := fs.String("seeds", "1-10", "")
-	fs.DurationVar(&inv.opts.Duration, "duration", 0, "")
-	bug := fs.String("bug", "", "")
 	fs.StringVar(&inv.opts.ReportDir, "report-dir", "", "")
 	fs.StringVar(&inv.out, "out", "", "")
+	fs.StringVar(&inv.report, "report", "", "")
+	for _, key := range scenarios.SettingKeys() {
+		fs.Var(settingFlag{key, &inv.opts}, key, "")
+	}
 
-	// The scenario may come before or after the flags.
+	// The source may come before or after the flags.
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		inv.scenario, args = args[0], args[1:]
+		inv.source, args = args[0], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, errUsage{fmt.Sprintf("%s: %v", cmd, err)}
 	}
 	rest := fs.Args()
-	if inv.scenario == "" && len(rest) > 0 {
-		inv.scenario, rest = rest[0], rest[1:]
+	if inv.source == "" && len(rest) > 0 {
+		inv.source, rest = rest[0], rest[1:]
 	}
 	switch {
-	case inv.scenario == "":
-		return nil, errUsage{fmt.Sprintf("%s: which scenario? one of: %s", cmd, strings.Join(scenarios.Names(), ", "))}
+	case inv.source == "":
+		return nil, errUsage{fmt.Sprintf("%s: which scenario or experiment file? scenarios: %s", cmd, strings.Join(scenarios.Names(), ", "))}
 	case len(rest) > 0:
 		return nil, errUsage{fmt.Sprintf("%s: unexpected arguments %q", cmd, rest)}
-	case inv.opts.Duration < 0 || (inv.opts.Duration == 0 && isSet(fs, "duration")):
-		return nil, errUsage{fmt.Sprintf("%s: --duration %v must be positive", cmd, inv.opts.Duration)}
 	case cmd == "plot" && inv.out == "":
 		return nil, errUsage{"plot: --out FILE.png is required"}
 	case cmd != "plot" && inv.out != "":
@@ -139,19 +172,25 @@ func parseRun(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{"sweep: use --seeds, e.g. --seeds 1-40"}
 	case cmd != "sweep" && isSet(fs, "seeds"):
 		return nil, errUsage{fmt.Sprintf("%s: --seeds is only for sweep; use --seed N", cmd)}
+	case cmd != "sweep" && inv.report != "":
+		return nil, errUsage{fmt.Sprintf("%s: --report is only for sweep", cmd)}
+	case inv.report != "" && inv.report != "downtime":
+		return nil, errUsage{fmt.Sprintf("sweep: --report %q: the one report is downtime", inv.report)}
+	}
+	if _, ok := scenarios.Lookup(inv.source); !ok {
+		e, err := readExperiment(inv.source)
+		if err != nil {
+			return nil, err
+		}
+		inv.file = &e
+		if cmd == "show" || isSet(fs, "seed") {
+			inv.opts.Seed = &inv.seed
+		}
 	}
 	if cmd == "sweep" {
 		var err error
 		if inv.seeds, err = parseSeeds(*seeds); err != nil {
 			return nil, errUsage{fmt.Sprintf("sweep: --seeds %q: %v", *seeds, err)}
-		}
-	}
-	if _, ok := scenarios.Lookup(inv.scenario); !ok {
-		return nil, errUsage{fmt.Sprintf("unknown scenario %q (known: %s)", inv.scenario, strings.Join(scenarios.Names(), ", "))}
-	}
-	if *bug != "" {
-		if err := inv.opts.Bugs.Set(*bug); err != nil {
-			return nil, errUsage{fmt.Sprintf("%s: --bug: %v", cmd, err)}
 		}
 	}
 	if inv.out != "" {
@@ -165,18 +204,83 @@ func parseRun(cmd string, args []string) (*invocation, error) {
 	return inv, nil
 }
 
+// readExperiment reads an experiment file, or says that the source is
+// neither a scenario nor a readable file.
+func readExperiment(path string) (scenarios.Experiment, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return scenarios.Experiment{}, errUsage{fmt.Sprintf("unknown scenario %q, and no such experiment file (scenarios: %s)",
+				path, strings.Join(scenarios.Names(), ", "))}
+		}
+		return scenarios.Experiment{}, errUsage{fmt.Sprintf("experiment file: %v", err)}
+	}
+	e, err := scenarios.ParseExperiment(path, string(b))
+	if err != nil {
+		return e, errUsage{err.Error()}
+	}
+	return e, nil
+}
+
 func isSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
 }
 
-func (inv *invocation) do(out io.Writer) (int, error) {
+// runSeed runs the invocation's source with one seed.
+func (inv *invocation) runSeed(seed uint64) (*scenarios.Result, error) {
+	opts := inv.opts
+	if inv.file != nil {
+		if inv.cmd == "sweep" || opts.Seed != nil {
+			opts.Seed = &seed
+		}
+		return scenarios.RunFile(inv.source, *inv.file, opts)
+	}
+	return scenarios.Run(inv.source, seed, opts)
+}
+
+// experiment is what the invocation would run with one seed.
+func (inv *invocation) experiment(seed uint64) (scenarios.Experiment, error) {
+	if inv.file == nil {
+		return scenarios.Expand(inv.source, seed, inv.opts)
+	}
+	e := *inv.file
+	opts := inv.opts
 	if inv.cmd == "sweep" {
+		opts.Seed = &seed
+	}
+	for _, kv := range opts.Set {
+		if err := e.Settings.Set(kv.Key, kv.Value); err != nil {
+			return e, err
+		}
+	}
+	if opts.Seed != nil {
+		e.Seed = *opts.Seed
+	}
+	if err := e.Validate(); err != nil {
+		return e, fmt.Errorf("%s: %w", inv.source, err)
+	}
+	return e, nil
+}
+
+func (inv *invocation) do(out io.Writer) (int, error) {
+	switch inv.cmd {
+	case "show":
+		e, err := inv.experiment(inv.seed)
+		if err != nil {
+			return 2, errUsage{err.Error()}
+		}
+		fmt.Fprint(out, e)
+		return 0, nil
+	case "sweep":
 		return inv.sweep(out)
 	}
+	if _, err := inv.experiment(inv.seed); err != nil {
+		return 2, errUsage{err.Error()}
+	}
 	start := time.Now()
-	r, err := scenarios.Run(inv.scenario, inv.seed, inv.opts)
+	r, err := inv.runSeed(inv.seed)
 	if err != nil {
 		return 2, errUsage{err.Error()}
 	}
@@ -201,16 +305,34 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 }
 
 // summarize prints a run the way a student reads it: what was simulated,
-// who led when, what faults hit, how clients fared, and the verdicts.
+// what the faults did, who led when, how clients fared, and the verdicts.
 func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
-	fmt.Fprintf(out, "scenario %s, seed %d\n", r.Scenario, r.Seed)
-	fmt.Fprintf(out, "settings:\n%s", r.Settings)
+	e := r.Experiment
+	fmt.Fprintf(out, "%s, seed %d\n", r.Source, r.Seed())
+	fmt.Fprintln(out, "settings:")
+	for _, line := range e.SettingLines() {
+		fmt.Fprintf(out, "  %s\n", line)
+	}
 	fmt.Fprintln(out, "faults:")
 	if len(r.Faults) == 0 {
 		fmt.Fprintln(out, "  none")
 	}
 	for _, f := range r.Faults {
-		fmt.Fprintf(out, "  %s to %s  %s\n", sim.FormatTime(f.Start), sim.FormatTime(f.End), f.Label)
+		fmt.Fprintf(out, "  %d. %s\n", f.Index, f.Fault)
+		switch {
+		case !f.Fired:
+			fmt.Fprintf(out, "     did not fire: %s\n", f.Note)
+		default:
+			hit := "hit " + targets(f)
+			if f.Note != "" {
+				hit += "; " + f.Note
+			}
+			busy := "clients busy"
+			if !r.Overlapped(f) {
+				busy = "no client operation in flight"
+			}
+			fmt.Fprintf(out, "     %s to %s  %s; %s\n", sim.FormatTime(f.Start), sim.FormatTime(f.End), hit, busy)
+		}
 	}
 	fmt.Fprintln(out, "leaders:")
 	for _, lc := range r.LeaderChanges {
@@ -219,8 +341,9 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	ok, failed, unknown := r.Counts()
 	fmt.Fprintf(out, "operations: %d ok, %d failed, %d unknown outcome; latency p50 %v, p99 %v (virtual)\n",
 		ok, failed, unknown, r.Latency(0.50).Round(time.Microsecond), r.Latency(0.99).Round(time.Microsecond))
-	fmt.Fprintf(out, "network: %d messages sent, %d delivered, %d dropped, %d duplicated, %d blocked by partitions\n",
-		r.Net.Sent, r.Net.Delivered, r.Net.Dropped, r.Net.Duplicated, r.Net.Blocked)
+	fmt.Fprintf(out, "network: %d messages sent, %d delivered, %d lost, %d duplicated, %d retransmitted, %d blocked, %d refused\n",
+		r.Net.Sent, r.Net.Delivered, r.Net.Dropped, r.Net.Duplicated, r.Net.Retransmitted, r.Net.Blocked, r.Net.Refused)
+	fmt.Fprintf(out, "coverage: %s\n", r.Coverage())
 	fmt.Fprintln(out, "verdicts:")
 	r.WriteVerdicts(out)
 	fmt.Fprintf(out, "fingerprint: %s\n", r.Fingerprint)
@@ -228,4 +351,16 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	fmt.Fprintf(out, "simulated %v in %v wall time (%.0fx real time), %d events\n",
 		r.Settings.Duration, wall.Round(time.Millisecond), speed, r.Events)
 	fmt.Fprintf(out, "replay: %s  (%d trace lines)\n", r.ReplayCommand(), len(r.Trace))
+}
+
+func targets(f scenarios.FaultRecord) string {
+	var parts []string
+	for _, id := range f.Targets {
+		p := fmt.Sprintf("n%d", id)
+		if id == f.Leader {
+			p += fmt.Sprintf(" (leader of term %d)", f.LeaderTerm)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
 }

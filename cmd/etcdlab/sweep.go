@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,41 +55,55 @@ func parseSeeds(list string) ([]uint64, error) {
 	return seeds, nil
 }
 
-// sweep runs one scenario for each seed, one after another in this
-// process (a run owns crypto/rand.Reader, so runs cannot overlap), and
-// prints a line a seed and, at the end, how to replay each failure.
+// sweep runs one source for each seed, one after another in this process
+// (a run owns crypto/rand.Reader, so runs cannot overlap), and prints a
+// line a seed and, at the end, how to replay each failure.
 func (inv *invocation) sweep(out io.Writer) (int, error) {
-	// Every seed expands to its own settings; check them all before the
+	// Every seed expands to its own experiment; check them all before the
 	// first run, so bad input is refused before any work is done.
 	for _, seed := range inv.seeds {
-		if _, err := scenarios.Expand(inv.scenario, seed, inv.opts); err != nil {
+		if _, err := inv.experiment(seed); err != nil {
 			return 2, errUsage{err.Error()}
 		}
 	}
 	start := time.Now()
-	fmt.Fprintf(out, "sweep %s, %d seeds\n", inv.scenario, len(inv.seeds))
-	var failed []*scenarios.Result
+	fmt.Fprintf(out, "sweep %s, %d seeds\n", inv.source, len(inv.seeds))
+	var failed []string // replay commands
+	var downs []scenarios.Downtime
 	var simulated time.Duration
 	for _, seed := range inv.seeds {
-		r, crash, err := runOne(inv.scenario, seed, inv.opts)
+		r, crash, err := inv.runOne(seed)
 		switch {
 		case err != nil:
 			return 2, errUsage{err.Error()}
 		case crash != "":
-			failed = append(failed, &scenarios.Result{Scenario: inv.scenario, Seed: seed, Options: inv.opts})
-			fmt.Fprintf(out, "  seed %-6d PANIC %s\n", seed, crash)
+			failed = append(failed, inv.replay(seed))
+			fmt.Fprintf(out, "  seed %-6d ETCDLAB BUG (not a failed check of the members): %s\n", seed, crash)
 			continue
 		}
 		simulated += r.Settings.Duration
-		if r.OK() {
+		if inv.report == "downtime" {
+			d, ok := r.Downtime()
+			if ok {
+				downs = append(downs, d)
+			}
+			fmt.Fprintf(out, "  seed %-6d %s %s\n", seed, okMark(r), describeDowntime(d, ok))
+		} else if r.OK() {
 			ok, _, unknown := r.Counts()
-			fmt.Fprintf(out, "  seed %-6d ok   leaders elected %d, ops ok %d, unknown %d, p99 %v, fingerprint %.12s\n",
-				seed, len(r.LeaderChanges), ok, unknown, r.Latency(0.99).Round(time.Microsecond), r.Fingerprint)
+			fmt.Fprintf(out, "  seed %-6d ok   ops ok %d, unknown %d, p99 %v, fingerprint %.12s\n",
+				seed, ok, unknown, r.Latency(0.99).Round(time.Microsecond), r.Fingerprint)
+		}
+		if inv.report == "" {
+			fmt.Fprintf(out, "              coverage: %s\n", r.Coverage())
+		}
+		if r.OK() {
 			continue
 		}
-		failed = append(failed, r)
+		failed = append(failed, r.ReplayCommand())
 		bad := r.Failed()
-		fmt.Fprintf(out, "  seed %-6d FAIL %s: %s\n", seed, bad[0].Name, shorten(bad[0].Detail, 110))
+		if inv.report == "" {
+			fmt.Fprintf(out, "  seed %-6d FAIL %s: %s\n", seed, bad[0].Name, shorten(bad[0].Detail, 110))
+		}
 		for _, v := range bad[1:] {
 			fmt.Fprintf(out, "              FAIL %s\n", v.Name)
 		}
@@ -101,27 +116,97 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 	wall := time.Since(start)
 	fmt.Fprintf(out, "%d seeds: %d ok, %d failed; simulated %v in %v wall time\n",
 		len(inv.seeds), len(inv.seeds)-len(failed), len(failed), simulated, wall.Round(time.Millisecond))
+	if inv.report == "downtime" {
+		writeDowntimeSummary(out, downs, len(inv.seeds))
+	}
 	if len(failed) == 0 {
 		return 0, nil
 	}
 	fmt.Fprintln(out, "replay the failures:")
-	for _, r := range failed {
-		fmt.Fprintf(out, "  %s\n", r.ReplayCommand())
+	for _, cmd := range failed {
+		fmt.Fprintf(out, "  %s\n", cmd)
 	}
 	return 1, nil
 }
 
-// runOne runs one seed. A panic is a bug in etcdlab, not in the run's
-// members: it is reported as the seed's outcome, so the sweep goes on and
+func okMark(r *scenarios.Result) string {
+	if r.OK() {
+		return "ok  "
+	}
+	return "FAIL"
+}
+
+// replay is the replay command of one seed of the sweep, for a seed whose
+// run produced no result.
+func (inv *invocation) replay(seed uint64) string {
+	r := &scenarios.Result{Source: inv.source, Options: inv.opts, Experiment: scenarios.Experiment{Seed: seed}}
+	if inv.file != nil {
+		r.Options.Seed = &seed
+	}
+	return r.ReplayCommand()
+}
+
+// runOne runs one seed. A panic that escapes a run is a bug in etcdlab's
+// harness, not in the members (a member's panic is its death and a
+// verdict): it is reported as the seed's outcome, so the sweep goes on and
 // the seed's replay command is printed with the other failures.
-func runOne(scenario string, seed uint64, opts scenarios.Options) (r *scenarios.Result, crash string, err error) {
+func (inv *invocation) runOne(seed uint64) (r *scenarios.Result, crash string, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			crash = fmt.Sprint(p)
 		}
 	}()
-	r, err = scenarios.Run(scenario, seed, opts)
+	r, err = inv.runSeed(seed)
 	return r, "", err
+}
+
+func describeDowntime(d scenarios.Downtime, ok bool) string {
+	if !ok {
+		return "no fault hit a leader"
+	}
+	ms := func(t time.Duration) string {
+		if t < 0 {
+			return "never"
+		}
+		return t.Round(time.Millisecond).String()
+	}
+	return fmt.Sprintf("leader n%d lost at %v: new leader after %s, first write after %s", d.Leader, d.Lost, ms(d.Elected), ms(d.FirstWrite))
+}
+
+// writeDowntimeSummary prints the spread of both downtimes over the seeds
+// whose faults hit a leader.
+func writeDowntimeSummary(out io.Writer, downs []scenarios.Downtime, seeds int) {
+	fmt.Fprintf(out, "downtime over the %d of %d seeds where a fault hit the leader (virtual time):\n", len(downs), seeds)
+	for _, m := range []struct {
+		name string
+		get  func(scenarios.Downtime) time.Duration
+	}{
+		{"leader lost -> new leader ", func(d scenarios.Downtime) time.Duration { return d.Elected }},
+		{"leader lost -> first write", func(d scenarios.Downtime) time.Duration { return d.FirstWrite }},
+	} {
+		var ds []time.Duration
+		never := 0
+		for _, d := range downs {
+			if v := m.get(d); v >= 0 {
+				ds = append(ds, v)
+			} else {
+				never++
+			}
+		}
+		if len(ds) == 0 {
+			fmt.Fprintf(out, "  %s  none\n", m.name)
+			continue
+		}
+		slices.Sort(ds)
+		q := func(p float64) time.Duration {
+			return ds[min(int(p*float64(len(ds))), len(ds)-1)].Round(time.Millisecond)
+		}
+		line := fmt.Sprintf("  %s  min %v  p50 %v  p90 %v  max %v", m.name, ds[0].Round(time.Millisecond), q(0.5), q(0.9), ds[len(ds)-1].Round(time.Millisecond))
+		if never > 0 {
+			line += fmt.Sprintf("  (never in %d)", never)
+		}
+		fmt.Fprintln(out, line)
+	}
 }
 
 func shorten(s string, n int) string {

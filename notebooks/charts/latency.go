@@ -70,7 +70,7 @@ func CheckPath(path string) error {
 // leader election is a vertical line.
 func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, seed %d: client latency (virtual time)", r.Scenario, r.Seed)
+	p.Title.Text = fmt.Sprintf("%s, seed %d: client latency (virtual time)", r.Source, r.Seed())
 	p.X.Label.Text = "virtual time (s)"
 	if st := r.Settings; st.Settle > 0 {
 		p.X.Label.Text += fmt.Sprintf("; clients stop at %v, so members can settle", st.Duration-st.Settle)
@@ -104,6 +104,9 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	p.Y.Min, p.Y.Max = ymin, ymax
 
 	for _, f := range r.Faults {
+		if !f.Fired {
+			continue
+		}
 		x0, x1 := seconds(f.Start), seconds(f.End)
 		poly, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: ymin}, {X: x1, Y: ymin}, {X: x1, Y: ymax}, {X: x0, Y: ymax}})
 		if err != nil {

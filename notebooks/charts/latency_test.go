@@ -19,7 +19,7 @@ import (
 func TestLatencyChartShowsEveryKindOfEvent(t *testing.T) {
 	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	r := &scenarios.Result{
-		Scenario: "partition", Seed: 7,
+		Source: "partition", Experiment: scenarios.Experiment{Seed: 7},
 		Settings: scenarios.Settings{Duration: 4 * time.Second},
 		History: []checker.Operation{
 			{Kind: checker.Put, Call: ms(100), Return: ms(110), Outcome: checker.OK},
@@ -28,7 +28,7 @@ func TestLatencyChartShowsEveryKindOfEvent(t *testing.T) {
 			{Kind: checker.Put, Call: ms(1500), Return: ms(1502), Outcome: checker.Failed},
 			{Kind: checker.Get, Call: ms(1600), Return: ms(2600), Outcome: checker.Unknown},
 		},
-		Faults:        []scenarios.FaultWindow{{Start: ms(1000), End: ms(3000), Label: "leader isolated"}},
+		Faults:        []scenarios.FaultRecord{{Fired: true, Start: ms(1000), End: ms(3000), Label: "1 partition n1,n2"}},
 		LeaderChanges: []scenarios.LeaderChange{{At: ms(50), Member: 1, Term: 2}, {At: ms(2200), Member: 3, Term: 3}},
 	}
 	p, err := Latency(r)

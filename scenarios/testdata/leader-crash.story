@@ -1,14 +1,15 @@
 # leader-crash, seed 1: the leader of 3 members crashes; the others elect a new one; it restarts from its WAL and catches up
 # go run ./cmd/etcdlab replay leader-crash --seed 1
-   1.225945s n1   raft: 1 became leader at term 2
-   3.468000s nemesis begin leader crashed
-   3.468000s n1   crashed: 27 unsynced log bytes lost
-   5.086443s n3   raft: 3 became leader at term 3
-   6.862000s nemesis end leader crashed
-   6.862000s nemesis restart n1
-   6.862000s n1   restarted from log: 263 entries, Term:2 Vote:1 Commit:261, 28 torn bytes cut
-  14.000000s run  verdict linearizable ok=true: 1330 operations on 5 keys checked (1317 ok, 13 with unknown outcome)
-  14.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 735 indexes compared
-  14.000000s run  verdict members converged ok=true: live members applied index 735, revision 702, store 9214f16c07eaa8cf
+   0.640170s n2   raft: 2 became leader at term 2
+   3.468000s nemesis begin fault 1: crash at=3.468s for=3.394s who=leader on n2
+   3.468000s n2   crashed: 26 unsynced log bytes lost
+   4.785557s n3   raft: 3 became leader at term 3
+   6.862000s nemesis end fault 1: crash
+   6.862000s nemesis restart n2
+   6.862000s n2   restarted from log: 370 entries, Term:2 Vote:2 Commit:370, 6 torn bytes cut
+  14.000000s run  verdict linearizable ok=true: 2074 operations on 5 keys checked (2071 ok, 3 with unknown outcome)
+  14.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1162 indexes compared
+  14.000000s run  verdict members converged ok=true: live members applied index 1162, revision 1116, store 537037c62c84062a
+  14.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   14.000000s run  verdict members restart from their logs ok=true: 1 restart, from the member's own WAL
-  14.000000s run  verdict new leader after crash ok=true: n3 leads term 3 from 5.086s, 1.618s after 3.468s (bound 3s)
+  14.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.786s, 1.318s after 3.468s (bound 3s)

@@ -1,0 +1,94 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// parseArgs reads key=value fields, allowing only the keys listed, each
+// once, and returns them in the order of allowed: the order files print
+// them in, so a file read and printed again is the same file.
+func parseArgs(fields []string, allowed []string) ([]Arg, error) {
+	byKey := map[string]string{}
+	for _, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		switch {
+		case !ok || k == "" || v == "":
+			return nil, fmt.Errorf("%q is not key=value", f)
+		case !slices.Contains(allowed, k):
+			return nil, fmt.Errorf("unknown parameter %q (known: %s)", k, strings.Join(allowed, ", "))
+		}
+		if _, dup := byKey[k]; dup {
+			return nil, fmt.Errorf("%s= is given twice", k)
+		}
+		byKey[k] = v
+	}
+	var args []Arg
+	for _, k := range allowed {
+		if v, ok := byKey[k]; ok {
+			args = append(args, Arg{k, v})
+		}
+	}
+	return args, nil
+}
+
+// Typed views of parameters that validation has already accepted.
+
+func argDuration(args []Arg, key string, def time.Duration) time.Duration {
+	if v := argValue(args, key); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+	}
+	return def
+}
+
+func argInt(args []Arg, key string, def int) int {
+	if v := argValue(args, key); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func argFloat(args []Arg, key string, def float64) float64 {
+	if v := argValue(args, key); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
+		}
+	}
+	return def
+}
+
+// argCheck validates one parameter's text.
+type argCheck func(v string) error
+
+func isDuration(v string) error {
+	d, err := parseDuration(v)
+	if err == nil && d < 0 {
+		return fmt.Errorf("%v must not be negative", d)
+	}
+	return err
+}
+
+func isPositiveInt(v string) error {
+	if n, err := strconv.Atoi(v); err != nil || n < 1 {
+		return fmt.Errorf("%q is not a whole number of at least 1", v)
+	}
+	return nil
+}
+
+func isRatio(v string) error { _, err := parseRatio(v); return err }
+
+func isRate(v string) error {
+	if f, err := strconv.ParseFloat(v, 64); err != nil || f < 0.1 || f > 10 {
+		return fmt.Errorf("%q is not a clock rate between 0.1 and 10 (1 is true time)", v)
+	}
+	return nil
+}
+
+func isSignedDuration(v string) error { _, err := parseDuration(v); return err }

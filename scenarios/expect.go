@@ -1,0 +1,212 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/etcdlab/etcdlab/checker"
+)
+
+// Expectations: what an experiment claims beyond the checks every run gets.
+
+type expectKind struct {
+	name, doc string
+	args      []string // parameters, all required
+	fault     bool     // it has fault=N
+	setup     func(c *Cluster, x Expectation, e Experiment) func() checker.Verdict
+}
+
+var expectKinds = []expectKind{
+	{name: "leader", doc: "a leader is elected within= after the start", args: []string{"within"},
+		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
+			within := argDuration(x.Args, "within", 0)
+			return func() checker.Verdict { return leaderWithin(c, "leader elected", 0, within, nil) }
+		}},
+	{name: "new-leader", doc: "a member the fault did not hit leads within= after fault=N fires", args: []string{"fault", "within"}, fault: true,
+		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
+			within := argDuration(x.Args, "within", 0)
+			rec := c.faults[argInt(x.Args, "fault", 0)-1]
+			name := fmt.Sprintf("new leader after fault %d", rec.Index)
+			return func() checker.Verdict {
+				if !rec.Fired {
+					return checker.Verdict{Name: name, Detail: fmt.Sprintf("fault %d never fired: %s", rec.Index, rec.Note)}
+				}
+				return leaderWithin(c, name, rec.Start, within, rec.Targets)
+			}
+		}},
+	{name: "no-commit", doc: "the leader fault=N cut off commits nothing while it is cut off", args: []string{"fault"}, fault: true,
+		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
+			rec := c.faults[argInt(x.Args, "fault", 0)-1]
+			f := rec.Fault
+			// Messages already on the wire at the cut still arrive;
+			// measure once they have.
+			settled := f.At + 100*time.Millisecond
+			var before, after uint64
+			c.At(settled, func() { before = c.commit(rec.Leader) })
+			c.At(f.End(), func() { after = c.commit(rec.Leader) })
+			name := fmt.Sprintf("cut-off leader commits nothing (fault %d)", rec.Index)
+			return func() checker.Verdict {
+				if rec.Leader == 0 {
+					return checker.Verdict{Name: name, Detail: fmt.Sprintf("fault %d hit no leader at %v", rec.Index, f.At)}
+				}
+				return checker.Verdict{Name: name, OK: before == after,
+					Detail: fmt.Sprintf("n%d commit index %d at %v, %d at %v", rec.Leader, before, settled, after, f.End())}
+			}
+		}},
+	{name: "writes-during", doc: "some write both starts and succeeds while fault=N is in force", args: []string{"fault"}, fault: true,
+		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
+			rec := c.faults[argInt(x.Args, "fault", 0)-1]
+			return func() checker.Verdict { return progressDuring(c, rec.Start, rec.End) }
+		}},
+	{name: "liveness", doc: "within= after the last fault ends, a leader leads, a write started after the heal succeeds, and every member is up and has applied all that was committed at the heal",
+		args: []string{"within"}, setup: setupLiveness},
+}
+
+func (x Expectation) validate(faults int) error {
+	i := slices.IndexFunc(expectKinds, func(k expectKind) bool { return k.name == x.Kind })
+	if i < 0 {
+		names := make([]string, len(expectKinds))
+		for j, k := range expectKinds {
+			names[j] = k.name
+		}
+		return fmt.Errorf("unknown expectation %q (known: %s)", x.Kind, strings.Join(names, ", "))
+	}
+	k := expectKinds[i]
+	for _, key := range k.args {
+		v := x.Arg(key)
+		switch {
+		case v == "":
+			return fmt.Errorf("%s needs %s=", x.Kind, key)
+		case key == "within":
+			if d, err := parseDuration(v); err != nil || d <= 0 {
+				return fmt.Errorf("within=%s is not a positive duration", v)
+			}
+		case key == "fault":
+			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > faults {
+				return fmt.Errorf("fault=%s: the schedule has faults 1..%d", v, faults)
+			}
+		}
+	}
+	for _, a := range x.Args {
+		if !slices.Contains(k.args, a.Key) {
+			return fmt.Errorf("unknown parameter %q (known: %s)", a.Key, strings.Join(k.args, ", "))
+		}
+	}
+	return nil
+}
+
+func expectArgs(kind string) []string {
+	for _, k := range expectKinds {
+		if k.name == kind {
+			return k.args
+		}
+	}
+	return nil
+}
+
+// setupLiveness watches the end of the faults: from the moment the last
+// one ends it notes when a leader is in place, when the first write
+// started after the heal succeeds, and when every member is up and has
+// applied what was committed at the heal.
+func setupLiveness(c *Cluster, x Expectation, e Experiment) func() checker.Verdict {
+	within := argDuration(x.Args, "within", 0)
+	heal := e.lastFaultEnd()
+	var committed uint64
+	var leaderAt, caughtUpAt time.Duration = -1, -1
+	var leader uint64
+	c.At(heal, func() {
+		for _, m := range c.members {
+			if m.up {
+				committed = max(committed, m.node.Status().Commit)
+			}
+		}
+		var poll func()
+		poll = func() {
+			now := c.sim.Now()
+			if leaderAt < 0 {
+				if leader = c.Leader(); leader != 0 {
+					leaderAt = now
+				}
+			}
+			if caughtUpAt < 0 && c.allApplied(committed) {
+				caughtUpAt = now
+			}
+			if (leaderAt < 0 || caughtUpAt < 0) && now+10*time.Millisecond <= heal+within {
+				c.sim.After(10*time.Millisecond, poll)
+			}
+		}
+		poll()
+	})
+	return func() checker.Verdict {
+		v := checker.Verdict{Name: "liveness after faults"}
+		write := time.Duration(-1)
+		for _, op := range c.history {
+			if op.Kind != checker.Get && op.Outcome == checker.OK && op.Call >= heal && op.Return <= heal+within {
+				if write < 0 || op.Return < write {
+					write = op.Return
+				}
+			}
+		}
+		since := func(t time.Duration) string {
+			if t < 0 {
+				return "never"
+			}
+			return "+" + (t - heal).Round(time.Millisecond).String()
+		}
+		v.OK = leaderAt >= 0 && write >= 0 && caughtUpAt >= 0
+		v.Detail = fmt.Sprintf("faults healed at %v; within %v: leader n%d %s, first write %s, all members applied index %d %s",
+			heal, within, leader, since(leaderAt), since(write), committed, since(caughtUpAt))
+		return v
+	}
+}
+
+// commit is a member's commit index now, 0 if it is down.
+func (c *Cluster) commit(id uint64) uint64 {
+	if id == 0 {
+		return 0
+	}
+	_, _, _, commit := c.Status(id)
+	return commit
+}
+
+func (c *Cluster) allApplied(index uint64) bool {
+	for _, m := range c.members {
+		if !m.up || m.node.Status().Applied < index {
+			return false
+		}
+	}
+	return true
+}
+
+// leaderWithin checks that a member not in `not` became leader within
+// bound after t.
+func leaderWithin(c *Cluster, name string, t, bound time.Duration, not []uint64) checker.Verdict {
+	v := checker.Verdict{Name: name}
+	for _, lc := range c.leaderChanges {
+		if lc.At < t || slices.Contains(not, lc.Member) {
+			continue
+		}
+		v.OK = lc.At-t <= bound
+		v.Detail = fmt.Sprintf("n%d leads term %d from %v, %v after %v (bound %v)",
+			lc.Member, lc.Term, lc.At.Round(time.Millisecond), (lc.At - t).Round(time.Millisecond), t, bound)
+		return v
+	}
+	v.Detail = fmt.Sprintf("no new leader after %v", t)
+	return v
+}
+
+// progressDuring checks liveness: some write both started and succeeded
+// inside the window.
+func progressDuring(c *Cluster, from, to time.Duration) checker.Verdict {
+	n := 0
+	for _, op := range c.history {
+		if op.Kind != checker.Get && op.Outcome == checker.OK && op.Call >= from && op.Return <= to {
+			n++
+		}
+	}
+	return checker.Verdict{Name: "writes succeed during fault", OK: n > 0,
+		Detail: fmt.Sprintf("%d writes completed between %v and %v", n, from, to)}
+}

@@ -1,0 +1,428 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node"
+)
+
+// The fault model: every kind of fault a schedule may hold. Each kind says
+// which parameters it takes, whom it hits by default, and what it does
+// when it begins and when it ends.
+
+// faultKind is one kind of fault.
+type faultKind struct {
+	name, doc string
+	who       string    // the selector when the line gives none
+	process   bool      // it hits processes, so only members that are up can be picked
+	needFor   bool      // it needs for=: it is a window
+	after     bool      // it may wait for a message (after=)
+	args      []argSpec // kind-specific parameters
+	begin     func(*firing)
+	end       func(*firing) // nil: nothing to undo
+	check     func(Fault, Settings) error
+}
+
+type argSpec struct {
+	key   string
+	check argCheck
+}
+
+// FaultKinds lists the fault kinds, with what each does, for help texts.
+func FaultKinds() [][2]string {
+	out := make([][2]string, len(faultKinds))
+	for i, k := range faultKinds {
+		out[i] = [2]string{k.name, k.doc}
+	}
+	return out
+}
+
+var faultKinds = []faultKind{
+	{name: "crash", who: "leader", process: true, after: true,
+		doc:   "crash members (kill -9: unsynced writes lost, maybe a torn tail); for= restarts them after that long, else they stay down",
+		begin: func(f *firing) { f.each(func(id uint64) { f.c.Crash(id) }) },
+		end:   func(f *firing) { f.each(func(id uint64) { f.c.Restart(id) }) }},
+	{name: "churn", who: "follower", process: true, needFor: true,
+		doc:   "every every= crash one member picked anew, and restart it after down=",
+		args:  []argSpec{{"every", isDuration}, {"down", isDuration}},
+		begin: beginChurn,
+		check: func(f Fault, _ Settings) error {
+			every, down := argDuration(f.Args, "every", 0), argDuration(f.Args, "down", 0)
+			if every <= 0 || down <= 0 || down >= every {
+				return fmt.Errorf("churn needs every= and down= with 0 < down < every, got every=%v down=%v", every, down)
+			}
+			return nil
+		}},
+	{name: "failpoint", who: "any", process: true,
+		doc:   "arm one of etcd's gofail failpoints (name=) on members: action=panic kills the member there, action=sleep(D) stalls its raft loop; on the hit=N-th pass; for= disarms it if not hit; restart-after= brings a panicked member back",
+		args:  []argSpec{{"name", isFailpoint}, {"action", isFailpointAction}, {"hit", isPositiveInt}, {"restart-after", isDuration}},
+		begin: beginFailpoint, end: endFailpoint,
+		check: func(f Fault, _ Settings) error {
+			if f.Arg("name") == "" || f.Arg("action") == "" {
+				return fmt.Errorf("failpoint needs name= and action=")
+			}
+			return nil
+		}},
+	{name: "isolate", who: "leader", needFor: true, after: true,
+		doc:   "cut members off from every other member (clients still reach them), as etcd's robustness tests blackhole peer traffic",
+		begin: func(f *firing) { f.blockPeers(f.targets, f.c.others(f.targets)) },
+		end:   func(f *firing) { f.unblock() }},
+	{name: "partition", who: "any", needFor: true,
+		doc:   "split members in two: those picked, and the rest",
+		begin: func(f *firing) { f.blockPeers(f.targets, f.c.others(f.targets)) },
+		end:   func(f *firing) { f.unblock() }},
+	{name: "one-way", who: "leader", needFor: true,
+		doc:   "drop messages from the members picked to those to= picks, but not back",
+		args:  []argSpec{{"to", nil}},
+		begin: beginOneWay, end: func(f *firing) { f.unblock() },
+		check: func(f Fault, s Settings) error {
+			if f.Arg("to") == "" {
+				return fmt.Errorf("one-way needs to=SELECTOR")
+			}
+			_, err := parseSelector(f.Arg("to"), s.Nodes)
+			return err
+		}},
+	{name: "bridge", who: "any", needFor: true,
+		doc:   "split the other members in two halves that cannot reach each other, while the one member picked reaches both",
+		begin: beginBridge, end: func(f *firing) { f.unblock() }},
+	{name: "link", who: "all", needFor: true,
+		doc:   "degrade every link to and from the members picked: latency=, jitter=, drop=, duplicate=",
+		args:  []argSpec{{"latency", isDuration}, {"jitter", isDuration}, {"drop", isRatio}, {"duplicate", isRatio}},
+		begin: beginLink, end: endLink},
+	{name: "pause", who: "leader", process: true, needFor: true, after: true,
+		doc:   "stop members' processes (a long GC, a stopped VM): ticks and inputs wait, messages queue",
+		begin: func(f *firing) { f.each(func(id uint64) { f.c.member(id).pause(f.rec.End) }) }},
+	{name: "clock", who: "any", process: true,
+		doc:  "set members' clocks: rate= (1.5 ticks 50% fast) and a jump of offset=; for= puts the rate back",
+		args: []argSpec{{"rate", isRate}, {"offset", isSignedDuration}},
+		begin: func(f *firing) {
+			rate, offset := argFloat(f.Args, "rate", 1), argDuration(f.Args, "offset", 0)
+			f.each(func(id uint64) { f.c.member(id).setClock(rate, offset) })
+		},
+		end: func(f *firing) { f.each(func(id uint64) { f.c.member(id).setClock(1, 0) }) }},
+	{name: "slow-fsync", who: "leader", process: true, needFor: true,
+		doc:   "every fsync the members start takes delay= longer (past an election timeout, a slow disk causes elections)",
+		args:  []argSpec{{"delay", isDuration}},
+		begin: func(f *firing) { f.eachDisk(argDuration(f.Args, "delay", 0)) },
+		end:   func(f *firing) { f.eachDisk(0) }},
+	{name: "fsync-error", who: "any", process: true,
+		doc:  "the members' next count= fsyncs fail; etcd then exits (lg.Fatal), and restart-after= brings the member back",
+		args: []argSpec{{"count", isPositiveInt}, {"restart-after", isDuration}},
+		begin: func(f *firing) {
+			n := argInt(f.Args, "count", 1)
+			f.each(func(id uint64) { f.c.member(id).failSyncs(n, f) })
+		}},
+}
+
+func lookupFaultKind(name string) (faultKind, bool) {
+	i := slices.IndexFunc(faultKinds, func(k faultKind) bool { return k.name == name })
+	if i < 0 {
+		return faultKind{}, false
+	}
+	return faultKinds[i], true
+}
+
+func faultKindNames() []string {
+	names := make([]string, len(faultKinds))
+	for i, k := range faultKinds {
+		names[i] = k.name
+	}
+	return names
+}
+
+func (f Fault) validate(s Settings) error {
+	k, ok := lookupFaultKind(f.Kind)
+	switch {
+	case !ok:
+		return fmt.Errorf("unknown fault kind %q (known: %s)", f.Kind, strings.Join(faultKindNames(), ", "))
+	case f.At < 0 || f.For < 0:
+		return fmt.Errorf("at=%v and for=%v must not be negative", f.At, f.For)
+	case k.needFor && f.For <= 0:
+		return fmt.Errorf("%s needs for=DURATION: it is a window", f.Kind)
+	case f.After != "" && !k.after:
+		return fmt.Errorf("%s cannot wait for a message (after= is for crash, isolate and pause)", f.Kind)
+	}
+	if _, err := parseSelector(f.Who, s.Nodes); err != nil {
+		return fmt.Errorf("who=%s: %w", f.Who, err)
+	}
+	if f.After != "" {
+		if _, err := parseTrigger(f.After); err != nil {
+			return err
+		}
+	}
+	for _, a := range f.Args {
+		i := slices.IndexFunc(k.args, func(s argSpec) bool { return s.key == a.Key })
+		if i < 0 {
+			return fmt.Errorf("unknown parameter %q", a.Key)
+		}
+		if check := k.args[i].check; check != nil {
+			if err := check(a.Value); err != nil {
+				return fmt.Errorf("%s=: %w", a.Key, err)
+			}
+		}
+	}
+	if k.check != nil {
+		return k.check(f, s)
+	}
+	return nil
+}
+
+func isFailpoint(v string) error {
+	if !slices.Contains(node.Failpoints, v) {
+		return fmt.Errorf("unknown failpoint %q (etcd's: %s)", v, strings.Join(node.Failpoints, ", "))
+	}
+	return nil
+}
+
+// failpointAction reads gofail's terms: "panic", or "sleep(D)".
+func failpointAction(v string) (panics bool, sleep time.Duration, err error) {
+	if v == "panic" {
+		return true, 0, nil
+	}
+	if d, ok := strings.CutPrefix(v, "sleep("); ok && strings.HasSuffix(d, ")") {
+		sleep, err := parseDuration(strings.TrimSuffix(d, ")"))
+		if err == nil && sleep > 0 {
+			return false, sleep, nil
+		}
+	}
+	return false, 0, fmt.Errorf("%q is not a failpoint action: panic, or sleep(D) such as sleep(300ms)", v)
+}
+
+func isFailpointAction(v string) error { _, _, err := failpointAction(v); return err }
+
+// A selector picks members when a fault fires: a comma-separated list of
+// leader, follower, any, all and nN, where follower and any may take a
+// count (follower:2). Picks never repeat a member.
+type selector []selectorItem
+
+type selectorItem struct {
+	role  string // leader, follower, any, all, or "" for a member by id
+	id    uint64
+	count int
+}
+
+func parseSelector(s string, nodes int) (selector, error) {
+	var sel selector
+	for _, part := range strings.Split(s, ",") {
+		name, count, hasCount := strings.Cut(part, ":")
+		it := selectorItem{role: name, count: 1}
+		if hasCount {
+			n, err := strconv.Atoi(count)
+			if err != nil || n < 1 || (name != "follower" && name != "any") {
+				return nil, fmt.Errorf("%q: only follower and any take a count, such as follower:2", part)
+			}
+			it.count = n
+		}
+		switch {
+		case name == "leader", name == "follower", name == "any", name == "all":
+		case strings.HasPrefix(name, "n"):
+			id, err := strconv.ParseUint(name[1:], 10, 64)
+			if err != nil || id < 1 || id > uint64(nodes) {
+				return nil, fmt.Errorf("%q: members are n1..n%d", name, nodes)
+			}
+			it.role, it.id = "", id
+		default:
+			return nil, fmt.Errorf("%q is not leader, follower, any, all or a member such as n2", part)
+		}
+		sel = append(sel, it)
+	}
+	return sel, nil
+}
+
+// trigger is an after= condition: a message a member sends or receives.
+type trigger struct {
+	sent    bool
+	msgType string // raftpb type name, e.g. MsgVoteResp
+	granted bool   // only a vote that grants (a MsgVoteResp without Reject)
+}
+
+func parseTrigger(s string) (trigger, error) {
+	if s == "granted-vote" {
+		return trigger{sent: true, msgType: "MsgVoteResp", granted: true}, nil
+	}
+	dir, typ, ok := strings.Cut(s, ":")
+	if ok && (dir == "sent" || dir == "received") && strings.HasPrefix(typ, "Msg") {
+		return trigger{sent: dir == "sent", msgType: typ}, nil
+	}
+	return trigger{}, fmt.Errorf("after=%s: use sent:TYPE, received:TYPE (a raft message type such as MsgApp) or granted-vote", s)
+}
+
+// firing is a fault as it runs: its record, whom it hit, and what it must
+// undo.
+type firing struct {
+	Fault
+	c       *Cluster
+	kind    faultKind
+	rec     *FaultRecord
+	targets []uint64
+	blocked [][2]uint64          // routes it blocked
+	routes  map[[2]uint64]*Route // route overrides it replaced: nil where there was none
+}
+
+func (f *firing) each(fn func(id uint64)) {
+	for _, id := range f.targets {
+		fn(id)
+	}
+}
+
+func (f *firing) eachDisk(extra time.Duration) {
+	f.each(func(id uint64) { f.c.member(id).disk.SetExtraFsyncLatency(extra) })
+}
+
+func (f *firing) blockPeers(from, to []uint64) {
+	for _, a := range from {
+		for _, b := range to {
+			f.blockRoute(a, b)
+			f.blockRoute(b, a)
+		}
+	}
+}
+
+func (f *firing) blockRoute(a, b uint64) {
+	f.c.net.Block(nodeAddr(a), nodeAddr(b), f.Kind)
+	f.blocked = append(f.blocked, [2]uint64{a, b})
+}
+
+func (f *firing) unblock() {
+	for _, r := range f.blocked {
+		f.c.net.Unblock(nodeAddr(r[0]), nodeAddr(r[1]))
+	}
+	f.blocked = nil
+}
+
+func beginOneWay(f *firing) {
+	sel, _ := parseSelector(f.Arg("to"), f.c.settings.Nodes)
+	to := f.c.pick(sel, false, f.targets)
+	for _, a := range f.targets {
+		for _, b := range to {
+			f.blockRoute(a, b)
+		}
+	}
+	f.rec.Note = "to " + memberList(to)
+}
+
+func beginBridge(f *firing) {
+	rest := f.c.others(f.targets)
+	left, right := rest[:len(rest)/2], rest[len(rest)/2:]
+	f.blockPeers(left, right)
+	f.rec.Note = fmt.Sprintf("%s | %s", memberList(left), memberList(right))
+}
+
+func beginLink(f *firing) {
+	f.routes = map[[2]uint64]*Route{}
+	base := f.c.settings.Link
+	l := base
+	l.Latency = argDuration(f.Args, "latency", base.Latency)
+	l.Jitter = argDuration(f.Args, "jitter", base.Jitter)
+	l.DropRate = argFloat(f.Args, "drop", base.DropRate)
+	l.DuplicateRate = argFloat(f.Args, "duplicate", base.DuplicateRate)
+	set := func(a, b uint64) {
+		key := [2]uint64{a, b}
+		if _, done := f.routes[key]; done {
+			return
+		}
+		f.routes[key] = f.c.route(a, b)
+		f.c.net.SetRoute(nodeAddr(a), nodeAddr(b), l)
+	}
+	for _, a := range f.targets {
+		for _, m := range f.c.members {
+			if m.id != a {
+				set(a, m.id)
+				set(m.id, a)
+			}
+		}
+	}
+}
+
+func endLink(f *firing) {
+	for _, m := range f.c.members {
+		for _, o := range f.c.members {
+			key := [2]uint64{m.id, o.id}
+			old, ok := f.routes[key]
+			switch {
+			case !ok:
+			case old == nil:
+				f.c.net.ClearRoute(nodeAddr(m.id), nodeAddr(o.id))
+			default:
+				f.c.net.SetRoute(nodeAddr(m.id), nodeAddr(o.id), old.Link)
+			}
+		}
+	}
+}
+
+func beginChurn(f *firing) {
+	every, down := argDuration(f.Args, "every", 0), argDuration(f.Args, "down", 0)
+	sel, _ := parseSelector(f.Who, f.c.settings.Nodes)
+	var step func()
+	step = func() {
+		if f.c.sim.Now()+down > f.End() {
+			return
+		}
+		for _, id := range f.c.pick(sel, true, nil) {
+			f.c.noteHit(f.rec, id)
+			f.c.Crash(id)
+			f.c.sim.After(down, func() { f.c.Restart(id) })
+		}
+		f.c.sim.After(every, step)
+	}
+	step()
+}
+
+func beginFailpoint(f *firing) {
+	panics, sleep, _ := failpointAction(f.Arg("action"))
+	for _, id := range f.targets {
+		f.c.member(id).failpoints = append(f.c.member(id).failpoints, &armedFailpoint{
+			firing: f, name: f.Arg("name"), panics: panics, sleep: sleep,
+			hit: argInt(f.Args, "hit", 1), restartAfter: argDuration(f.Args, "restart-after", 0),
+		})
+	}
+	f.rec.Note = "armed"
+}
+
+func endFailpoint(f *firing) {
+	for _, m := range f.c.members {
+		m.failpoints = slices.DeleteFunc(m.failpoints, func(a *armedFailpoint) bool { return a.firing == f })
+	}
+}
+
+// armedFailpoint is a failpoint waiting on one member for its hit.
+type armedFailpoint struct {
+	firing       *firing
+	name         string
+	panics       bool
+	sleep        time.Duration
+	hit, passes  int
+	restartAfter time.Duration
+}
+
+// injectedPanic is a panic a fault caused on purpose: the member dies,
+// which is what the fault is for, not a failure of the run.
+type injectedPanic struct{ msg string }
+
+func (p injectedPanic) String() string { return p.msg }
+
+func memberList(ids []uint64) string {
+	if len(ids) == 0 {
+		return "nobody"
+	}
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprintf("n%d", id)
+	}
+	return strings.Join(parts, ",")
+}
+
+// linkOf is the link a route uses in the settings.
+func linkOf(s Settings, from, to uint64) network.Link {
+	for _, r := range s.Routes {
+		if r.From == from && r.To == to {
+			return r.Link
+		}
+	}
+	return s.Link
+}
