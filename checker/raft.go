@@ -24,6 +24,7 @@ import (
 // per index: the first one reported there.
 type Raft struct {
 	termLeader map[uint64]uint64     // term -> the member that led it
+	twoLeaders map[[2]uint64]bool    // (term, member) already reported as a second leader
 	commit     map[uint64]uint64     // member -> highest commit this life
 	applied    map[uint64]appliedRef // index -> first digest reported there
 	diverged   map[uint64]bool       // members already reported for applying other entries
@@ -49,6 +50,7 @@ type MemberState struct {
 func NewRaft() *Raft {
 	return &Raft{
 		termLeader: map[uint64]uint64{},
+		twoLeaders: map[[2]uint64]bool{},
 		commit:     map[uint64]uint64{},
 		applied:    map[uint64]appliedRef{},
 		diverged:   map[uint64]bool{},
@@ -71,7 +73,10 @@ func (c *Raft) Observe(at time.Duration, st MemberState) []string {
 		case !seen:
 			c.termLeader[st.Term] = st.ID
 			c.elections++
-		case prev != st.ID:
+		case prev != st.ID && !c.twoLeaders[[2]uint64{st.Term, st.ID}]:
+			// Reported once: a second leader stays one at every input
+			// until it steps down.
+			c.twoLeaders[[2]uint64{st.Term, st.ID}] = true
 			found = append(found, c.violate(at, "n%d and n%d both lead term %d", prev, st.ID, st.Term))
 		}
 	}

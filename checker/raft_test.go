@@ -126,3 +126,10 @@ func TestConverged(t *testing.T) {
 
 	require.Equal(t, Verdict{Name: "members converged", Detail: "no live member"}, Converged([]MemberEnd{down}))
 }
+
+// A second leader stays one at every input until it steps down: that is
+// one violation, not one per input.
+func TestASecondLeaderIsReportedOnce(t *testing.T) {
+	v := run(leader(1, 2, 0), leader(2, 2, 0), leader(2, 2, 0), leader(2, 2, 0)).Verdict()
+	require.Equal(t, "at 1ms: n1 and n2 both lead term 2", v.Detail)
+}

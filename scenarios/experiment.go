@@ -49,8 +49,22 @@ type Arg struct{ Key, Value string }
 // Arg returns the value of the parameter key, or "".
 func (f Fault) Arg(key string) string { return argValue(f.Args, key) }
 
-// End is when the fault stops being in force.
+// End is when the fault stops being in force, if it fires at At.
 func (f Fault) End() time.Duration { return f.At + f.For }
+
+// ArmedFor is how long a fault with after= waits for its message before
+// it gives up.
+const ArmedFor = 5 * time.Second
+
+// latestEnd is the latest a fault can stop being in force, a member it
+// crashed restarting included.
+func (f Fault) latestEnd() time.Duration {
+	end := f.End() + argDuration(f.Args, "restart-after", 0)
+	if f.After != "" {
+		end += ArmedFor
+	}
+	return end
+}
 
 // Expectation is a claim the run must show beyond the checks every run
 // gets (linearizability, raft safety, convergence).
@@ -82,9 +96,9 @@ func (e Experiment) Validate() error {
 		if err := f.validate(e.Settings); err != nil {
 			return fmt.Errorf("fault %d (%s): %w", i+1, f.Kind, err)
 		}
-		if f.End() > quiet || (f.For == 0 && f.At > quiet) {
+		if end := f.latestEnd(); end > quiet {
 			return fmt.Errorf("fault %d (%s) ends at %v, inside the last %v of the run, which is kept quiet for members to settle; use a duration of more than %v",
-				i+1, f.Kind, max(f.End(), f.At), e.Settings.Settle, max(f.End(), f.At)+e.Settings.Settle)
+				i+1, f.Kind, end, e.Settings.Settle, end+e.Settings.Settle)
 		}
 	}
 	for i, x := range e.Expect {
@@ -110,7 +124,7 @@ func (e Experiment) Validate() error {
 func (e Experiment) lastFaultEnd() time.Duration {
 	var end time.Duration
 	for _, f := range e.Faults {
-		end = max(end, max(f.End(), f.At)+argDuration(f.Args, "restart-after", 0))
+		end = max(end, f.latestEnd())
 	}
 	return end
 }

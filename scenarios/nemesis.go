@@ -46,8 +46,7 @@ func (c *Cluster) schedule(faults []Fault) {
 			c.sim.Logf("nemesis", "fault %d armed: %s on %s", fi.rec.Index, f.Kind, f.After)
 			fi.rec.Note = "armed; its message never came"
 			c.triggers = append(c.triggers, fi)
-			// Disarm in time for the fault to end before the quiet tail.
-			c.sim.At(c.settings.Duration-c.settings.Settle-f.For, func() {
+			c.sim.At(f.At+ArmedFor, func() {
 				c.triggers = slices.DeleteFunc(c.triggers, func(t *firing) bool { return t == fi })
 			})
 		})
@@ -117,6 +116,9 @@ func (c *Cluster) fireTriggers(m *member, msg *raftpb.Message, sent bool) {
 
 // matches reports whether member m is one the selector could pick.
 func (c *Cluster) matches(sel selector, m *member) bool {
+	// The member may be in the middle of a Ready: ask raft, not the role
+	// observed after its last input.
+	leads := m.up && m.node.Status().Role == raft.StateLeader
 	for _, it := range sel {
 		switch it.role {
 		case "":
@@ -124,11 +126,11 @@ func (c *Cluster) matches(sel selector, m *member) bool {
 				return true
 			}
 		case "leader":
-			if m.role == raft.StateLeader {
+			if leads {
 				return true
 			}
 		case "follower":
-			if m.role != raft.StateLeader {
+			if !leads {
 				return true
 			}
 		default:

@@ -22,14 +22,14 @@ import (
 // families are the groups of fault kinds the swarm switches on and off.
 var families = []struct {
 	name  string
-	draws []func(rng *rand.Rand, s Settings, window time.Duration) Fault
+	draws []func(rng *rand.Rand, s Settings, window time.Duration) []Fault
 }{
-	{"crash", []func(*rand.Rand, Settings, time.Duration) Fault{drawCrash, drawCrash, drawChurn, drawVoterCrash}},
-	{"failpoint", []func(*rand.Rand, Settings, time.Duration) Fault{drawFailpoint}},
-	{"network", []func(*rand.Rand, Settings, time.Duration) Fault{drawIsolate, drawPartition, drawOneWay, drawBridge, drawLink}},
-	{"pause", []func(*rand.Rand, Settings, time.Duration) Fault{drawPause}},
-	{"clock", []func(*rand.Rand, Settings, time.Duration) Fault{drawClock}},
-	{"disk", []func(*rand.Rand, Settings, time.Duration) Fault{drawSlowFsync, drawFsyncError}},
+	{"crash", []func(*rand.Rand, Settings, time.Duration) []Fault{drawCrash, drawCrash, drawChurn, drawVoterCrash, drawElectionAttack}},
+	{"failpoint", []func(*rand.Rand, Settings, time.Duration) []Fault{drawFailpoint}},
+	{"network", []func(*rand.Rand, Settings, time.Duration) []Fault{drawIsolate, drawPartition, drawOneWay, drawBridge, drawLink}},
+	{"pause", []func(*rand.Rand, Settings, time.Duration) []Fault{drawPause}},
+	{"clock", []func(*rand.Rand, Settings, time.Duration) []Fault{drawClock}},
+	{"disk", []func(*rand.Rand, Settings, time.Duration) []Fault{drawSlowFsync, drawFsyncError}},
 }
 
 const (
@@ -65,8 +65,7 @@ func swarmSchedule(rng *rand.Rand, e *Experiment) {
 	var faults []Fault
 	for range n {
 		fam := families[on[rng.IntN(len(on))]]
-		f := fam.draws[rng.IntN(len(fam.draws))](rng, s, swarmWindow)
-		faults = append(faults, f)
+		faults = append(faults, fam.draws[rng.IntN(len(fam.draws))](rng, s, swarmWindow)...)
 	}
 	slices.SortStableFunc(faults, func(a, b Fault) int { return int(a.At - b.At) })
 	heal := swarmStart + swarmWindow
@@ -104,86 +103,104 @@ func several(rng *rand.Rand, s Settings) string {
 	return oneOf(rng, opts...)
 }
 
-func drawCrash(rng *rand.Rand, s Settings, span time.Duration) Fault {
+// drawCrash crashes one member, several, a majority or all of them at
+// once (power loss: only what each had synced survives).
+func drawCrash(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, 100*time.Millisecond, 3*time.Second, span)
-	return Fault{Kind: "crash", At: at, For: dur, Who: several(rng, s)}
+	who := oneOf(rng, "leader", "follower", "any", "all", "leader,follower", fmt.Sprintf("any:%d", s.Nodes/2+1))
+	return []Fault{{Kind: "crash", At: at, For: dur, Who: who}}
+}
+
+// drawElectionAttack crashes the leader, so the others hold an election;
+// crashes the first member that grants a vote in it; and crashes the
+// winner right after it wins. The old leader comes back first, into the
+// term before, and asks the voter, back next, for its vote in the
+// winner's term: a voter whose vote reached its disk says no. Each crash
+// alone is ordinary; together they test that a vote survives a restart.
+func drawElectionAttack(rng *rand.Rand, s Settings, span time.Duration) []Fault {
+	at, _ := window(rng, 4*time.Second, 5*time.Second, span-ArmedFor)
+	return []Fault{
+		{Kind: "crash", At: at, For: between(rng, time.Second, 2*time.Second), Who: "leader"},
+		{Kind: "crash", At: at + time.Millisecond, For: between(rng, time.Second, 3*time.Second), Who: "any", After: "granted-vote"},
+		{Kind: "crash", At: at + 2*time.Millisecond, For: between(rng, 2*time.Second, 4*time.Second), Who: "leader", After: "sent:MsgApp"},
+	}
 }
 
 // drawVoterCrash crashes a member right after it grants a vote, and
 // restarts it at once: the vote must have reached its disk first.
-func drawVoterCrash(rng *rand.Rand, s Settings, span time.Duration) Fault {
-	at, _ := window(rng, time.Second, 2*time.Second, span)
-	return Fault{Kind: "crash", At: at, For: between(rng, time.Millisecond, 30*time.Millisecond), Who: "any", After: "granted-vote"}
+func drawVoterCrash(rng *rand.Rand, s Settings, span time.Duration) []Fault {
+	at, _ := window(rng, time.Second, 2*time.Second, span-ArmedFor)
+	return []Fault{{Kind: "crash", At: at, For: between(rng, time.Millisecond, 30*time.Millisecond), Who: "any", After: "granted-vote"}}
 }
 
-func drawChurn(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawChurn(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, 3*time.Second, 6*time.Second, span)
 	every := between(rng, 500*time.Millisecond, 2*time.Second)
 	down := between(rng, 50*time.Millisecond, every/2)
-	return Fault{Kind: "churn", At: at, For: dur, Who: oneOf(rng, "follower", "any"),
-		Args: []Arg{{"every", every.String()}, {"down", down.String()}}}
+	return []Fault{{Kind: "churn", At: at, For: dur, Who: oneOf(rng, "follower", "any"),
+		Args: []Arg{{"every", every.String()}, {"down", down.String()}}}}
 }
 
-func drawFailpoint(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawFailpoint(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, time.Second, 4*time.Second, span-time.Second)
 	action := "panic"
 	if rng.IntN(2) == 0 {
 		action = fmt.Sprintf("sleep(%v)", between(rng, 50*time.Millisecond, 2*time.Second))
 	}
-	return Fault{Kind: "failpoint", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any"),
+	return []Fault{{Kind: "failpoint", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any"),
 		Args: []Arg{{"name", node.Failpoints[rng.IntN(len(node.Failpoints))]}, {"action", action},
-			{"hit", fmt.Sprint(1 + rng.IntN(20))}, {"restart-after", between(rng, 100*time.Millisecond, time.Second).String()}}}
+			{"hit", fmt.Sprint(1 + rng.IntN(20))}, {"restart-after", between(rng, 100*time.Millisecond, time.Second).String()}}}}
 }
 
-func drawIsolate(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawIsolate(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, 300*time.Millisecond, 4*time.Second, span)
-	return Fault{Kind: "isolate", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any")}
+	return []Fault{{Kind: "isolate", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any")}}
 }
 
-func drawPartition(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawPartition(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, time.Second, 5*time.Second, span)
-	return Fault{Kind: "partition", At: at, For: dur, Who: several(rng, s)}
+	return []Fault{{Kind: "partition", At: at, For: dur, Who: several(rng, s)}}
 }
 
-func drawOneWay(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawOneWay(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, time.Second, 4*time.Second, span)
-	return Fault{Kind: "one-way", At: at, For: dur, Who: oneOf(rng, "leader", "follower"),
-		Args: []Arg{{"to", oneOf(rng, "follower", "any", "all")}}}
+	return []Fault{{Kind: "one-way", At: at, For: dur, Who: oneOf(rng, "leader", "follower"),
+		Args: []Arg{{"to", oneOf(rng, "follower", "any", "all")}}}}
 }
 
-func drawBridge(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawBridge(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, time.Second, 4*time.Second, span)
-	return Fault{Kind: "bridge", At: at, For: dur, Who: oneOf(rng, "leader", "any")}
+	return []Fault{{Kind: "bridge", At: at, For: dur, Who: oneOf(rng, "leader", "any")}}
 }
 
-func drawLink(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawLink(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, time.Second, 5*time.Second, span)
 	args := []Arg{{"latency", between(rng, 5*time.Millisecond, 150*time.Millisecond).String()},
 		{"jitter", between(rng, time.Millisecond, 50*time.Millisecond).String()},
 		{"drop", fmt.Sprint(float64(rng.IntN(30)) / 100)}}
-	return Fault{Kind: "link", At: at, For: dur, Who: oneOf(rng, "any", "leader", "all"), Args: args}
+	return []Fault{{Kind: "link", At: at, For: dur, Who: oneOf(rng, "any", "leader", "all"), Args: args}}
 }
 
-func drawPause(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawPause(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, 100*time.Millisecond, 3*time.Second, span)
-	return Fault{Kind: "pause", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any")}
+	return []Fault{{Kind: "pause", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any")}}
 }
 
-func drawClock(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawClock(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, 2*time.Second, 6*time.Second, span)
 	rate := []string{"0.5", "0.8", "1.25", "1.5", "2"}[rng.IntN(5)]
-	return Fault{Kind: "clock", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any"),
-		Args: []Arg{{"rate", rate}, {"offset", between(rng, 0, 5*time.Second).String()}}}
+	return []Fault{{Kind: "clock", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any"),
+		Args: []Arg{{"rate", rate}, {"offset", between(rng, 0, 5*time.Second).String()}}}}
 }
 
-func drawSlowFsync(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawSlowFsync(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, time.Second, 4*time.Second, span)
-	return Fault{Kind: "slow-fsync", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any", "all"),
-		Args: []Arg{{"delay", between(rng, 50*time.Millisecond, 2500*time.Millisecond).String()}}}
+	return []Fault{{Kind: "slow-fsync", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any", "all"),
+		Args: []Arg{{"delay", between(rng, 50*time.Millisecond, 2500*time.Millisecond).String()}}}}
 }
 
-func drawFsyncError(rng *rand.Rand, s Settings, span time.Duration) Fault {
+func drawFsyncError(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, _ := window(rng, time.Second, 2*time.Second, span-time.Second)
-	return Fault{Kind: "fsync-error", At: at, Who: oneOf(rng, "leader", "follower", "any"),
-		Args: []Arg{{"count", "1"}, {"restart-after", between(rng, 100*time.Millisecond, time.Second).String()}}}
+	return []Fault{{Kind: "fsync-error", At: at, Who: oneOf(rng, "leader", "follower", "any"),
+		Args: []Arg{{"count", "1"}, {"restart-after", between(rng, 100*time.Millisecond, time.Second).String()}}}}
 }

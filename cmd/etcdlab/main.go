@@ -153,7 +153,11 @@ func parse(cmd string, args []string) (*invocation, error) {
 		inv.source, args = args[0], args[1:]
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, errUsage{fmt.Sprintf("%s: %v", cmd, err)}
+		// The flag package names flags with one dash; this CLI's usage
+		// spells them with two.
+		msg := strings.ReplaceAll(err.Error(), "for flag -", "for --")
+		msg = strings.ReplaceAll(msg, "flag provided but not defined: -", "unknown flag --")
+		return nil, errUsage{fmt.Sprintf("%s: %s", cmd, msg)}
 	}
 	rest := fs.Args()
 	if inv.source == "" && len(rest) > 0 {

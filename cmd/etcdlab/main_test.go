@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -16,20 +17,20 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		{[]string{"run", "no-such"}, `unknown scenario "no-such" (known: election, leader-crash, partition, flaky-network)`},
-		{[]string{"run"}, "which scenario?"},
-		{[]string{"run", "partition", "--seed", "seven"}, `invalid value "seven" for flag -seed`},
-		{[]string{"run", "partition", "--seed", "-1"}, `invalid value "-1" for flag -seed`},
-		{[]string{"run", "partition", "--duration", "10"}, `invalid value "10" for flag -duration`},
-		{[]string{"run", "partition", "--duration", "-5s"}, "--duration -5s must be positive"},
-		{[]string{"run", "partition", "--bug", "nope"}, `run: --bug: unknown bug "nope" (known: stale-reads, apply-before-commit, forget-vote)`},
+		{[]string{"run", "no-such"}, `unknown scenario "no-such", and no such experiment file (scenarios: election, leader-crash, partition, flaky-network, nemesis)`},
+		{[]string{"run"}, "which scenario or experiment file?"},
+		{[]string{"run", "partition", "--seed", "seven"}, `invalid value "seven" for --seed`},
+		{[]string{"run", "partition", "--seed", "-1"}, `invalid value "-1" for --seed`},
+		{[]string{"run", "partition", "--duration", "10"}, `invalid value "10" for --duration: "10" is not a duration such as 100ms or 1.5s`},
+		{[]string{"run", "partition", "--duration", "-5s"}, "duration: -5s must be positive"},
+		{[]string{"run", "partition", "--bug", "nope"}, `run: invalid value "nope" for --bug: unknown bug "nope" (known: stale-reads, apply-before-commit, forget-vote, ack-before-fsync)`},
 		{[]string{"run", "partition", "extra"}, `unexpected arguments ["extra"]`},
-		{[]string{"run", "partition", "--duration", "0s"}, "--duration 0s must be positive"},
+		{[]string{"run", "partition", "--duration", "0s"}, "duration: 0s must be positive"},
 		{[]string{"run", "partition", "--duration", "1h"}, "duration: 1h0m0s is longer than the 10m0s a run may last"},
 		{[]string{"plot", "partition"}, "--out FILE.png is required"},
 		{[]string{"plot", "partition", "--out", "chart.txt"}, `plot: --out: "chart.txt": the extension picks the format; use one of .png, .svg, .pdf`},
 		{[]string{"plot", "partition", "--out", "/no/such/dir/x.png"}, "no directory /no/such/dir to write it in"},
-		{[]string{"sweep", "partition", "--seeds", "1-10", "--duration", "11s"}, "with seed 2 its faults end at 8.514s"},
+		{[]string{"sweep", "partition", "--seeds", "1-10", "--duration", "11s"}, "partition: fault 1 (partition) ends at 8.514s, inside the last 3s of the run, which is kept quiet for members to settle; use a duration of more than 11.514s"},
 		{[]string{"list", "x"}, "list takes no arguments"},
 		{[]string{"sweep", "partition", "--seeds", "9-2"}, `sweep: --seeds "9-2": range "9-2" goes down; write it low-high`},
 		{[]string{"sweep", "partition", "--seeds", "1-x"}, `"1-x" is not a seed or a range like 1-40`},
@@ -50,7 +51,7 @@ func TestRunPrintsVerdictsAndFingerprint(t *testing.T) {
 	code, err := run([]string{"run", "election", "--seed", "3"}, &out)
 	require.NoError(t, err)
 	require.Equal(t, 0, code, out.String())
-	for _, want := range []string{"scenario election, seed 3", "leaders:", "ok   linearizable", "fingerprint: "} {
+	for _, want := range []string{"election, seed 3", "leaders:", "ok   linearizable", "fingerprint: "} {
 		require.Contains(t, out.String(), want)
 	}
 }
@@ -95,14 +96,90 @@ func TestSweepListsFailuresWithReplayCommands(t *testing.T) {
 	require.Contains(t, out.String(), "2 seeds: 2 ok, 0 failed")
 
 	out.Reset()
-	code, err = run([]string{"sweep", "partition", "--seeds", "4,6", "--bug", "apply-before-commit"}, &out)
+	code, err = run([]string{"sweep", "partition", "--seeds", "4,6", "--bug", "apply-before-commit", "--client-timeout", "300ms"}, &out)
 	require.NoError(t, err)
 	require.Equal(t, 1, code, out.String())
 	for _, want := range []string{
 		"seed 4      FAIL raft safety",
 		"2 seeds: 0 ok, 2 failed",
-		"go run ./cmd/etcdlab replay partition --seed 6 --bug apply-before-commit",
+		"go run ./cmd/etcdlab replay partition --seed 6 --bug apply-before-commit --client-timeout 300ms",
 	} {
 		require.Contains(t, out.String(), want)
 	}
+}
+
+func fingerprintOf(t *testing.T, out string) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if f, ok := strings.CutPrefix(line, "fingerprint: "); ok {
+			return f
+		}
+	}
+	t.Fatalf("no fingerprint in\n%s", out)
+	return ""
+}
+
+// An experiment is data: the file show prints runs to the same trace as
+// the scenario and seed it came from.
+func TestShowPrintsAFileThatRunsTheSame(t *testing.T) {
+	var shown, fromFile, fromScenario bytes.Buffer
+	code, err := run([]string{"show", "partition", "--seed", "7"}, &shown)
+	require.NoError(t, err)
+	require.Equal(t, 0, code)
+	path := filepath.Join(t.TempDir(), "p.txt")
+	require.NoError(t, os.WriteFile(path, shown.Bytes(), 0o644))
+
+	code, err = run([]string{"run", path}, &fromFile)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, fromFile.String())
+	code, err = run([]string{"run", "partition", "--seed", "7"}, &fromScenario)
+	require.NoError(t, err)
+	require.Equal(t, 0, code)
+	require.Equal(t, fingerprintOf(t, fromScenario.String()), fingerprintOf(t, fromFile.String()))
+	require.Contains(t, fromFile.String(), "replay: go run ./cmd/etcdlab replay "+path)
+}
+
+// A bad line in a file is refused with the file, the line and what is
+// allowed.
+func TestBadExperimentFileNamesTheLine(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ text, msg string }{
+		{"seed 1\nnodez 5\n", `bad.txt:2: unknown setting "nodez" (known: nodes, duration,`},
+		{"seed 1\nnodes five\n", `bad.txt:2: nodes: "five" is not a whole number`},
+		{"seed 1\nfault crash at=1s who=boss\n", `fault 1 (crash): who=boss: "boss" is not leader, follower, any, all or a member such as n2`},
+		{"seed 1\nfault quake at=1s\n", `bad.txt:2: fault: unknown fault kind "quake" (known: crash, churn,`},
+		{"seed 1\nfault crash for=1s\n", `bad.txt:2: fault: crash needs at=TIME`},
+		{"seed 1\nfault failpoint at=1s name=raftBeforeNap action=panic\n", `unknown failpoint "raftBeforeNap" (etcd's: raftBeforeLeaderSend`},
+		{"nodes 3\n", "bad.txt: no seed line; add one such as 'seed 1'"},
+		{"seed 1\nexpect new-leader fault=2 within=1s\n", "expect 1 (new-leader): fault=2: the schedule has faults 1..0"},
+	} {
+		path := filepath.Join(dir, "bad.txt")
+		require.NoError(t, os.WriteFile(path, []byte(tc.text), 0o644))
+		var out bytes.Buffer
+		code, err := run([]string{"run", path}, &out)
+		require.Equal(t, 2, code, tc.text)
+		require.ErrorContains(t, err, tc.msg, tc.text)
+	}
+}
+
+// Flags override any setting, and the printed settings show what ran.
+func TestFlagsOverrideSettings(t *testing.T) {
+	var out bytes.Buffer
+	code, err := run([]string{"run", "leader-crash", "--seed", "3", "--nodes", "5", "--election-timeout", "500ms", "--heartbeat-interval", "50ms"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, out.String())
+	for _, want := range []string{"nodes                          5\n", "election-timeout               500ms\n", "heartbeat-interval             50ms\n",
+		"replay: go run ./cmd/etcdlab replay leader-crash --seed 3 --nodes 5 --election-timeout 500ms --heartbeat-interval 50ms"} {
+		require.Contains(t, out.String(), want)
+	}
+}
+
+func TestSweepReportsDowntime(t *testing.T) {
+	var out bytes.Buffer
+	code, err := run([]string{"sweep", "leader-crash", "--seeds", "1-3", "--report", "downtime"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, out.String())
+	require.Contains(t, out.String(), "lost at")
+	require.Contains(t, out.String(), "downtime over the 3 of 3 seeds where a fault hit the leader")
+	require.Regexp(t, `leader lost -> first write  min \S+  p50 \S+  p90 \S+  max \S+`, out.String())
 }

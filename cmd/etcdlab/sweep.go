@@ -82,35 +82,35 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 			continue
 		}
 		simulated += r.Settings.Duration
-		if inv.report == "downtime" {
+		bad := r.Failed()
+		switch {
+		case inv.report == "downtime":
 			d, ok := r.Downtime()
 			if ok {
 				downs = append(downs, d)
 			}
 			fmt.Fprintf(out, "  seed %-6d %s %s\n", seed, okMark(r), describeDowntime(d, ok))
-		} else if r.OK() {
+		case len(bad) == 0:
 			ok, _, unknown := r.Counts()
 			fmt.Fprintf(out, "  seed %-6d ok   ops ok %d, unknown %d, p99 %v, fingerprint %.12s\n",
 				seed, ok, unknown, r.Latency(0.99).Round(time.Microsecond), r.Fingerprint)
+		default:
+			fmt.Fprintf(out, "  seed %-6d FAIL %s: %s\n", seed, bad[0].Name, shorten(bad[0].Detail, 110))
+			bad = bad[1:]
+		}
+		for _, v := range bad {
+			fmt.Fprintf(out, "              FAIL %s: %s\n", v.Name, shorten(v.Detail, 100))
+		}
+		for _, v := range r.Failed() {
+			if v.Visualization != "" {
+				fmt.Fprintf(out, "              visualization: %s\n", v.Visualization)
+			}
 		}
 		if inv.report == "" {
 			fmt.Fprintf(out, "              coverage: %s\n", r.Coverage())
 		}
-		if r.OK() {
-			continue
-		}
-		failed = append(failed, r.ReplayCommand())
-		bad := r.Failed()
-		if inv.report == "" {
-			fmt.Fprintf(out, "  seed %-6d FAIL %s: %s\n", seed, bad[0].Name, shorten(bad[0].Detail, 110))
-		}
-		for _, v := range bad[1:] {
-			fmt.Fprintf(out, "              FAIL %s\n", v.Name)
-		}
-		for _, v := range bad {
-			if v.Visualization != "" {
-				fmt.Fprintf(out, "              visualization: %s\n", v.Visualization)
-			}
+		if !r.OK() {
+			failed = append(failed, r.ReplayCommand())
 		}
 	}
 	wall := time.Since(start)
