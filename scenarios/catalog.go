@@ -15,7 +15,7 @@ var catalog = []Scenario{
 		Name:    "election",
 		Summary: "3 members boot with no leader; one is elected and serves clients",
 		Settings: func(rng *rand.Rand) Settings {
-			s := defaultSettings(3)
+			s := DefaultSettings(3)
 			s.Duration, s.Settle = 5*time.Second, 2*time.Second
 			return s
 		},
@@ -28,7 +28,7 @@ var catalog = []Scenario{
 		Name:    "leader-crash",
 		Summary: "the leader of 3 members crashes; the others elect a new one; it restarts from its WAL and catches up",
 		Settings: func(rng *rand.Rand) Settings {
-			s := defaultSettings(3)
+			s := DefaultSettings(3)
 			s.Duration = 14 * time.Second
 			return s
 		},
@@ -44,7 +44,7 @@ var catalog = []Scenario{
 		Name:    "partition",
 		Summary: "the leader and one follower are cut off from the rest of 5; the majority elects a new leader, the old one commits nothing; after healing, logs converge",
 		Settings: func(rng *rand.Rand) Settings {
-			s := defaultSettings(5)
+			s := DefaultSettings(5)
 			s.Duration = 16 * time.Second
 			return s
 		},
@@ -63,7 +63,7 @@ var catalog = []Scenario{
 		Name:    "flaky-network",
 		Summary: "5 members under client load on a datagram network that drops 10% of messages, duplicates 5% and jitters up to 20ms",
 		Settings: func(rng *rand.Rand) Settings {
-			s := defaultSettings(5)
+			s := DefaultSettings(5)
 			s.Duration = 14 * time.Second
 			s.Link.Mode = network.Datagram
 			return s

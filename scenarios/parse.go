@@ -13,7 +13,7 @@ import (
 // a comment. Settings a file leaves out keep the defaults of a healthy
 // 3-member cluster with etcd's flags, so a hand-written file may be short.
 func ParseExperiment(name, text string) (Experiment, error) {
-	e := Experiment{Settings: defaultSettings(3)}
+	e := Experiment{Settings: DefaultSettings(3)}
 	var haveSeed bool
 	for i, raw := range strings.Split(text, "\n") {
 		line, _, _ := strings.Cut(raw, "#")

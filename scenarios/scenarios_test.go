@@ -122,3 +122,50 @@ func TestRestartWithinAMillisecondIsRefused(t *testing.T) {
 	require.False(t, v.OK)
 	require.Equal(t, "at 2.0005s: n1 cannot restart: restarted at 2.0005s, in the same millisecond as its last start at 2s; a restart must come at least 1ms later", v.Detail)
 }
+
+// The swarm nemesis: every seed draws its own mix of faults, ends with a
+// liveness phase, and must pass.
+func TestNemesis(t *testing.T) { runSeeds(t, "nemesis") }
+
+// The nemesis must catch bugs a careless server could have. These seeds
+// were found by `etcdlab sweep nemesis --seeds 1-200 --bug NAME`; a
+// change to the swarm's draws may move them, and then this test says so.
+func TestNemesisCatchesBugs(t *testing.T) {
+	for _, tc := range []struct {
+		bug   string
+		seeds []uint64
+	}{
+		// A restarted voter that forgot its vote gives a term two leaders.
+		{"forget-vote", []uint64{42, 54, 68}},
+		// An ack before the fsync lets a crash lose a vote or an entry a
+		// quorum was counted for.
+		{"ack-before-fsync", []uint64{42, 68, 107}},
+	} {
+		t.Run(tc.bug, func(t *testing.T) {
+			caught := 0
+			for _, seed := range tc.seeds {
+				r, err := Run("nemesis", seed, Options{}.With("bug", tc.bug))
+				require.NoError(t, err)
+				if !verdict(t, r, "raft safety").OK || !verdict(t, r, "linearizable").OK {
+					caught++
+				}
+			}
+			require.Equal(t, len(tc.seeds), caught, "%s went unnoticed on %d of seeds %v", tc.bug, len(tc.seeds)-caught, tc.seeds)
+		})
+	}
+}
+
+// A drawn experiment printed and read back is the same experiment, so a
+// file is as good as the scenario and seed it came from.
+func TestExperimentFilesRoundTrip(t *testing.T) {
+	for _, name := range Names() {
+		for seed := uint64(1); seed <= 30; seed++ {
+			e, err := Expand(name, seed, Options{}.With("bug", "forget-vote").With("workload", "write-only"))
+			require.NoError(t, err)
+			back, err := ParseExperiment("x.txt", e.String())
+			require.NoError(t, err, "%s seed %d:\n%s", name, seed, e)
+			back.Notes = e.Notes // comments are not read back
+			require.Equal(t, e, back, "%s seed %d", name, seed)
+		}
+	}
+}

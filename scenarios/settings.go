@@ -93,9 +93,9 @@ func linkArgs(l network.Link) string {
 
 func ratio(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
-// defaultSettings is a healthy LAN cluster with etcd's default flags and
-// transports.
-func defaultSettings(nodes int) Settings {
+// DefaultSettings is a healthy LAN cluster of nodes members with etcd's
+// default flags and transports: the base a scenario changes.
+func DefaultSettings(nodes int) Settings {
 	return Settings{
 		Nodes:         nodes,
 		Duration:      10 * time.Second,

@@ -41,7 +41,7 @@ var nemesisScenario = Scenario{
 	Name:    "nemesis",
 	Summary: "swarm testing: each seed switches some fault families on (crash, failpoint, network, pause, clock, disk), draws a schedule of them, then heals everything and checks liveness",
 	Settings: func(rng *rand.Rand) Settings {
-		s := defaultSettings([]int{3, 5}[rng.IntN(2)])
+		s := DefaultSettings([]int{3, 5}[rng.IntN(2)])
 		s.Duration = swarmStart + swarmWindow + 6*time.Second + s.Settle
 		// Pre-vote shields a cluster from some disruptions; half the
 		// seeds go without it, as etcd did before v3.5.
