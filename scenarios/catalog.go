@@ -21,7 +21,7 @@ var catalog = []Scenario{
 		},
 		Schedule: func(rng *rand.Rand, e *Experiment) {
 			s := e.Settings
-			e.Expect = []Expectation{expect("leader", "within", (3 * s.Member.ElectionTimeout).String())}
+			e.Expect = []Expectation{expect("leader", "within", newLeaderBound(s).String())}
 		},
 	},
 	{
@@ -37,7 +37,7 @@ var catalog = []Scenario{
 			crash := Fault{Kind: "crash", Who: "leader",
 				At: between(rng, 3*time.Second, 4*time.Second), For: between(rng, 3*time.Second, 5*time.Second)}
 			e.Faults = []Fault{crash}
-			e.Expect = []Expectation{expect("new-leader", "fault", "1", "within", (3 * s.Member.ElectionTimeout).String())}
+			e.Expect = []Expectation{expect("new-leader", "fault", "1", "within", newLeaderBound(s).String())}
 		},
 	},
 	{
@@ -54,7 +54,7 @@ var catalog = []Scenario{
 				At: between(rng, 3*time.Second, 4*time.Second), For: between(rng, 4*time.Second, 6*time.Second)}
 			e.Faults = []Fault{cut}
 			e.Expect = []Expectation{
-				expect("new-leader", "fault", "1", "within", (3 * s.Member.ElectionTimeout).String()),
+				expect("new-leader", "fault", "1", "within", newLeaderBound(s).String()),
 				expect("no-commit", "fault", "1"),
 			}
 		},
@@ -78,6 +78,12 @@ var catalog = []Scenario{
 	},
 	nemesisScenario,
 }
+
+// newLeaderBound is how long a scenario gives the survivors to elect a
+// leader: the first randomized timeout is up to two election timeouts
+// after the last heartbeat, and a split vote, where two members campaign
+// in the same tick, costs up to two more; five allows for one split.
+func newLeaderBound(s Settings) time.Duration { return 5 * s.Member.ElectionTimeout }
 
 func expect(kind string, kv ...string) Expectation {
 	x := Expectation{Kind: kind}

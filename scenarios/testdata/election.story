@@ -5,4 +5,4 @@
    5.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 309 indexes compared
    5.000000s run  verdict members converged ok=true: live members applied index 309, revision 291, store 7df9f72bc44194ea
    5.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-   5.000000s run  verdict leader elected ok=true: n2 leads term 2 from 640ms, 640ms after 0s (bound 3s)
+   5.000000s run  verdict leader elected ok=true: n2 leads term 2 from 640ms, 640ms after 0s (bound 5s)

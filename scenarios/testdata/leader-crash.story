@@ -12,4 +12,4 @@
   14.000000s run  verdict members converged ok=true: live members applied index 1162, revision 1116, store 537037c62c84062a
   14.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   14.000000s run  verdict members restart from their logs ok=true: 1 restart, from the member's own WAL
-  14.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.786s, 1.318s after 3.468s (bound 3s)
+  14.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.786s, 1.318s after 3.468s (bound 5s)

@@ -9,5 +9,5 @@
   16.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 975 indexes compared
   16.000000s run  verdict members converged ok=true: live members applied index 975, revision 933, store baf1701a6d2978f7
   16.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  16.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.785s, 1.317s after 3.468s (bound 3s)
+  16.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.785s, 1.317s after 3.468s (bound 5s)
   16.000000s run  verdict cut-off leader commits nothing (fault 1) ok=true: n4 commit index 358 at 3.568s, 358 at 7.862s
