@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/etcdlab/etcdlab/network"
 	"github.com/etcdlab/etcdlab/node"
 )
 
@@ -415,14 +414,4 @@ func memberList(ids []uint64) string {
 		parts[i] = fmt.Sprintf("n%d", id)
 	}
 	return strings.Join(parts, ",")
-}
-
-// linkOf is the link a route uses in the settings.
-func linkOf(s Settings, from, to uint64) network.Link {
-	for _, r := range s.Routes {
-		if r.From == from && r.To == to {
-			return r.Link
-		}
-	}
-	return s.Link
 }
