@@ -75,7 +75,7 @@ func TestFingerprintIgnoresGOMAXPROCS(t *testing.T) {
 		t.Fatalf("child with GOMAXPROCS=%s printed no fingerprint:\n%s", procs, out)
 		return ""
 	}
-	here, err := Run("flaky-network", 3, Options{})
+	here, err := gomaxprocsRun()
 	require.NoError(t, err)
 	require.Equal(t, here.Fingerprint, fingerprint("1"), "GOMAXPROCS=1 against this process (GOMAXPROCS=%d)", runtime.GOMAXPROCS(0))
 	require.Equal(t, here.Fingerprint, fingerprint("2"), "GOMAXPROCS=2 against this process (GOMAXPROCS=%d)", runtime.GOMAXPROCS(0))
@@ -86,7 +86,11 @@ func TestPrintFingerprint(t *testing.T) {
 	if os.Getenv("ETCDLAB_PRINT_FINGERPRINT") == "" {
 		t.Skip("only as a child of TestFingerprintIgnoresGOMAXPROCS")
 	}
-	r, err := Run("flaky-network", 3, Options{})
+	r, err := gomaxprocsRun()
 	require.NoError(t, err)
 	t.Logf("\nfingerprint: %s", r.Fingerprint)
 }
+
+// gomaxprocsRun is the run both sides compare: a nemesis seed whose swarm
+// crashes, pauses and restarts members, so most of the harness runs.
+func gomaxprocsRun() (*Result, error) { return Run("nemesis", 56, Options{}) }

@@ -124,8 +124,18 @@ func TestRestartWithinAMillisecondIsRefused(t *testing.T) {
 }
 
 // The swarm nemesis: every seed draws its own mix of faults, ends with a
-// liveness phase, and must pass.
-func TestNemesis(t *testing.T) { runSeeds(t, "nemesis") }
+// liveness phase, and must pass. Its seeds cost little, so it gets more.
+func TestNemesis(t *testing.T) {
+	for seed := uint64(1); seed <= 40; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			r, err := Run("nemesis", seed, Options{ReportDir: t.TempDir()})
+			require.NoError(t, err)
+			if !r.OK() {
+				t.Fatalf("guarantee broken\n%s", r.Report())
+			}
+		})
+	}
+}
 
 // The nemesis must catch bugs a careless server could have. These seeds
 // were found by `etcdlab sweep nemesis --seeds 1-200 --bug NAME`; a
