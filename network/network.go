@@ -337,12 +337,14 @@ func (n *Network) delay(l Link, size int) time.Duration {
 // receiver (and each copy of a duplicate) owns its bytes.
 func (n *Network) deliverAt(at time.Duration, from, to Addr, payload []byte) {
 	wire, life, fromLife := slices.Clone(payload), n.lives[to], n.lives[from]
+	_, upWhenSent := n.handlers[to]
 	n.sim.At(at, func() {
 		h, ok := n.handlers[to]
 		switch {
-		case !ok:
+		case !ok && !upWhenSent && n.lives[to] == life:
+			// Sent to a process already down: a new connection, refused.
 			n.refuse(from, to, fromLife, wire)
-		case n.lives[to] != life:
+		case !ok || n.lives[to] != life:
 			// The connection it travelled on died with the old life; the
 			// new one never hears of it, and the sender learns by timeout.
 			n.stats.Dropped++

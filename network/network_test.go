@@ -382,3 +382,21 @@ func TestReachableNeedsBothEndsUpAndTheRouteOpen(t *testing.T) {
 	n.Detach("n1")
 	require.False(t, n.Reachable("n1", "n2"))
 }
+
+// A message sent while its endpoint was up travelled on a connection that
+// died with the process: if the process is down when it arrives, the
+// sender learns nothing (its request may have been read), so it is lost,
+// not refused. Only a message sent to a process already down is refused.
+func TestAMessageSentBeforeACrashIsLostNotRefused(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Latency: time.Millisecond})
+	var refused []string
+	n.OnRefused("c1", func(to Addr, p []byte) { refused = append(refused, string(p)) })
+	n.Attach("b", (&inbox{}).handler)
+	n.Send("c1", "b", "", []byte("sent while up"))
+	n.Detach("b")
+	n.Send("c1", "b", "", []byte("sent while down"))
+	s.RunUntil(time.Second)
+	require.Equal(t, []string{"sent while down"}, refused)
+}

@@ -33,10 +33,6 @@ type Config struct {
 	// fast-forwards its election clock once its peers are connected, so a
 	// cluster with no leader elects one sooner (see Node.AdjustTicks).
 	InitialElectionTickAdvance bool
-	// RequestTimeout is how long the server waits for a request to be
-	// applied before answering ErrTimeout; etcd's is 5 s + 2 election
-	// timeouts.
-	RequestTimeout time.Duration
 
 	// Bugs are deliberate faults that prove the checkers work. Off in
 	// every real run.
@@ -56,7 +52,6 @@ func DefaultConfig(id uint64, peers []uint64) Config {
 		InitialElectionTickAdvance: true,
 		MaxSizePerMsg:              1 << 20,
 		MaxInflightMsgs:            4096 / 8,
-		RequestTimeout:             5*time.Second + 2*election,
 	}
 }
 
@@ -74,8 +69,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--election-timeout[%v] is too long, and should be set less than 50 seconds", c.ElectionTimeout)
 	case c.ElectionTimeout%c.HeartbeatInterval != 0:
 		return fmt.Errorf("--election-timeout[%v] must be a multiple of --heartbeat-interval[%v]: raft counts it in ticks", c.ElectionTimeout, c.HeartbeatInterval)
-	case c.RequestTimeout <= 0:
-		return fmt.Errorf("request timeout must be positive, got %v", c.RequestTimeout)
 	}
 	for _, p := range c.Peers {
 		if p == c.ID {
@@ -87,6 +80,12 @@ func (c Config) Validate() error {
 
 func (c Config) electionTicks() int { return int(c.ElectionTimeout / c.HeartbeatInterval) }
 
+// RequestTimeout is how long the server waits for a request to be applied
+// before answering ErrTimeout: etcd derives it from the election timeout
+// (ServerConfig.ReqTimeout, 5 s plus two election timeouts), so a slow
+// election does not time out every request.
+func (c Config) RequestTimeout() time.Duration { return 5*time.Second + 2*c.ElectionTimeout }
+
 func (c Config) requestTicks() uint64 {
-	return uint64((c.RequestTimeout + c.HeartbeatInterval - 1) / c.HeartbeatInterval)
+	return uint64((c.RequestTimeout() + c.HeartbeatInterval - 1) / c.HeartbeatInterval)
 }

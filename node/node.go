@@ -79,6 +79,11 @@ type Node struct {
 	ready   *raft.Ready
 	next    int
 	stalled stall
+	// tickMissed is a raft tick that came while the Ready was stalled: in
+	// etcd the ticker and the Ready share one loop, so a loop blocked in
+	// an fsync or a failpoint's sleep does not tick raft, and the ticker's
+	// one-slot channel keeps a single tick for when it is free again.
+	tickMissed bool
 
 	nextID   uint64              // request IDs: see firstRequestID
 	requests map[uint64]*request // by proposal ID: waiting to be applied or read
@@ -184,10 +189,16 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage) (*Node, error) {
 	}, nil
 }
 
-// Tick advances the node's logical clock by one heartbeat interval.
+// Tick advances the node's logical clock by one heartbeat interval. Request
+// deadlines and ReadIndex retries live outside etcd's raft loop and go on
+// while it is stalled; raft's own tick waits for the loop (tickMissed).
 func (n *Node) Tick() {
 	n.ticks++
-	n.rn.Tick()
+	if n.stalled == notStalled {
+		n.rn.Tick()
+	} else {
+		n.tickMissed = true
+	}
 	n.expireRequests()
 	n.retryReadIndex()
 	n.process()
@@ -283,8 +294,7 @@ func (n *Node) Synced(err error) {
 		n.env.Logf("fatal: failed to save Raft hard state and entries: %v", err)
 		panic(fmt.Sprintf("member %d: failed to save Raft hard state and entries: %v", n.cfg.ID, err))
 	}
-	n.stalled = notStalled
-	n.process()
+	n.unstall()
 }
 
 // Resume tells the node that a failpoint's sleep is over: its raft loop
@@ -293,8 +303,19 @@ func (n *Node) Resume() {
 	if n.stalled != stalledAtFailpoint {
 		panic(fmt.Sprintf("member %d: Resume without a failpoint sleep", n.cfg.ID))
 	}
+	n.unstall()
+}
+
+// unstall carries on with the stalled Ready, then gives raft the tick it
+// missed, as etcd's loop takes the tick waiting in its ticker's channel.
+func (n *Node) unstall() {
 	n.stalled = notStalled
 	n.process()
+	if n.tickMissed && n.stalled == notStalled {
+		n.tickMissed = false
+		n.rn.Tick()
+		n.process()
+	}
 }
 
 // Status is what a member reports about itself.

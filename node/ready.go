@@ -15,9 +15,10 @@ import (
 // save (server/storage/wal/wal.go, WAL.Save) unfolded in its place, and a
 // failpoint wherever etcd has one. A step may stall the Ready: the fsync
 // until the Env calls Synced, a failpoint that sleeps until it calls
-// Resume. Meanwhile the node still takes Tick, Step and Request, but no
-// new Ready, as etcd's loop blocks at the same point; the call that ends
-// the stall carries on with the next step.
+// Resume. Meanwhile the node still takes Step and Request, but no new
+// Ready, as etcd's loop blocks at the same point; raft is not ticked either
+// (etcd's ticker feeds the same loop), and gets the one tick it missed when
+// the call that ends the stall carries on with the next step.
 var readySteps = []readyStep{
 	(*Node).applyReady,
 	onlyIf(sendsEarly, failpoint(RaftBeforeLeaderSend)),

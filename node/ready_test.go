@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
@@ -129,4 +130,30 @@ func TestReadySendsOnlyItsLastAppResp(t *testing.T) {
 		}
 	}
 	require.Equal(t, []uint64{5, 7}, acked, "one ack for a, one for b and c together")
+}
+
+// etcd's ticker and its Ready share one loop: a member stalled in a sleep
+// (or a slow fsync) does not tick raft, however long the stall, and gets
+// one tick when it is free, as a Go ticker keeps one. So a follower
+// stalled for longer than an election timeout does not campaign in the
+// middle of its stall.
+func TestAStalledMemberDoesNotTickRaft(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	c.envs[2].sleeps = map[string]time.Duration{RaftBeforeFollowerSend: time.Minute}
+	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
+	c.envs[1].sync(c.nodes[1])
+	c.msgs = slices.DeleteFunc(c.msgs, func(m *raftpb.Message) bool { return m.GetTo() != 2 })
+	c.deliver()
+	c.envs[2].sync(c.nodes[2])
+	require.True(t, c.envs[2].sleeping)
+
+	for range 3 * c.nodes[2].cfg.electionTicks() {
+		c.nodes[2].Tick()
+	}
+	require.Equal(t, raft.StateFollower, c.nodes[2].Status().Role, "no election timer ran during the stall")
+
+	c.envs[2].sleeping, c.envs[2].sleeps = false, nil
+	c.nodes[2].Resume()
+	require.Equal(t, raft.StateFollower, c.nodes[2].Status().Role, "one missed tick is not an election timeout")
 }

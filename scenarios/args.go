@@ -91,4 +91,14 @@ func isRate(v string) error {
 	return nil
 }
 
-func isSignedDuration(v string) error { _, err := parseDuration(v); return err }
+// isClockJump refuses a clock set back: etcd starts a member's request
+// IDs at its clock's millisecond (idutil), so a member restarted on a clock
+// set back could reuse IDs of its past life, whose entries may still be
+// applied and answer the wrong client.
+func isClockJump(v string) error {
+	d, err := parseDuration(v)
+	if err == nil && d < 0 {
+		return fmt.Errorf("%v sets the clock back; a restarted member could reuse its past life's request IDs (etcd's idutil takes them from the clock), so only forward jumps are modelled", d)
+	}
+	return err
+}

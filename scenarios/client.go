@@ -238,7 +238,7 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 	op := &cl.op.op
 	op.Member, op.Term, op.Rev = resp.Header.MemberID, resp.Header.RaftTerm, resp.Header.Revision
 	switch {
-	case resp.Err == api.ErrLeaderChanged && op.Kind == checker.Get:
+	case op.Kind == checker.Get && unavailable(resp.Err):
 		cl.retry(resp.Err.Error())
 	case resp.Err == api.ErrProposalDropped:
 		cl.finish(checker.Failed, resp.Err.Error())
@@ -255,6 +255,12 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 	default:
 		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberID, resp.Header.Revision))
 	}
+}
+
+// unavailable reports the errors etcd sends with gRPC's Unavailable code
+// (api/v3rpc/rpctypes): the ones clientv3 retries a read after.
+func unavailable(err error) bool {
+	return err == api.ErrLeaderChanged || err == api.ErrTimeout || err == api.ErrStopped
 }
 
 func (cl *client) finish(outcome checker.Outcome, detail string) {

@@ -67,9 +67,7 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		nemesis:  s.Rand("nemesis"),
 	}
 	for _, r := range st.Routes {
-		l := r.Link // a route differs in latency and loss; its transport is the cluster's
-		l.Mode, l.BytesPerSec = st.Link.Mode, st.Link.BytesPerSec
-		c.net.SetRoute(nodeAddr(r.From), nodeAddr(r.To), l)
+		c.net.SetRoute(nodeAddr(r.From), nodeAddr(r.To), c.routeLink(r.From, r.To))
 	}
 	peers := make([]uint64, st.Nodes)
 	for i := range peers {
@@ -130,7 +128,11 @@ type member struct {
 	clockBase, clockAt time.Duration
 
 	failpoints []*armedFailpoint
-	syncFault  *firing // the fsync-error fault whose failed fsync is on its way
+	// syncFailed is set while a failed fsync is handed to the node, whose
+	// exit is then the fault working. syncRestartAfter is the fsync-error
+	// fault's restart-after; like the failing disk, it outlives a crash.
+	syncFailed       bool
+	syncRestartAfter time.Duration
 }
 
 type clientReq struct {
@@ -253,23 +255,37 @@ func (m *member) run(fn func()) {
 // working; any other is a failed check that quotes it.
 func (m *member) die(p any) {
 	c := m.c
+	var restartAfter time.Duration
 	injected, isInjected := p.(injectedPanic)
 	switch {
 	case isInjected:
 		c.sim.Logf(string(m.addr), "died: %s", injected.msg)
-	case m.syncFault != nil:
-		f := m.syncFault
-		c.sim.Logf(string(m.addr), "exited: %v (fsync error injected by fault %d)", p, f.rec.Index)
-		if d := argDuration(f.Args, "restart-after", 0); d > 0 {
-			id := m.id
-			c.sim.After(d, func() { c.Restart(id) })
-		}
+		restartAfter = injected.restartAfter
+	case m.syncFailed:
+		c.sim.Logf(string(m.addr), "exited: %v (an injected fsync error)", p)
+		restartAfter = m.syncRestartAfter
 	default:
 		e := fmt.Sprintf("at %v: n%d panicked: %v", c.sim.Now(), m.id, p)
 		c.memberPanics = append(c.memberPanics, e)
 		c.logViolations([]string{e})
 	}
 	m.crash()
+	if restartAfter > 0 {
+		c.restartAfter(m.id, restartAfter)
+	}
+}
+
+// restartAfter restarts a member d from now, if it is still down from the
+// same death: a timer must not revive a later life that died for another
+// reason.
+func (c *Cluster) restartAfter(id uint64, d time.Duration) {
+	m := c.member(id)
+	epoch := m.epoch
+	c.sim.After(d, func() {
+		if m.epoch == epoch {
+			c.Restart(id)
+		}
+	})
 }
 
 func (m *member) paused() bool { return m.c.sim.Now() < m.pausedUntil }
@@ -315,10 +331,11 @@ func (m *member) tickInterval() time.Duration {
 	return max(time.Duration(float64(m.cfg.HeartbeatInterval)/m.rate), time.Microsecond)
 }
 
-// failSyncs makes the member's next n fsyncs fail.
-func (m *member) failSyncs(n int, f *firing) {
+// failSyncs makes the member's next n fsyncs fail; each failure is fatal,
+// and restartAfter brings the member back.
+func (m *member) failSyncs(n int, restartAfter time.Duration) {
 	m.disk.FailSyncs(n)
-	m.syncFault = f
+	m.syncRestartAfter = restartAfter
 }
 
 // crash stops the member at once: it loses what its disk had not synced,
@@ -339,7 +356,7 @@ func (m *member) crash() {
 	}
 	m.node = nil
 	m.queued, m.missedTick, m.pausedUntil = nil, false, 0
-	m.failpoints, m.syncFault = nil, nil
+	m.failpoints, m.syncFailed = nil, false
 	for _, cl := range m.c.clients {
 		cl.connectionLost(m.addr)
 	}
@@ -359,8 +376,10 @@ func (m *member) receive(from network.Addr, payload []byte) {
 			m.c.sim.Logf(string(m.addr), "dropping undecodable raft message from %s: %v", from, err)
 			return
 		}
-		m.call(func() { m.node.Step(msg) })
-		m.c.fireTriggers(m, msg, false)
+		m.call(func() {
+			m.node.Step(msg)
+			m.c.fireTriggers(m, msg, false) // once it has taken the message in
+		})
 	case wireRequest:
 		req, err := api.UnmarshalRequest(body)
 		if err != nil {
@@ -441,7 +460,10 @@ func (e memberEnv) SyncWAL() {
 		if err != nil {
 			m.c.sim.Logf(string(m.addr), "fsync failed: %v", err)
 		}
-		m.call(func() { m.node.Synced(err) })
+		m.call(func() {
+			m.syncFailed = err != nil
+			m.node.Synced(err)
+		})
 	})
 }
 
@@ -461,14 +483,11 @@ func (e memberEnv) Failpoint(name string) time.Duration {
 		c, rec := m.c, fp.firing.rec
 		c.noteHit(rec, m.id)
 		rec.Fired, rec.Start, rec.End = true, c.sim.Now(), c.sim.Now()+fp.sleep
+		rec.Label = fmt.Sprintf("%d failpoint %s n%d", rec.Index, name, m.id)
 		rec.Note = fmt.Sprintf("hit on pass %d", fp.passes)
 		if fp.panics {
 			c.sim.Logf("nemesis", "failpoint %s panics n%d", name, m.id)
-			if fp.restartAfter > 0 {
-				id := m.id
-				c.sim.After(fp.restartAfter, func() { c.Restart(id) })
-			}
-			panic(injectedPanic{fmt.Sprintf("failpoint %s: panic (fault %d)", name, rec.Index)})
+			panic(injectedPanic{fmt.Sprintf("failpoint %s: panic (fault %d)", name, rec.Index), fp.restartAfter})
 		}
 		c.sim.Logf("nemesis", "failpoint %s stalls n%d's raft loop for %v", name, m.id, fp.sleep)
 		epoch := m.epoch

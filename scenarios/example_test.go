@@ -10,11 +10,10 @@ import (
 )
 
 // A scenario written outside the catalog: a 5-member cluster whose
-// leader is paused (a long GC) once clients have been busy for a second;
-// the other members must elect a new leader, and the paused one must
-// step down when it wakes. Settings and faults are data, as in the
-// catalog; Script adds Go for what data cannot say: when to strike and a
-// claim of the scenario's own.
+// leader is paused (a long GC) once clients have done 100 operations; the
+// other members must elect a new leader meanwhile. Settings and
+// expectations are data, as in the catalog; Script adds Go for what data
+// cannot say: when to strike, and a claim of the scenario's own.
 func Example_customScenario() {
 	pausedLeader := scenarios.Scenario{
 		Name:    "paused-leader",

@@ -157,8 +157,12 @@ func setupLiveness(c *Cluster, x Expectation, e Experiment) func() checker.Verdi
 			return "+" + (t - heal).Round(time.Millisecond).String()
 		}
 		v.OK = leaderAt >= 0 && write >= 0 && caughtUpAt >= 0
-		v.Detail = fmt.Sprintf("faults healed at %v; within %v: leader n%d %s, first write %s, all members applied index %d %s",
-			heal, within, leader, since(leaderAt), since(write), committed, since(caughtUpAt))
+		who := "no leader"
+		if leader != 0 {
+			who = fmt.Sprintf("leader n%d %s", leader, since(leaderAt))
+		}
+		v.Detail = fmt.Sprintf("faults healed at %v; within %v: %s, first write %s, all members applied index %d %s",
+			heal, within, who, since(write), committed, since(caughtUpAt))
 		return v
 	}
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ type Fault struct {
 	// member.
 	After string
 	Args  []Arg // kind-specific parameters, in the kind's order
+	Line  int   // the file line it came from, for error messages; 0 if none
 }
 
 // Arg is one key=value parameter of a fault or an expectation.
@@ -63,14 +65,23 @@ func (f Fault) latestEnd() time.Duration {
 	if f.After != "" {
 		end += ArmedFor
 	}
+	// A failpoint's sleep, and an fsync started as a slow-fsync window
+	// closes, outlast the window.
+	if _, sleep, err := failpointAction(f.Arg("action")); f.Kind == "failpoint" && err == nil {
+		end += sleep
+	}
+	if f.Kind == "slow-fsync" {
+		end += argDuration(f.Args, "delay", 0)
+	}
 	return end
 }
 
 // Expectation is a claim the run must show beyond the checks every run
 // gets (linearizability, raft safety, convergence).
 type Expectation struct {
-	Kind string // one of ExpectationKinds
+	Kind string // one of expectKinds
 	Args []Arg
+	Line int // the file line it came from, for error messages; 0 if none
 }
 
 // Arg returns the value of the parameter key, or "".
@@ -94,29 +105,55 @@ func (e Experiment) Validate() error {
 	quiet := e.Settings.Duration - e.Settings.Settle
 	for i, f := range e.Faults {
 		if err := f.validate(e.Settings); err != nil {
-			return fmt.Errorf("fault %d (%s): %w", i+1, f.Kind, err)
+			return atLine(f.Line, fmt.Errorf("fault %d (%s): %w", i+1, f.Kind, err))
 		}
 		if end := f.latestEnd(); end > quiet {
-			return fmt.Errorf("fault %d (%s) ends at %v, inside the last %v of the run, which is kept quiet for members to settle; use a duration of more than %v",
-				i+1, f.Kind, end, e.Settings.Settle, end+e.Settings.Settle)
+			return atLine(f.Line, fmt.Errorf("fault %d (%s) ends at %v, inside the last %v of the run, which is kept quiet for members to settle; use a duration of more than %v",
+				i+1, f.Kind, end, e.Settings.Settle, end+e.Settings.Settle))
 		}
 	}
 	for i, x := range e.Expect {
 		if err := x.validate(len(e.Faults)); err != nil {
-			return fmt.Errorf("expect %d (%s): %w", i+1, x.Kind, err)
+			return atLine(x.Line, fmt.Errorf("expect %d (%s): %w", i+1, x.Kind, err))
 		}
 		if x.Kind == "liveness" {
 			heal, within := e.lastFaultEnd(), argDuration(x.Args, "within", 0)
 			if heal+within > quiet {
-				return fmt.Errorf("expect %d (liveness): the faults heal at %v and the bound is %v, but clients stop at %v; use a duration of more than %v",
-					i+1, heal, within, quiet, heal+within+e.Settings.Settle)
+				return atLine(x.Line, fmt.Errorf("expect %d (liveness): the faults heal at %v and the bound is %v, but clients stop at %v; use a duration of more than %v",
+					i+1, heal, within, quiet, heal+within+e.Settings.Settle))
 			}
 		}
 		if f := argInt(x.Args, "fault", 0); x.Kind == "no-commit" && e.Faults[f-1].After != "" {
-			return fmt.Errorf("expect %d (no-commit): fault %d waits for a message, so when to measure is not known in advance", i+1, f)
+			return atLine(x.Line, fmt.Errorf("expect %d (no-commit): fault %d waits for a message, so when to measure is not known in advance", i+1, f))
 		}
 	}
 	return nil
+}
+
+// lineError is an error about one line of an experiment file.
+type lineError struct {
+	line int
+	err  error
+}
+
+func (e lineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e lineError) Unwrap() error { return e.err }
+
+func atLine(line int, err error) error {
+	if line == 0 {
+		return err
+	}
+	return lineError{line, err}
+}
+
+// fileError names the file, and the line if the error has one, as
+// compilers do: "p.txt:12: ...".
+func fileError(name string, err error) error {
+	var le lineError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s:%d: %w", name, le.line, le.err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
 }
 
 // lastFaultEnd is when the last fault stops being in force: the start of

@@ -43,9 +43,15 @@ func FaultKinds() [][2]string {
 
 var faultKinds = []faultKind{
 	{name: "crash", who: "leader", process: true, after: true,
-		doc:   "crash members (kill -9: unsynced writes lost, maybe a torn tail); for= restarts them after that long, else they stay down",
-		begin: func(f *firing) { f.each(func(id uint64) { f.c.Crash(id) }) },
-		end:   func(f *firing) { f.each(func(id uint64) { f.c.Restart(id) }) }},
+		doc: "crash members (kill -9: unsynced writes lost, maybe a torn tail); for= restarts them after that long, else they stay down",
+		begin: func(f *firing) {
+			f.each(func(id uint64) {
+				f.c.Crash(id)
+				if f.For > 0 {
+					f.c.restartAfter(id, f.For)
+				}
+			})
+		}},
 	{name: "churn", who: "follower", process: true, needFor: true,
 		doc:   "every every= crash one member picked anew, and restart it after down=",
 		args:  []argSpec{{"every", isDuration}, {"down", isDuration}},
@@ -98,7 +104,7 @@ var faultKinds = []faultKind{
 		begin: func(f *firing) { f.each(func(id uint64) { f.c.member(id).pause(f.rec.End) }) }},
 	{name: "clock", who: "any", process: true,
 		doc:  "set members' clocks: rate= (1.5 ticks 50% fast) and a jump of offset=; for= puts the rate back",
-		args: []argSpec{{"rate", isRate}, {"offset", isSignedDuration}},
+		args: []argSpec{{"rate", isRate}, {"offset", isClockJump}},
 		begin: func(f *firing) {
 			rate, offset := argFloat(f.Args, "rate", 1), argDuration(f.Args, "offset", 0)
 			f.each(func(id uint64) { f.c.member(id).setClock(rate, offset) })
@@ -113,8 +119,8 @@ var faultKinds = []faultKind{
 		doc:  "the members' next count= fsyncs fail; etcd then exits (lg.Fatal), and restart-after= brings the member back",
 		args: []argSpec{{"count", isPositiveInt}, {"restart-after", isDuration}},
 		begin: func(f *firing) {
-			n := argInt(f.Args, "count", 1)
-			f.each(func(id uint64) { f.c.member(id).failSyncs(n, f) })
+			n, restart := argInt(f.Args, "count", 1), argDuration(f.Args, "restart-after", 0)
+			f.each(func(id uint64) { f.c.member(id).failSyncs(n, restart) })
 		}},
 }
 
@@ -259,8 +265,8 @@ type firing struct {
 	kind    faultKind
 	rec     *FaultRecord
 	targets []uint64
-	blocked [][2]uint64          // routes it blocked
-	routes  map[[2]uint64]*Route // route overrides it replaced: nil where there was none
+	blocked [][2]uint64        // routes it blocked
+	routes  map[[2]uint64]bool // routes a link fault degraded
 }
 
 func (f *firing) each(fn func(id uint64)) {
@@ -313,19 +319,17 @@ func beginBridge(f *firing) {
 }
 
 func beginLink(f *firing) {
-	f.routes = map[[2]uint64]*Route{}
-	base := f.c.settings.Link
-	l := base
-	l.Latency = argDuration(f.Args, "latency", base.Latency)
-	l.Jitter = argDuration(f.Args, "jitter", base.Jitter)
-	l.DropRate = argFloat(f.Args, "drop", base.DropRate)
-	l.DuplicateRate = argFloat(f.Args, "duplicate", base.DuplicateRate)
+	f.routes = map[[2]uint64]bool{}
 	set := func(a, b uint64) {
-		key := [2]uint64{a, b}
-		if _, done := f.routes[key]; done {
+		if f.routes[[2]uint64{a, b}] {
 			return
 		}
-		f.routes[key] = f.c.route(a, b)
+		f.routes[[2]uint64{a, b}] = true
+		l := f.c.routeLink(a, b)
+		l.Latency = argDuration(f.Args, "latency", l.Latency)
+		l.Jitter = argDuration(f.Args, "jitter", l.Jitter)
+		l.DropRate = argFloat(f.Args, "drop", l.DropRate)
+		l.DuplicateRate = argFloat(f.Args, "duplicate", l.DuplicateRate)
 		f.c.net.SetRoute(nodeAddr(a), nodeAddr(b), l)
 	}
 	for _, a := range f.targets {
@@ -338,17 +342,19 @@ func beginLink(f *firing) {
 	}
 }
 
+// endLink puts back the links the settings give the routes it degraded.
+// Two link faults on one route overlap badly: the first to end restores
+// the settings' link under the second.
 func endLink(f *firing) {
 	for _, m := range f.c.members {
 		for _, o := range f.c.members {
-			key := [2]uint64{m.id, o.id}
-			old, ok := f.routes[key]
-			switch {
-			case !ok:
-			case old == nil:
+			if !f.routes[[2]uint64{m.id, o.id}] {
+				continue
+			}
+			if f.c.route(m.id, o.id) != nil {
+				f.c.net.SetRoute(nodeAddr(m.id), nodeAddr(o.id), f.c.routeLink(m.id, o.id))
+			} else {
 				f.c.net.ClearRoute(nodeAddr(m.id), nodeAddr(o.id))
-			default:
-				f.c.net.SetRoute(nodeAddr(m.id), nodeAddr(o.id), old.Link)
 			}
 		}
 	}
@@ -365,7 +371,7 @@ func beginChurn(f *firing) {
 		for _, id := range f.c.pick(sel, true, nil) {
 			f.c.noteHit(f.rec, id)
 			f.c.Crash(id)
-			f.c.sim.After(down, func() { f.c.Restart(id) })
+			f.c.restartAfter(id, down)
 		}
 		f.c.sim.After(every, step)
 	}
@@ -380,7 +386,7 @@ func beginFailpoint(f *firing) {
 			hit: argInt(f.Args, "hit", 1), restartAfter: argDuration(f.Args, "restart-after", 0),
 		})
 	}
-	f.rec.Note = "armed"
+	f.rec.Note = fmt.Sprintf("armed on %s, never hit", memberList(f.targets))
 }
 
 func endFailpoint(f *firing) {
@@ -401,7 +407,10 @@ type armedFailpoint struct {
 
 // injectedPanic is a panic a fault caused on purpose: the member dies,
 // which is what the fault is for, not a failure of the run.
-type injectedPanic struct{ msg string }
+type injectedPanic struct {
+	msg          string
+	restartAfter time.Duration // when to bring the member back; 0 never
+}
 
 func (p injectedPanic) String() string { return p.msg }
 

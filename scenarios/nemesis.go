@@ -10,6 +10,7 @@ import (
 
 	"github.com/etcdlab/etcdlab/checker"
 	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node"
 )
 
 // The nemesis: the fault schedule as it runs, and what a scenario written
@@ -67,13 +68,13 @@ func (c *Cluster) fire(f *firing, target *member) {
 		c.sim.Logf("nemesis", "fault %d (%s) did not fire: %s", f.rec.Index, f.Kind, f.rec.Note)
 		return
 	}
-	for _, id := range f.targets {
-		c.noteHit(f.rec, id)
-	}
-	f.rec.Label = fmt.Sprintf("%d %s %s", f.rec.Index, f.Kind, memberList(f.targets))
 	now := c.sim.Now()
-	if f.Kind != "failpoint" { // a failpoint fires when it is hit
+	if f.Kind != "failpoint" { // a failpoint fires, and hits, when it is hit
+		for _, id := range f.targets {
+			c.noteHit(f.rec, id)
+		}
 		f.rec.Fired, f.rec.Start, f.rec.End = true, now, now+f.For
+		f.rec.Label = fmt.Sprintf("%d %s %s", f.rec.Index, f.Kind, memberList(f.targets))
 	}
 	c.sim.Logf("nemesis", "begin fault %d: %s on %s", f.rec.Index, f.Fault, memberList(f.targets))
 	f.kind.begin(f)
@@ -108,8 +109,19 @@ func (c *Cluster) fireTriggers(m *member, msg *raftpb.Message, sent bool) {
 			continue
 		}
 		c.triggers = slices.DeleteFunc(c.triggers, func(t *firing) bool { return t == f })
-		f.rec.Note = fmt.Sprintf("after n%d %s %s", m.id, map[bool]string{true: "sent", false: "received"}[sent], raft.DescribeMessage(msg, nil))
-		c.sim.After(0, func() { c.fire(f, m) })
+		verb := "received"
+		if sent {
+			verb = "sent"
+		}
+		f.rec.Note = fmt.Sprintf("after n%d %s %s", m.id, verb, raft.DescribeMessage(msg, node.EntryFormatter(msg.GetType())))
+		epoch := m.epoch
+		c.sim.After(0, func() {
+			if !m.up || m.epoch != epoch {
+				f.rec.Note += fmt.Sprintf("; n%d went down before the fault could hit it", m.id)
+				return
+			}
+			c.fire(f, m)
+		})
 		return
 	}
 }
@@ -118,7 +130,10 @@ func (c *Cluster) fireTriggers(m *member, msg *raftpb.Message, sent bool) {
 func (c *Cluster) matches(sel selector, m *member) bool {
 	// The member may be in the middle of a Ready: ask raft, not the role
 	// observed after its last input.
-	leads := m.up && m.node.Status().Role == raft.StateLeader
+	if !m.up {
+		return false
+	}
+	leads := m.node.Status().Role == raft.StateLeader
 	for _, it := range sel {
 		switch it.role {
 		case "":
@@ -140,26 +155,28 @@ func (c *Cluster) matches(sel selector, m *member) bool {
 	return false
 }
 
-// pick resolves a selector now. Process faults only pick members that are
-// up; random picks draw from the nemesis stream.
+// pick resolves a selector now. Roles (leader, follower, any, all) pick
+// only members that are up: a fault aimed at "a follower" means a live
+// one. A member named by id is picked even when down, except by a process
+// fault, which has no process to hit. Random picks draw from the nemesis
+// stream.
 func (c *Cluster) pick(sel selector, process bool, exclude []uint64) []uint64 {
 	var out []uint64
-	usable := func(m *member) bool {
-		return (!process || m.up) && !slices.Contains(out, m.id) && !slices.Contains(exclude, m.id)
-	}
+	free := func(m *member) bool { return !slices.Contains(out, m.id) && !slices.Contains(exclude, m.id) }
+	live := func(m *member) bool { return m.up && free(m) }
 	for _, it := range sel {
 		switch it.role {
 		case "":
-			if m := c.member(it.id); usable(m) {
+			if m := c.member(it.id); free(m) && (m.up || !process) {
 				out = append(out, m.id)
 			}
 		case "leader":
-			if id := c.Leader(); id != 0 && usable(c.member(id)) {
+			if id := c.Leader(); id != 0 && live(c.member(id)) {
 				out = append(out, id)
 			}
 		case "all":
 			for _, m := range c.members {
-				if usable(m) {
+				if live(m) {
 					out = append(out, m.id)
 				}
 			}
@@ -167,7 +184,7 @@ func (c *Cluster) pick(sel selector, process bool, exclude []uint64) []uint64 {
 			for range it.count {
 				var cands []uint64
 				for _, m := range c.members {
-					if usable(m) && (it.role == "any" || !(m.up && m.role == raft.StateLeader)) {
+					if live(m) && (it.role == "any" || m.role != raft.StateLeader) {
 						cands = append(cands, m.id)
 					}
 				}
@@ -191,6 +208,17 @@ func (c *Cluster) others(ids []uint64) []uint64 {
 		}
 	}
 	return out
+}
+
+// routeLink is the link the settings give a route: its own latency and
+// loss if it has a route line, and always the cluster's transport and
+// bandwidth.
+func (c *Cluster) routeLink(from, to uint64) network.Link {
+	l := c.settings.Link
+	if r := c.route(from, to); r != nil {
+		l.Latency, l.Jitter, l.DropRate, l.DuplicateRate = r.Link.Latency, r.Link.Jitter, r.Link.DropRate, r.Link.DuplicateRate
+	}
+	return l
 }
 
 // route is the settings' own override for a route, or nil.
@@ -281,7 +309,7 @@ func (c *Cluster) Restart(id uint64) {
 }
 
 // Partition splits the members into groups that cannot reach each other,
-// replacing any partition before. Clients still reach every member.
+// on top of any partition in force. Clients still reach every member.
 func (c *Cluster) Partition(groups ...[]uint64) {
 	addrs := make([][]network.Addr, len(groups))
 	for i, g := range groups {

@@ -49,13 +49,14 @@ func ParseExperiment(name, text string) (Experiment, error) {
 			if err != nil {
 				return e, fail("fault: %v", err)
 			}
+			f.Line = i + 1
 			e.Faults = append(e.Faults, f)
 		case "expect":
 			args, err := parseArgs(rest[1:], expectArgs(rest[0]))
 			if err != nil {
 				return e, fail("expect %s: %v", rest[0], err)
 			}
-			e.Expect = append(e.Expect, Expectation{Kind: rest[0], Args: args})
+			e.Expect = append(e.Expect, Expectation{Kind: rest[0], Args: args, Line: i + 1})
 		default:
 			if err := e.Settings.Set(key, value); err != nil {
 				return e, fail("%v", err)
@@ -69,7 +70,7 @@ func ParseExperiment(name, text string) (Experiment, error) {
 		e.Scenario = "experiment"
 	}
 	if err := e.Validate(); err != nil {
-		return e, fmt.Errorf("%s: %w", name, err)
+		return e, fileError(name, err)
 	}
 	return e, nil
 }

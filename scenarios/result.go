@@ -176,12 +176,16 @@ func (r *Result) Coverage() string {
 	if len(fired) > 0 {
 		s += ": " + strings.Join(fired, ", ")
 	}
-	s += fmt.Sprintf("; %d leader changes", len(r.LeaderChanges))
+	s += fmt.Sprintf("; %d leaders elected", len(r.LeaderChanges))
 	if len(r.Crashed) > 0 {
 		s += "; crashed " + memberList(r.Crashed)
 	}
 	return s
 }
+
+// takesOut lists the fault kinds that take a member out of service.
+var takesOut = map[string]bool{"crash": true, "churn": true, "failpoint": true, "isolate": true,
+	"partition": true, "bridge": true, "pause": true, "fsync-error": true}
 
 // Downtime is how long the cluster went without a leader and without a
 // successful write after the first fault that hit the leader: from that
@@ -193,9 +197,17 @@ type Downtime struct {
 	Elected, FirstWrite time.Duration // after Lost; -1 if it never happened
 }
 
-// Downtime measures the first leader loss of the run.
+// Downtime measures the first leader loss of the run: the earliest fault
+// that took the leader out of service (crashed, isolated, cut into a
+// minority, paused or killed it). A fault that only slowed the leader's
+// links or clock is no loss.
 func (r *Result) Downtime() (d Downtime, ok bool) {
-	i := slices.IndexFunc(r.Faults, func(f FaultRecord) bool { return f.Fired && f.Leader != 0 })
+	i := -1
+	for j, f := range r.Faults {
+		if f.Fired && f.Leader != 0 && takesOut[f.Fault.Kind] && (i < 0 || f.Start < r.Faults[i].Start) {
+			i = j
+		}
+	}
 	if i < 0 {
 		return d, false
 	}

@@ -112,11 +112,9 @@ func RunScenario(sc Scenario, seed uint64, opts Options) (*Result, error) {
 // RunFile runs an experiment read from a file: path names it in the
 // result's replay command. Options override its settings and seed.
 func RunFile(path string, e Experiment, opts Options) (*Result, error) {
-	if err := e.override(opts); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := e.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	e, err := Prepare(path, e, opts)
+	if err != nil {
+		return nil, err
 	}
 	r, err := run(e, nil, opts)
 	if err != nil {
@@ -124,6 +122,19 @@ func RunFile(path string, e Experiment, opts Options) (*Result, error) {
 	}
 	r.Source, r.Options = path, opts
 	return r, nil
+}
+
+// Prepare applies the options' overrides to an experiment read from the
+// file path, and checks the result: what a run of the file would run.
+func Prepare(path string, e Experiment, opts Options) (Experiment, error) {
+	e.Settings.Routes = slices.Clone(e.Settings.Routes)
+	if err := e.override(opts); err != nil {
+		return e, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := e.Validate(); err != nil {
+		return e, fileError(path, err)
+	}
+	return e, nil
 }
 
 // RunExperiment runs an experiment as it is.

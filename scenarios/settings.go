@@ -68,7 +68,14 @@ func parseWorkload(s string) (Workload, error) {
 		if err != nil || n < 0 {
 			return w, fmt.Errorf("%s=%q is not a percentage", a.Key, a.Value)
 		}
-		*map[string]*int{"get": &w.Get, "put": &w.Put, "delete": &w.Delete}[a.Key] = n
+		switch a.Key {
+		case "get":
+			w.Get = n
+		case "put":
+			w.Put = n
+		default:
+			w.Delete = n
+		}
 	}
 	if sum := w.Get + w.Put + w.Delete; sum != 100 {
 		return w, fmt.Errorf("%q adds up to %d%%, not 100%%", s, sum)
@@ -189,13 +196,7 @@ var settingsTable = []setting{
 	durSetting("fsync-jitter", "extra fsync time drawn from [0, jitter)", func(s *Settings) *time.Duration { return &s.Disk.FsyncJitter }),
 	boolSetting("torn-writes", "a crash may leave part of an unsynced write behind", func(s *Settings) *bool { return &s.Disk.TornWrites }),
 	durSetting("heartbeat-interval", "etcd --heartbeat-interval: the member's tick", func(s *Settings) *time.Duration { return &s.Member.HeartbeatInterval }),
-	{key: "election-timeout", doc: "etcd --election-timeout; the server's request timeout follows it (5s + 2 election timeouts)",
-		get: func(s *Settings) string { return s.Member.ElectionTimeout.String() },
-		set: func(s *Settings, v string) error {
-			d, err := parseDuration(v)
-			s.Member.ElectionTimeout, s.Member.RequestTimeout = d, 5*time.Second+2*d
-			return err
-		}},
+	durSetting("election-timeout", "etcd --election-timeout; the server's request timeout follows it (5s + 2 election timeouts)", func(s *Settings) *time.Duration { return &s.Member.ElectionTimeout }),
 	boolSetting("pre-vote", "etcd --pre-vote", func(s *Settings) *bool { return &s.Member.PreVote }),
 	boolSetting("check-quorum", "raft CheckQuorum (always on in etcd)", func(s *Settings) *bool { return &s.Member.CheckQuorum }),
 	boolSetting("initial-election-tick-advance", "etcd --initial-election-tick-advance", func(s *Settings) *bool { return &s.Member.InitialElectionTickAdvance }),

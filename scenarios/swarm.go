@@ -65,7 +65,18 @@ func swarmSchedule(rng *rand.Rand, e *Experiment) {
 	var faults []Fault
 	for range n {
 		fam := families[on[rng.IntN(len(on))]]
-		faults = append(faults, fam.draws[rng.IntN(len(fam.draws))](rng, s, swarmWindow)...)
+		group := fam.draws[rng.IntN(len(fam.draws))](rng, s, swarmWindow)
+		// A fault may outlast its window (a restart after it, a sleep or a
+		// slow fsync still running): move the group earlier so that all of
+		// it is over by the heal.
+		var late time.Duration
+		for _, f := range group {
+			late = max(late, f.latestEnd()-(swarmStart+swarmWindow))
+		}
+		for i := range group {
+			group[i].At = max(group[i].At-late, swarmStart)
+		}
+		faults = append(faults, group...)
 	}
 	slices.SortStableFunc(faults, func(a, b Fault) int { return int(a.At - b.At) })
 	heal := swarmStart + swarmWindow
@@ -113,10 +124,11 @@ func drawCrash(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 
 // drawElectionAttack crashes the leader, so the others hold an election;
 // crashes the first member that grants a vote in it; and crashes the
-// winner right after it wins. The old leader comes back first, into the
-// term before, and asks the voter, back next, for its vote in the
-// winner's term: a voter whose vote reached its disk says no. Each crash
-// alone is ordinary; together they test that a vote survives a restart.
+// winner right after it wins. When the old leader is back first, still in
+// the term before, it asks the voter, when that is back, for its vote in
+// the winner's term: a voter whose vote reached its disk says no. Each
+// crash alone is ordinary; together they test that a vote survives a
+// restart.
 func drawElectionAttack(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, _ := window(rng, 4*time.Second, 5*time.Second, span-ArmedFor)
 	return []Fault{

@@ -187,7 +187,7 @@ func parse(cmd string, args []string) (*invocation, error) {
 			return nil, err
 		}
 		inv.file = &e
-		if cmd == "show" || isSet(fs, "seed") {
+		if isSet(fs, "seed") {
 			inv.opts.Seed = &inv.seed
 		}
 	}
@@ -249,23 +249,11 @@ func (inv *invocation) experiment(seed uint64) (scenarios.Experiment, error) {
 	if inv.file == nil {
 		return scenarios.Expand(inv.source, seed, inv.opts)
 	}
-	e := *inv.file
 	opts := inv.opts
 	if inv.cmd == "sweep" {
 		opts.Seed = &seed
 	}
-	for _, kv := range opts.Set {
-		if err := e.Settings.Set(kv.Key, kv.Value); err != nil {
-			return e, err
-		}
-	}
-	if opts.Seed != nil {
-		e.Seed = *opts.Seed
-	}
-	if err := e.Validate(); err != nil {
-		return e, fmt.Errorf("%s: %w", inv.source, err)
-	}
-	return e, nil
+	return scenarios.Prepare(inv.source, *inv.file, opts)
 }
 
 func (inv *invocation) do(out io.Writer) (int, error) {

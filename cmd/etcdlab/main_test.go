@@ -96,11 +96,11 @@ func TestSweepListsFailuresWithReplayCommands(t *testing.T) {
 	require.Contains(t, out.String(), "2 seeds: 2 ok, 0 failed")
 
 	out.Reset()
-	code, err = run([]string{"sweep", "partition", "--seeds", "4,6", "--bug", "apply-before-commit", "--client-timeout", "300ms"}, &out)
+	code, err = run([]string{"sweep", "partition", "--seeds", "4,6", "--bug", "apply-before-commit", "--client-timeout", "300ms", "--report-dir", t.TempDir()}, &out)
 	require.NoError(t, err)
 	require.Equal(t, 1, code, out.String())
 	for _, want := range []string{
-		"seed 4      FAIL raft safety",
+		"FAIL raft safety: at 4.33",
 		"2 seeds: 0 ok, 2 failed",
 		"go run ./cmd/etcdlab replay partition --seed 6 --bug apply-before-commit --client-timeout 300ms",
 	} {
