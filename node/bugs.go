@@ -80,14 +80,6 @@ func (b Bugs) On() []string {
 	return on
 }
 
-// Effect says in a few words what the named bug does.
-func Effect(name string) string {
-	if i := bugIndex(name); i >= 0 {
-		return bugs[i].effect
-	}
-	return ""
-}
-
 func bugIndex(name string) int {
 	for i, b := range bugs {
 		if b.name == name {

@@ -66,7 +66,7 @@ func (r *Result) Counts() (ok, failed, unknown int) {
 }
 
 // Latency is the q-quantile (0..1) of successful operations' latency in
-// virtual time, by the nearest-rank method; 0 if none succeeded.
+// virtual time; 0 if none succeeded.
 func (r *Result) Latency(q float64) time.Duration {
 	var ls []time.Duration
 	for _, op := range r.History {
@@ -74,12 +74,18 @@ func (r *Result) Latency(q float64) time.Duration {
 			ls = append(ls, op.Return-op.Call)
 		}
 	}
-	if len(ls) == 0 {
+	return Quantile(ls, q)
+}
+
+// Quantile is the q-quantile (0..1) of ds by the nearest-rank method, 0
+// for none. It sorts ds.
+func Quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
 		return 0
 	}
-	slices.Sort(ls)
-	i := int(q*float64(len(ls))+0.5) - 1
-	return ls[min(max(i, 0), len(ls)-1)]
+	slices.Sort(ds)
+	i := int(q*float64(len(ds))+0.5) - 1
+	return ds[min(max(i, 0), len(ds)-1)]
 }
 
 // Seed is the seed the run used.

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -197,11 +196,8 @@ func writeDowntimeSummary(out io.Writer, downs []scenarios.Downtime, seeds int) 
 			fmt.Fprintf(out, "  %s  none\n", m.name)
 			continue
 		}
-		slices.Sort(ds)
-		q := func(p float64) time.Duration {
-			return ds[min(int(p*float64(len(ds))), len(ds)-1)].Round(time.Millisecond)
-		}
-		line := fmt.Sprintf("  %s  min %v  p50 %v  p90 %v  max %v", m.name, ds[0].Round(time.Millisecond), q(0.5), q(0.9), ds[len(ds)-1].Round(time.Millisecond))
+		q := func(p float64) time.Duration { return scenarios.Quantile(ds, p).Round(time.Millisecond) }
+		line := fmt.Sprintf("  %s  min %v  p50 %v  p90 %v  max %v", m.name, q(0), q(0.5), q(0.9), q(1))
 		if never > 0 {
 			line += fmt.Sprintf("  (never in %d)", never)
 		}
