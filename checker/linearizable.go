@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/anishathalye/porcupine"
 )
@@ -91,14 +92,19 @@ var kvModel = porcupine.Model{
 	},
 }
 
+// LinearizableTimeout bounds porcupine's search, in wall-clock time.
+var LinearizableTimeout = time.Minute
+
 // CheckLinearizable checks a KV history. When the history is not
 // linearizable and dir is not empty, porcupine's HTML visualization is
 // written there as name.html and its path is in the verdict.
 func CheckLinearizable(ops []Operation, dir, name string) Verdict {
 	history := porcupineHistory(ops)
-	// No timeout: porcupine's is wall-clock time, and a verdict that
-	// depends on how busy the machine is would not replay.
-	result, info := porcupine.CheckOperationsVerbose(kvModel, history, 0)
+	// porcupine's search can take exponential time on a history with many
+	// operations in flight on one key. Its timeout is wall-clock time, so
+	// an "undecided" may differ between machines: the run's fingerprint is
+	// taken before the verdicts for that reason.
+	result, info := porcupine.CheckOperationsVerbose(kvModel, history, LinearizableTimeout)
 	v := Verdict{Name: "linearizable", OK: result == porcupine.Ok}
 	keys := len(kvModel.Partition(history))
 	switch result {
@@ -107,7 +113,8 @@ func CheckLinearizable(ops []Operation, dir, name string) Verdict {
 			len(history), keys, count(ops, OK), countUnknownWrites(ops))
 		return v
 	case porcupine.Unknown:
-		v.Detail = "porcupine could not decide"
+		v.Detail = fmt.Sprintf("undecided: porcupine gave up after %v of wall time on %d operations on %d keys; fewer clients, or more keys, make the search smaller",
+			LinearizableTimeout, len(history), keys)
 		return v
 	}
 	v.Detail = fmt.Sprintf("not linearizable: %s", firstIllegalKey(history))

@@ -84,6 +84,25 @@ func isPositiveInt(v string) error {
 
 func isRatio(v string) error { _, err := parseRatio(v); return err }
 
+// isLinkDelay bounds a link's latency or jitter: messages sent on a link
+// slower than this would land long after any run a person waits for.
+func isLinkDelay(v string) error {
+	d, err := parseDuration(v)
+	if err == nil && (d < 0 || d > 10*time.Second) {
+		return fmt.Errorf("%v is not between 0 and 10s", d)
+	}
+	return err
+}
+
+// isDiskDelay bounds a slow fsync's extra time.
+func isDiskDelay(v string) error {
+	d, err := parseDuration(v)
+	if err == nil && (d < 0 || d > time.Minute) {
+		return fmt.Errorf("%v is not between 0 and 1m", d)
+	}
+	return err
+}
+
 func isRate(v string) error {
 	if f, err := strconv.ParseFloat(v, 64); err != nil || f < 0.1 || f > 10 {
 		return fmt.Errorf("%q is not a clock rate between 0.1 and 10 (1 is true time)", v)

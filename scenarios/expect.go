@@ -84,6 +84,8 @@ func (x Expectation) validate(faults int) error {
 			if d, err := parseDuration(v); err != nil || d <= 0 {
 				return fmt.Errorf("within=%s is not a positive duration", v)
 			}
+		case key == "fault" && faults == 0:
+			return fmt.Errorf("fault=%s: the schedule has no faults", v)
 		case key == "fault":
 			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > faults {
 				return fmt.Errorf("fault=%s: the schedule has faults 1..%d", v, faults)

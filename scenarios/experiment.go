@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -123,8 +124,14 @@ func (e Experiment) Validate() error {
 					i+1, heal, within, quiet, heal+within+e.Settings.Settle))
 			}
 		}
-		if f := argInt(x.Args, "fault", 0); x.Kind == "no-commit" && e.Faults[f-1].After != "" {
+		f := argInt(x.Args, "fault", 0)
+		switch {
+		case x.Kind == "no-commit" && !slices.Contains([]string{"isolate", "partition", "bridge", "one-way"}, e.Faults[f-1].Kind):
+			return atLine(x.Line, fmt.Errorf("expect %d (no-commit): fault %d is a %s; no-commit is about a leader cut off by a network fault (isolate, partition, bridge, one-way)", i+1, f, e.Faults[f-1].Kind))
+		case x.Kind == "no-commit" && e.Faults[f-1].After != "":
 			return atLine(x.Line, fmt.Errorf("expect %d (no-commit): fault %d waits for a message, so when to measure is not known in advance", i+1, f))
+		case x.Kind == "writes-during" && e.Faults[f-1].For == 0:
+			return atLine(x.Line, fmt.Errorf("expect %d (writes-during): fault %d has no for=, so there is no window to write in", i+1, f))
 		}
 	}
 	return nil

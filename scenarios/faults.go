@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdlab/etcdlab/network"
 	"github.com/etcdlab/etcdlab/node"
 )
 
@@ -58,8 +61,11 @@ var faultKinds = []faultKind{
 		begin: beginChurn,
 		check: func(f Fault, _ Settings) error {
 			every, down := argDuration(f.Args, "every", 0), argDuration(f.Args, "down", 0)
-			if every <= 0 || down <= 0 || down >= every {
-				return fmt.Errorf("churn needs every= and down= with 0 < down < every, got every=%v down=%v", every, down)
+			// A member restarts at least 1ms after it started (its request
+			// IDs begin at its start's millisecond), and each crash and
+			// restart costs a log replay: churn is a matter of seconds.
+			if down < time.Millisecond || every < 10*time.Millisecond || down >= every {
+				return fmt.Errorf("churn needs every= of at least 10ms and down= of at least 1ms, shorter than every=; got every=%v down=%v", every, down)
 			}
 			return nil
 		}},
@@ -97,7 +103,7 @@ var faultKinds = []faultKind{
 		begin: beginBridge, end: func(f *firing) { f.unblock() }},
 	{name: "link", who: "all", needFor: true,
 		doc:   "degrade every link to and from the members picked: latency=, jitter=, drop=, duplicate=",
-		args:  []argSpec{{"latency", isDuration}, {"jitter", isDuration}, {"drop", isRatio}, {"duplicate", isRatio}},
+		args:  []argSpec{{"latency", isLinkDelay}, {"jitter", isLinkDelay}, {"drop", isRatio}, {"duplicate", isRatio}},
 		begin: beginLink, end: endLink},
 	{name: "pause", who: "leader", process: true, needFor: true, after: true,
 		doc:   "stop members' processes (a long GC, a stopped VM): ticks and inputs wait, messages queue",
@@ -112,7 +118,7 @@ var faultKinds = []faultKind{
 		end: func(f *firing) { f.each(func(id uint64) { f.c.member(id).setClock(1, 0) }) }},
 	{name: "slow-fsync", who: "leader", process: true, needFor: true,
 		doc:   "every fsync the members start takes delay= longer (past an election timeout, a slow disk causes elections)",
-		args:  []argSpec{{"delay", isDuration}},
+		args:  []argSpec{{"delay", isDiskDelay}},
 		begin: func(f *firing) { f.eachDisk(argDuration(f.Args, "delay", 0)) },
 		end:   func(f *firing) { f.eachDisk(0) }},
 	{name: "fsync-error", who: "any", process: true,
@@ -147,6 +153,8 @@ func (f Fault) validate(s Settings) error {
 		return fmt.Errorf("unknown fault kind %q (known: %s)", f.Kind, strings.Join(faultKindNames(), ", "))
 	case f.At < 0 || f.For < 0:
 		return fmt.Errorf("at=%v and for=%v must not be negative", f.At, f.For)
+	case f.At > s.Duration || f.For > s.Duration:
+		return fmt.Errorf("at=%v for=%v: a fault must start and last within the run's duration %v", f.At, f.For, s.Duration)
 	case k.needFor && f.For <= 0:
 		return fmt.Errorf("%s needs for=DURATION: it is a window", f.Kind)
 	case f.After != "" && !k.after:
@@ -170,6 +178,9 @@ func (f Fault) validate(s Settings) error {
 				return fmt.Errorf("%s=: %w", a.Key, err)
 			}
 		}
+	}
+	if f.Kind == "link" && s.Link.Mode == network.Stream && argFloat(f.Args, "drop", 0) > 0.5 {
+		return fmt.Errorf("drop=%s on the stream transport: TCP repairs loss by retransmitting, and a link losing more than half its packets is as good as cut; use a partition or isolate fault, or transport datagram", f.Arg("drop"))
 	}
 	if k.check != nil {
 		return k.check(f, s)
@@ -218,8 +229,11 @@ func parseSelector(s string, nodes int) (selector, error) {
 		it := selectorItem{role: name, count: 1}
 		if hasCount {
 			n, err := strconv.Atoi(count)
-			if err != nil || n < 1 || (name != "follower" && name != "any") {
+			if name != "follower" && name != "any" {
 				return nil, fmt.Errorf("%q: only follower and any take a count, such as follower:2", part)
+			}
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("%q: the count must be a whole number of at least 1", part)
 			}
 			it.count = n
 		}
@@ -251,10 +265,10 @@ func parseTrigger(s string) (trigger, error) {
 		return trigger{sent: true, msgType: "MsgVoteResp", granted: true}, nil
 	}
 	dir, typ, ok := strings.Cut(s, ":")
-	if ok && (dir == "sent" || dir == "received") && strings.HasPrefix(typ, "Msg") {
+	if _, known := raftpb.MessageType_value[typ]; ok && known && (dir == "sent" || dir == "received") {
 		return trigger{sent: dir == "sent", msgType: typ}, nil
 	}
-	return trigger{}, fmt.Errorf("after=%s: use sent:TYPE, received:TYPE (a raft message type such as MsgApp) or granted-vote", s)
+	return trigger{}, fmt.Errorf("after=%s: use sent:TYPE or received:TYPE with a raft message type (MsgApp, MsgVote, MsgVoteResp, MsgHeartbeat, ...), or granted-vote", s)
 }
 
 // firing is a fault as it runs: its record, whom it hit, and what it must
@@ -263,6 +277,7 @@ type firing struct {
 	Fault
 	c       *Cluster
 	kind    faultKind
+	blocks  bool // its kind cuts routes, so cutting none means it did nothing
 	rec     *FaultRecord
 	targets []uint64
 	blocked [][2]uint64        // routes it blocked

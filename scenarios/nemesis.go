@@ -36,7 +36,7 @@ type FaultRecord struct {
 func (c *Cluster) schedule(faults []Fault) {
 	for i, f := range faults {
 		k, _ := lookupFaultKind(f.Kind)
-		fi := &firing{Fault: f, c: c, kind: k}
+		fi := &firing{Fault: f, c: c, kind: k, blocks: slices.Contains([]string{"isolate", "partition", "one-way", "bridge"}, f.Kind)}
 		fi.rec = &FaultRecord{Index: i + 1, Fault: f, Label: fmt.Sprintf("%d %s", i+1, f.Kind)}
 		c.faults = append(c.faults, fi.rec)
 		c.sim.At(f.At, func() {
@@ -78,6 +78,13 @@ func (c *Cluster) fire(f *firing, target *member) {
 	}
 	c.sim.Logf("nemesis", "begin fault %d: %s on %s", f.rec.Index, f.Fault, memberList(f.targets))
 	f.kind.begin(f)
+	if f.blocks && len(f.blocked) == 0 {
+		// A partition with every member on one side cuts nothing.
+		f.rec.Fired = false
+		f.rec.Note = fmt.Sprintf("blocked no route: %s put every member on one side", memberList(f.targets))
+		c.sim.Logf("nemesis", "fault %d (%s) cut nothing", f.rec.Index, f.Kind)
+		return
+	}
 	if f.For > 0 && f.kind.end != nil {
 		c.sim.After(f.For, func() {
 			c.sim.Logf("nemesis", "end fault %d: %s", f.rec.Index, f.Kind)

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,6 +16,14 @@ import (
 func ParseExperiment(name, text string) (Experiment, error) {
 	e := Experiment{Settings: DefaultSettings(3)}
 	var haveSeed bool
+	seen := map[string]int{} // setting key -> the line that set it
+	// Routes are read last: what a route line leaves out is the cluster's
+	// link, whichever line sets it.
+	type routeLine struct {
+		line   int
+		fields []string
+	}
+	var routes []routeLine
 	for i, raw := range strings.Split(text, "\n") {
 		line, _, _ := strings.Cut(raw, "#")
 		fields := strings.Fields(line)
@@ -29,6 +38,12 @@ func ParseExperiment(name, text string) (Experiment, error) {
 			return e, fail("%s has no value", key)
 		}
 		value := strings.Join(rest, " ")
+		if key != "route" && key != "fault" && key != "expect" {
+			if first, dup := seen[key]; dup {
+				return e, fail("%s is set twice, here and on line %d", key, first)
+			}
+			seen[key] = i + 1
+		}
 		switch key {
 		case "scenario":
 			e.Scenario = value
@@ -39,11 +54,7 @@ func ParseExperiment(name, text string) (Experiment, error) {
 			}
 			e.Seed, haveSeed = seed, true
 		case "route":
-			r, err := parseRoute(rest, e.Settings.Link)
-			if err != nil {
-				return e, fail("route: %v", err)
-			}
-			e.Settings.Routes = append(e.Settings.Routes, r)
+			routes = append(routes, routeLine{i + 1, rest})
 		case "fault":
 			f, err := parseFault(rest)
 			if err != nil {
@@ -62,6 +73,16 @@ func ParseExperiment(name, text string) (Experiment, error) {
 				return e, fail("%v", err)
 			}
 		}
+	}
+	for _, rl := range routes {
+		r, err := parseRoute(rl.fields, e.Settings.Link)
+		if err == nil && slices.ContainsFunc(e.Settings.Routes, func(o Route) bool { return o.From == r.From && o.To == r.To }) {
+			err = fmt.Errorf("n%d->n%d is given twice", r.From, r.To)
+		}
+		if err != nil {
+			return e, fmt.Errorf("%s:%d: route: %v", name, rl.line, err)
+		}
+		e.Settings.Routes = append(e.Settings.Routes, r)
 	}
 	if !haveSeed {
 		return e, fmt.Errorf("%s: no seed line; add one such as 'seed 1'", name)

@@ -124,6 +124,10 @@ func RunFile(path string, e Experiment, opts Options) (*Result, error) {
 	return r, nil
 }
 
+// MaxEvents bounds the events of one run. A 10-minute run of a busy
+// 5-member cluster takes a few million.
+const MaxEvents = 20_000_000
+
 // Prepare applies the options' overrides to an experiment read from the
 // file path, and checks the result: what a run of the file would run.
 func Prepare(path string, e Experiment, opts Options) (Experiment, error) {
@@ -168,7 +172,10 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	if script != nil {
 		script(c)
 	}
-	s.RunUntil(st.Duration)
+	if !s.RunUntilLimit(st.Duration, MaxEvents) {
+		return nil, fmt.Errorf("%s: the run took more than %d events by virtual time %v of %v; its latencies, fsync and think time are too small for virtual time to move, or its faults too many",
+			e.Scenario, MaxEvents, s.Now(), st.Duration)
+	}
 	c.endClients()
 
 	r := &Result{
@@ -199,11 +206,13 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	for _, x := range c.expectations {
 		r.Verdicts = append(r.Verdicts, x())
 	}
+	// The fingerprint is the run's, taken before the verdicts join the
+	// trace: a check that gives up on the wall clock must not change it.
+	r.Fingerprint = s.Trace().Fingerprint()
 	for _, v := range r.Verdicts {
 		s.Logf("run", "verdict %s ok=%v: %s", v.Name, v.OK, v.Detail)
 	}
 	r.Trace = s.Trace().Lines()
-	r.Fingerprint = s.Trace().Fingerprint()
 	return r, nil
 }
 

@@ -131,8 +131,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("duration: %v must be positive", s.Duration)
 	case s.Duration > MaxDuration:
 		return fmt.Errorf("duration: %v is longer than the %v a run may last: a run keeps its whole trace and raft log in memory, about 2 MB a simulated second", s.Duration, MaxDuration)
-	case s.Settle < 0:
-		return fmt.Errorf("settle: %v must not be negative", s.Settle)
+	case s.Settle <= 0:
+		return fmt.Errorf("settle: %v must be positive: members are compared after a quiet tail in which they catch up", s.Settle)
 	case s.Settle >= s.Duration:
 		return fmt.Errorf("duration: %v is too short: the run ends with %v of quiet for members to settle (settle); use more than %v", s.Duration, s.Settle, s.Settle)
 	case s.Clients < 0 || s.Clients > 1000:
@@ -146,20 +146,56 @@ func (s Settings) Validate() error {
 	case s.Disk.FsyncLatency < 0 || s.Disk.FsyncJitter < 0:
 		return fmt.Errorf("fsync: %v and fsync-jitter %v must not be negative", s.Disk.FsyncLatency, s.Disk.FsyncJitter)
 	}
-	if err := s.Link.Validate(); err != nil {
+	if err := checkLink(s.Link); err != nil {
+		return err
+	}
+	if err := checkTiming(s); err != nil {
 		return err
 	}
 	for _, r := range s.Routes {
 		if r.From < 1 || r.To < 1 || r.From > uint64(s.Nodes) || r.To > uint64(s.Nodes) || r.From == r.To {
 			return fmt.Errorf("route n%d->n%d: members are n1..n%d, and a route joins two of them", r.From, r.To, s.Nodes)
 		}
-		if err := r.Link.Validate(); err != nil {
+		l := r.Link
+		l.Mode = s.Link.Mode
+		if err := checkLink(l); err != nil {
 			return fmt.Errorf("route n%d->n%d: %w", r.From, r.To, err)
 		}
 	}
 	m := s.Member
 	m.ID, m.Peers = 1, []uint64{1}
 	return m.Validate()
+}
+
+// checkTiming refuses settings under which time barely moves, which would
+// run for hours, or forever, doing millions of operations a virtual second.
+func checkTiming(s Settings) error {
+	m := s.Member
+	switch {
+	case m.HeartbeatInterval%time.Millisecond != 0 || m.ElectionTimeout%time.Millisecond != 0:
+		return fmt.Errorf("heartbeat-interval %v and election-timeout %v must be whole milliseconds, as etcd's flags are", m.HeartbeatInterval, m.ElectionTimeout)
+	case s.Link.Latency < 50*time.Microsecond:
+		return fmt.Errorf("link-latency: %v is less than 50µs, faster than a loopback round trip; every operation would take almost no time, and a run would do millions of them", s.Link.Latency)
+	case s.Disk.FsyncLatency < 10*time.Microsecond:
+		return fmt.Errorf("fsync: %v is less than 10µs, faster than any disk's flush", s.Disk.FsyncLatency)
+	}
+	return nil
+}
+
+// checkLink refuses a link that cannot be simulated, or that would hold
+// messages past any run: over 10s of latency or jitter, or more than half
+// the packets lost on a TCP stream.
+func checkLink(l network.Link) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case l.Latency > 10*time.Second || l.Jitter > 10*time.Second:
+		return fmt.Errorf("latency %v and jitter %v must be at most 10s", l.Latency, l.Jitter)
+	case l.Mode == network.Stream && l.DropRate > 0.5:
+		return fmt.Errorf("drop %v on the stream transport: TCP repairs loss by retransmitting, and a link losing more than half its packets is as good as cut; use a partition or isolate fault, or transport datagram", l.DropRate)
+	}
+	return nil
 }
 
 // setting is one key of Settings: how to print it and how to set it from
@@ -301,7 +337,7 @@ func parseDuration(v string) (time.Duration, error) {
 
 func parseRatio(v string) (float64, error) {
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 || f > 1 {
+	if err != nil || !(f >= 0 && f <= 1) { // written so that NaN fails too
 		return 0, fmt.Errorf("%q is not a probability between 0 and 1", v)
 	}
 	return f, nil

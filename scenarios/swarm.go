@@ -103,17 +103,6 @@ func window(rng *rand.Rand, lo, hi, span time.Duration) (at, dur time.Duration) 
 
 func oneOf(rng *rand.Rand, options ...string) string { return options[rng.IntN(len(options))] }
 
-// several picks a selector for one or more members, never a majority
-// unless all is drawn (power loss).
-func several(rng *rand.Rand, s Settings) string {
-	minority := (s.Nodes - 1) / 2
-	opts := []string{"leader", "follower", "any", "all"}
-	if minority >= 2 {
-		opts = append(opts, fmt.Sprintf("follower:%d", minority), fmt.Sprintf("any:%d", minority), "leader,follower")
-	}
-	return oneOf(rng, opts...)
-}
-
 // drawCrash crashes one member, several, a majority or all of them at
 // once (power loss: only what each had synced survives).
 func drawCrash(rng *rand.Rand, s Settings, span time.Duration) []Fault {
@@ -171,7 +160,8 @@ func drawIsolate(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 
 func drawPartition(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, time.Second, 5*time.Second, span)
-	return []Fault{{Kind: "partition", At: at, For: dur, Who: several(rng, s)}}
+	who := oneOf(rng, "leader", "follower", "any", fmt.Sprintf("any:%d", (s.Nodes-1)/2), "leader,follower")
+	return []Fault{{Kind: "partition", At: at, For: dur, Who: who}}
 }
 
 func drawOneWay(rng *rand.Rand, s Settings, span time.Duration) []Fault {

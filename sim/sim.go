@@ -101,8 +101,16 @@ func (s *Sim) After(d time.Duration, fn func()) { s.At(s.now+d, fn) }
 
 // RunUntil runs events in order until the queue is empty or the next event
 // lies after end; the clock then stands at end.
-func (s *Sim) RunUntil(end time.Duration) {
+func (s *Sim) RunUntil(end time.Duration) { s.RunUntilLimit(end, 0) }
+
+// RunUntilLimit is RunUntil that stops, and returns false, once the run
+// has run maxEvents events in all (0 for no limit): a bound on a run whose
+// settings make virtual time barely move.
+func (s *Sim) RunUntilLimit(end time.Duration, maxEvents uint64) bool {
 	for len(s.queue) > 0 && s.queue[0].at <= end {
+		if maxEvents > 0 && s.events >= maxEvents {
+			return false
+		}
 		e := heap.Pop(&s.queue).(event)
 		s.now = e.at
 		s.events++
@@ -111,6 +119,7 @@ func (s *Sim) RunUntil(end time.Duration) {
 	if end > s.now {
 		s.now = end
 	}
+	return true
 }
 
 type event struct {

@@ -76,8 +76,7 @@ func usageText() string {
 
 func run(args []string, out io.Writer) (int, error) {
 	if len(args) == 0 {
-		fmt.Fprint(out, usageText())
-		return 2, nil
+		return 2, errUsage{"which command? one of list, show, run, replay, plot, sweep"}
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
@@ -157,6 +156,8 @@ func parse(cmd string, args []string) (*invocation, error) {
 		// spells them with two.
 		msg := strings.ReplaceAll(err.Error(), "for flag -", "for --")
 		msg = strings.ReplaceAll(msg, "flag provided but not defined: -", "unknown flag --")
+		msg = strings.ReplaceAll(msg, "flag needs an argument: -", "a value is missing after --")
+		msg = strings.ReplaceAll(msg, ": parse error", ": not a whole number from 0 to 18446744073709551615")
 		return nil, errUsage{fmt.Sprintf("%s: %s", cmd, msg)}
 	}
 	rest := fs.Args()
@@ -176,9 +177,9 @@ func parse(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{"sweep: use --seeds, e.g. --seeds 1-40"}
 	case cmd != "sweep" && isSet(fs, "seeds"):
 		return nil, errUsage{fmt.Sprintf("%s: --seeds is only for sweep; use --seed N", cmd)}
-	case cmd != "sweep" && inv.report != "":
+	case cmd != "sweep" && isSet(fs, "report"):
 		return nil, errUsage{fmt.Sprintf("%s: --report is only for sweep", cmd)}
-	case inv.report != "" && inv.report != "downtime":
+	case isSet(fs, "report") && inv.report != "downtime":
 		return nil, errUsage{fmt.Sprintf("sweep: --report %q: the one report is downtime", inv.report)}
 	}
 	if _, ok := scenarios.Lookup(inv.source); !ok {
@@ -204,6 +205,12 @@ func parse(cmd string, args []string) (*invocation, error) {
 	}
 	if inv.opts.ReportDir == "" {
 		inv.opts.ReportDir = os.TempDir()
+	}
+	if err := os.MkdirAll(inv.opts.ReportDir, 0o755); err != nil {
+		return nil, errUsage{fmt.Sprintf("%s: --report-dir: %v", cmd, err)}
+	}
+	if err := charts.CheckWritable(inv.opts.ReportDir); err != nil {
+		return nil, errUsage{fmt.Sprintf("%s: --report-dir: %v", cmd, err)}
 	}
 	return inv, nil
 }

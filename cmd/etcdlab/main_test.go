@@ -151,7 +151,18 @@ func TestBadExperimentFileNamesTheLine(t *testing.T) {
 		{"seed 1\nfault crash for=1s\n", `bad.txt:2: fault: crash needs at=TIME`},
 		{"seed 1\nfault failpoint at=1s name=raftBeforeNap action=panic\n", `unknown failpoint "raftBeforeNap" (etcd's: raftBeforeLeaderSend`},
 		{"nodes 3\n", "bad.txt: no seed line; add one such as 'seed 1'"},
-		{"seed 1\nexpect new-leader fault=2 within=1s\n", "expect 1 (new-leader): fault=2: the schedule has faults 1..0"},
+		{"seed 1\nexpect new-leader fault=2 within=1s\n", "bad.txt:2: expect 1 (new-leader): fault=2: the schedule has no faults"},
+		{"seed 1\nnodes 3\nnodes 5\n", "bad.txt:3: nodes is set twice, here and on line 2"},
+		{"seed 1\ndrop NaN\n", `bad.txt:2: drop: "NaN" is not a probability between 0 and 1`},
+		{"seed 1\nfault crash at=2s for=1s after=sent:MsgFoo\n", "after=sent:MsgFoo: use sent:TYPE or received:TYPE with a raft message type"},
+		{"seed 1\nfault churn at=2s for=5s every=2ns down=1ns\n", "bad.txt:2: fault 1 (churn): churn needs every= of at least 10ms"},
+		{"seed 1\nfault partition at=2000000h for=1000000h\n", "a fault must start and last within the run's duration"},
+		{"seed 1\nfault crash at=2s for=1s\nexpect no-commit fault=1\n", "no-commit is about a leader cut off by a network fault"},
+		{"seed 1\nfault clock at=2s for=1s offset=-5s\n", "sets the clock back"},
+		{"seed 1\nfault failpoint at=2s for=3s name=raftBeforeSave action=sleep(1h)\n", "ends at 1h0m5s"},
+		{"seed 1\nlink-latency 0\n", "link-latency: 0s is less than 50µs"},
+		{"seed 1\ndrop 1\n", "drop 1 on the stream transport"},
+		{"seed 1\nroute n1->n2 latency=5ms\nroute n1->n2 latency=6ms\n", "bad.txt:3: route: n1->n2 is given twice"},
 	} {
 		path := filepath.Join(dir, "bad.txt")
 		require.NoError(t, os.WriteFile(path, []byte(tc.text), 0o644))

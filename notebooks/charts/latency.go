@@ -61,7 +61,22 @@ func CheckPath(path string) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("%q: no directory %s to write it in", path, dir)
 	}
-	return nil
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%q is a directory", path)
+	}
+	return CheckWritable(dir)
+}
+
+// CheckWritable says whether files can be created in dir, by creating
+// one and removing it: permissions alone do not tell (a read-only mount,
+// /proc).
+func CheckWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".etcdlab-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }
 
 // Latency is client latency over virtual time: one point per operation at
