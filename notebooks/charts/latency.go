@@ -79,6 +79,25 @@ func CheckWritable(dir string) error {
 	return os.Remove(f.Name())
 }
 
+// secondTicks marks virtual time every 1, 2, 5, 10, 20, 30 or 60 seconds,
+// whichever gives at most 15 marks.
+type secondTicks struct{}
+
+func (secondTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := 60.0
+	for _, s := range []float64{1, 2, 5, 10, 20, 30, 60} {
+		if (hi-lo)/s <= 15 {
+			step = s
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for t := math.Ceil(lo/step) * step; t <= hi; t += step {
+		ticks = append(ticks, plot.Tick{Value: t, Label: fmt.Sprintf("%g", t)})
+	}
+	return ticks
+}
+
 // Latency is client latency over virtual time: one point per operation at
 // its call time, by type; operations that failed or never got an answer
 // are drawn where the client gave up. Fault windows are shaded and every
@@ -94,6 +113,7 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.X.Min, p.X.Max = 0, seconds(r.Settings.Duration)
+	p.X.Tick.Marker = secondTicks{}
 	// Top right sits over the run's quiet tail, where no operation starts.
 	p.Legend.Top = true
 	p.Legend.YOffs = -vg.Points(4)
@@ -134,6 +154,9 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	}
 
 	labels := plotter.XYLabels{}
+	// Elections close together get their labels one under another, so
+	// they do not print over each other.
+	near, lastX, depth := seconds(r.Settings.Duration)/10, math.Inf(-1), 0
 	for i, lc := range r.LeaderChanges {
 		x := seconds(lc.At)
 		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: ymin}, {X: x, Y: ymax}})
@@ -146,7 +169,13 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		if i == 0 {
 			p.Legend.Add("new leader", line)
 		}
-		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: ymax / 1.6})
+		if x-lastX < near {
+			depth++
+		} else {
+			depth = 0
+		}
+		lastX = x
+		labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: ymax / 1.6 / math.Pow(2.2, float64(depth))})
 		labels.Labels = append(labels.Labels, fmt.Sprintf(" n%d, term %d", lc.Member, lc.Term))
 	}
 
