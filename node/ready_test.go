@@ -61,18 +61,26 @@ func TestReadyMeetsEtcdsFailpointsInEtcdsOrder(t *testing.T) {
 	}, c.takeEvents(2))
 }
 
-// A failpoint that sleeps stops the raft loop at that point: the member
-// still takes messages and ticks, but sends nothing more until Resume.
-func TestFailpointSleepStallsTheReadyUntilResume(t *testing.T) {
+// stallFollowerOnAPut elects n1 of three, has it replicate a put to n2
+// alone, and makes n2's raft loop sleep at raftBeforeFollowerSend once the
+// entry is saved.
+func stallFollowerOnAPut(t *testing.T, sleep time.Duration) *cluster {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
-	c.envs[2].sleeps = map[string]time.Duration{RaftBeforeFollowerSend: time.Second}
+	c.envs[2].sleeps = map[string]time.Duration{RaftBeforeFollowerSend: sleep}
 	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
 	c.envs[1].sync(c.nodes[1])
 	c.msgs = slices.DeleteFunc(c.msgs, func(m *raftpb.Message) bool { return m.GetTo() != 2 })
 	c.deliver()
 	c.envs[2].sync(c.nodes[2])
 	require.True(t, c.envs[2].sleeping)
+	return c
+}
+
+// A failpoint that sleeps stops the raft loop at that point: the member
+// still takes messages and ticks, but sends nothing more until Resume.
+func TestFailpointSleepStallsTheReadyUntilResume(t *testing.T) {
+	c := stallFollowerOnAPut(t, time.Second)
 	require.Empty(t, c.msgs, "n2 saved the entry but stopped before it acknowledged it")
 
 	c.nodes[2].Tick()
@@ -138,15 +146,7 @@ func TestReadySendsOnlyItsLastAppResp(t *testing.T) {
 // stalled for longer than an election timeout does not campaign in the
 // middle of its stall.
 func TestAStalledMemberDoesNotTickRaft(t *testing.T) {
-	c := newCluster(t, 1, 2, 3)
-	c.elect(1)
-	c.envs[2].sleeps = map[string]time.Duration{RaftBeforeFollowerSend: time.Minute}
-	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
-	c.envs[1].sync(c.nodes[1])
-	c.msgs = slices.DeleteFunc(c.msgs, func(m *raftpb.Message) bool { return m.GetTo() != 2 })
-	c.deliver()
-	c.envs[2].sync(c.nodes[2])
-	require.True(t, c.envs[2].sleeping)
+	c := stallFollowerOnAPut(t, time.Minute)
 
 	for range 3 * c.nodes[2].cfg.electionTicks() {
 		c.nodes[2].Tick()
