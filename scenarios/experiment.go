@@ -3,7 +3,6 @@ package scenarios
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -66,13 +65,8 @@ func (f Fault) latestEnd() time.Duration {
 	if f.After != "" {
 		end += ArmedFor
 	}
-	// A failpoint's sleep, and an fsync started as a slow-fsync window
-	// closes, outlast the window.
-	if _, sleep, err := failpointAction(f.Arg("action")); f.Kind == "failpoint" && err == nil {
-		end += sleep
-	}
-	if f.Kind == "slow-fsync" {
-		end += argDuration(f.Args, "delay", 0)
+	if k, ok := lookupFaultKind(f.Kind); ok && k.outlast != nil {
+		end += k.outlast(f)
 	}
 	return end
 }
@@ -126,7 +120,7 @@ func (e Experiment) Validate() error {
 		}
 		f := argInt(x.Args, "fault", 0)
 		switch {
-		case x.Kind == "no-commit" && !slices.Contains([]string{"isolate", "partition", "bridge", "one-way"}, e.Faults[f-1].Kind):
+		case x.Kind == "no-commit" && !cuts(e.Faults[f-1].Kind):
 			return atLine(x.Line, fmt.Errorf("expect %d (no-commit): fault %d is a %s; no-commit is about a leader cut off by a network fault (isolate, partition, bridge, one-way)", i+1, f, e.Faults[f-1].Kind))
 		case x.Kind == "no-commit" && e.Faults[f-1].After != "":
 			return atLine(x.Line, fmt.Errorf("expect %d (no-commit): fault %d waits for a message, so when to measure is not known in advance", i+1, f))
@@ -135,6 +129,11 @@ func (e Experiment) Validate() error {
 		}
 	}
 	return nil
+}
+
+func cuts(kind string) bool {
+	k, _ := lookupFaultKind(kind)
+	return k.cuts
 }
 
 // lineError is an error about one line of an experiment file.

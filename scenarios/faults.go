@@ -24,10 +24,16 @@ type faultKind struct {
 	process   bool      // it hits processes, so only members that are up can be picked
 	needFor   bool      // it needs for=: it is a window
 	after     bool      // it may wait for a message (after=)
+	cuts      bool      // it cuts routes between members, so cutting none is doing nothing
+	takesOut  bool      // it takes the members it hits out of service (downtime counts it)
+	onHit     bool      // it fires, and hits its member, only when the member reaches it (a failpoint)
 	args      []argSpec // kind-specific parameters
 	begin     func(*firing)
 	end       func(*firing) // nil: nothing to undo
 	check     func(Fault, Settings) error
+	// outlast is how long the fault's effect can run past its window (a
+	// failpoint's sleep, an fsync begun just before a slow disk heals).
+	outlast func(Fault) time.Duration
 }
 
 type argSpec struct {
@@ -45,7 +51,7 @@ func FaultKinds() [][2]string {
 }
 
 var faultKinds = []faultKind{
-	{name: "crash", who: "leader", process: true, after: true,
+	{name: "crash", who: "leader", process: true, after: true, takesOut: true,
 		doc: "crash members (kill -9: unsynced writes lost, maybe a torn tail); for= restarts them after that long, else they stay down",
 		begin: func(f *firing) {
 			f.each(func(id uint64) {
@@ -55,7 +61,7 @@ var faultKinds = []faultKind{
 				}
 			})
 		}},
-	{name: "churn", who: "follower", process: true, needFor: true,
+	{name: "churn", who: "follower", process: true, needFor: true, takesOut: true,
 		doc:   "every every= crash one member picked anew, and restart it after down=",
 		args:  []argSpec{{"every", isDuration}, {"down", isDuration}},
 		begin: beginChurn,
@@ -69,7 +75,7 @@ var faultKinds = []faultKind{
 			}
 			return nil
 		}},
-	{name: "failpoint", who: "any", process: true,
+	{name: "failpoint", who: "any", process: true, takesOut: true, onHit: true,
 		doc:   "arm one of etcd's gofail failpoints (name=) on members: action=panic kills the member there, action=sleep(D) stalls its raft loop; on the hit=N-th pass; for= disarms it if not hit; restart-after= brings a panicked member back",
 		args:  []argSpec{{"name", isFailpoint}, {"action", isFailpointAction}, {"hit", isPositiveInt}, {"restart-after", isDuration}},
 		begin: beginFailpoint, end: endFailpoint,
@@ -78,19 +84,22 @@ var faultKinds = []faultKind{
 				return fmt.Errorf("failpoint needs name= and action=")
 			}
 			return nil
+		},
+		outlast: func(f Fault) time.Duration {
+			_, sleep, _ := failpointAction(f.Arg("action"))
+			return sleep
 		}},
-	{name: "isolate", who: "leader", needFor: true, after: true,
+	// isolate and partition do the same; the names say what is meant.
+	{name: "isolate", who: "leader", needFor: true, after: true, cuts: true, takesOut: true,
 		doc:   "cut members off from every other member (clients still reach them), as etcd's robustness tests blackhole peer traffic",
-		begin: func(f *firing) { f.blockPeers(f.targets, f.c.others(f.targets)) },
-		end:   func(f *firing) { f.unblock() }},
-	{name: "partition", who: "any", needFor: true,
+		begin: cutFromTheRest, end: (*firing).unblock},
+	{name: "partition", who: "any", needFor: true, cuts: true, takesOut: true,
 		doc:   "split members in two: those picked, and the rest",
-		begin: func(f *firing) { f.blockPeers(f.targets, f.c.others(f.targets)) },
-		end:   func(f *firing) { f.unblock() }},
-	{name: "one-way", who: "leader", needFor: true,
+		begin: cutFromTheRest, end: (*firing).unblock},
+	{name: "one-way", who: "leader", needFor: true, cuts: true,
 		doc:   "drop messages from the members picked to those to= picks, but not back",
 		args:  []argSpec{{"to", nil}},
-		begin: beginOneWay, end: func(f *firing) { f.unblock() },
+		begin: beginOneWay, end: (*firing).unblock,
 		check: func(f Fault, s Settings) error {
 			if f.Arg("to") == "" {
 				return fmt.Errorf("one-way needs to=SELECTOR")
@@ -98,14 +107,14 @@ var faultKinds = []faultKind{
 			_, err := parseSelector(f.Arg("to"), s.Nodes)
 			return err
 		}},
-	{name: "bridge", who: "any", needFor: true,
+	{name: "bridge", who: "any", needFor: true, cuts: true, takesOut: true,
 		doc:   "split the other members in two halves that cannot reach each other, while the one member picked reaches both",
-		begin: beginBridge, end: func(f *firing) { f.unblock() }},
+		begin: beginBridge, end: (*firing).unblock},
 	{name: "link", who: "all", needFor: true,
 		doc:   "degrade every link to and from the members picked: latency=, jitter=, drop=, duplicate=",
 		args:  []argSpec{{"latency", isLinkDelay}, {"jitter", isLinkDelay}, {"drop", isRatio}, {"duplicate", isRatio}},
 		begin: beginLink, end: endLink},
-	{name: "pause", who: "leader", process: true, needFor: true, after: true,
+	{name: "pause", who: "leader", process: true, needFor: true, after: true, takesOut: true,
 		doc:   "stop members' processes (a long GC, a stopped VM): ticks and inputs wait, messages queue",
 		begin: func(f *firing) { f.each(func(id uint64) { f.c.member(id).pause(f.rec.End) }) }},
 	{name: "clock", who: "any", process: true,
@@ -117,11 +126,12 @@ var faultKinds = []faultKind{
 		},
 		end: func(f *firing) { f.each(func(id uint64) { f.c.member(id).setClock(1, 0) }) }},
 	{name: "slow-fsync", who: "leader", process: true, needFor: true,
-		doc:   "every fsync the members start takes delay= longer (past an election timeout, a slow disk causes elections)",
-		args:  []argSpec{{"delay", isDiskDelay}},
-		begin: func(f *firing) { f.eachDisk(argDuration(f.Args, "delay", 0)) },
-		end:   func(f *firing) { f.eachDisk(0) }},
-	{name: "fsync-error", who: "any", process: true,
+		doc:     "every fsync the members start takes delay= longer (past an election timeout, a slow disk causes elections)",
+		args:    []argSpec{{"delay", isDiskDelay}},
+		begin:   func(f *firing) { f.eachDisk(argDuration(f.Args, "delay", 0)) },
+		end:     func(f *firing) { f.eachDisk(0) },
+		outlast: func(f Fault) time.Duration { return argDuration(f.Args, "delay", 0) }},
+	{name: "fsync-error", who: "any", process: true, takesOut: true,
 		doc:  "the members' next count= fsyncs fail; etcd then exits (lg.Fatal), and restart-after= brings the member back",
 		args: []argSpec{{"count", isPositiveInt}, {"restart-after", isDuration}},
 		begin: func(f *firing) {
@@ -256,28 +266,36 @@ func parseSelector(s string, nodes int) (selector, error) {
 // trigger is an after= condition: a message a member sends or receives.
 type trigger struct {
 	sent    bool
-	msgType string // raftpb type name, e.g. MsgVoteResp
-	granted bool   // only a vote that grants (a MsgVoteResp without Reject)
+	msgType raftpb.MessageType
+	granted bool // only a vote that grants (a MsgVoteResp without Reject)
 }
 
 func parseTrigger(s string) (trigger, error) {
 	if s == "granted-vote" {
-		return trigger{sent: true, msgType: "MsgVoteResp", granted: true}, nil
+		return trigger{sent: true, msgType: raftpb.MessageType_MsgVoteResp, granted: true}, nil
 	}
 	dir, typ, ok := strings.Cut(s, ":")
-	if _, known := raftpb.MessageType_value[typ]; ok && known && (dir == "sent" || dir == "received") {
-		return trigger{sent: dir == "sent", msgType: typ}, nil
+	if t, known := raftpb.MessageType_value[typ]; ok && known && (dir == "sent" || dir == "received") {
+		return trigger{sent: dir == "sent", msgType: raftpb.MessageType(t)}, nil
 	}
 	return trigger{}, fmt.Errorf("after=%s: use sent:TYPE or received:TYPE with a raft message type (MsgApp, MsgVote, MsgVoteResp, MsgHeartbeat, ...), or granted-vote", s)
 }
 
+// matches reports whether a message a member sent (or received) is the
+// one the trigger waits for.
+func (t trigger) matches(msg *raftpb.Message, sent bool) bool {
+	return t.sent == sent && msg.GetType() == t.msgType && !(t.granted && msg.GetReject())
+}
+
 // firing is a fault as it runs: its record, whom it hit, and what it must
-// undo.
+// undo. Its selector and trigger are read once, when it is scheduled:
+// a trigger is checked against every message an armed fault sees.
 type firing struct {
 	Fault
 	c       *Cluster
 	kind    faultKind
-	blocks  bool // its kind cuts routes, so cutting none means it did nothing
+	who     selector
+	trigger trigger
 	rec     *FaultRecord
 	targets []uint64
 	blocked [][2]uint64        // routes it blocked
@@ -314,6 +332,8 @@ func (f *firing) unblock() {
 	}
 	f.blocked = nil
 }
+
+func cutFromTheRest(f *firing) { f.blockPeers(f.targets, f.c.others(f.targets)) }
 
 func beginOneWay(f *firing) {
 	sel, _ := parseSelector(f.Arg("to"), f.c.settings.Nodes)
@@ -377,13 +397,12 @@ func endLink(f *firing) {
 
 func beginChurn(f *firing) {
 	every, down := argDuration(f.Args, "every", 0), argDuration(f.Args, "down", 0)
-	sel, _ := parseSelector(f.Who, f.c.settings.Nodes)
 	var step func()
 	step = func() {
 		if f.c.sim.Now()+down > f.End() {
 			return
 		}
-		for _, id := range f.c.pick(sel, true, nil) {
+		for _, id := range f.c.pick(f.who, true, nil) {
 			f.c.noteHit(f.rec, id)
 			f.c.Crash(id)
 			f.c.restartAfter(id, down)

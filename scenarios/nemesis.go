@@ -35,8 +35,13 @@ type FaultRecord struct {
 // schedule puts every fault of the experiment on the simulation.
 func (c *Cluster) schedule(faults []Fault) {
 	for i, f := range faults {
+		// The experiment was validated: kind, selector and trigger parse.
 		k, _ := lookupFaultKind(f.Kind)
-		fi := &firing{Fault: f, c: c, kind: k, blocks: slices.Contains([]string{"isolate", "partition", "one-way", "bridge"}, f.Kind)}
+		fi := &firing{Fault: f, c: c, kind: k}
+		fi.who, _ = parseSelector(f.Who, c.settings.Nodes)
+		if f.After != "" {
+			fi.trigger, _ = parseTrigger(f.After)
+		}
 		fi.rec = &FaultRecord{Index: i + 1, Fault: f, Label: fmt.Sprintf("%d %s", i+1, f.Kind)}
 		c.faults = append(c.faults, fi.rec)
 		c.sim.At(f.At, func() {
@@ -60,8 +65,7 @@ func (c *Cluster) fire(f *firing, target *member) {
 	if target != nil {
 		f.targets = []uint64{target.id}
 	} else {
-		sel, _ := parseSelector(f.Who, c.settings.Nodes)
-		f.targets = c.pick(sel, f.kind.process, nil)
+		f.targets = c.pick(f.who, f.kind.process, nil)
 	}
 	if len(f.targets) == 0 {
 		f.rec.Note = fmt.Sprintf("nobody to pick for who=%s", f.Who)
@@ -69,7 +73,7 @@ func (c *Cluster) fire(f *firing, target *member) {
 		return
 	}
 	now := c.sim.Now()
-	if f.Kind != "failpoint" { // a failpoint fires, and hits, when it is hit
+	if !f.kind.onHit {
 		for _, id := range f.targets {
 			c.noteHit(f.rec, id)
 		}
@@ -78,7 +82,7 @@ func (c *Cluster) fire(f *firing, target *member) {
 	}
 	c.sim.Logf("nemesis", "begin fault %d: %s on %s", f.rec.Index, f.Fault, memberList(f.targets))
 	f.kind.begin(f)
-	if f.blocks && len(f.blocked) == 0 {
+	if f.kind.cuts && len(f.blocked) == 0 {
 		// A partition with every member on one side cuts nothing.
 		f.rec.Fired = false
 		f.rec.Note = fmt.Sprintf("blocked no route: %s put every member on one side", memberList(f.targets))
@@ -107,12 +111,7 @@ func (c *Cluster) noteHit(rec *FaultRecord, id uint64) {
 // after the member is done with it.
 func (c *Cluster) fireTriggers(m *member, msg *raftpb.Message, sent bool) {
 	for _, f := range c.triggers {
-		t, _ := parseTrigger(f.After)
-		if t.sent != sent || msg.GetType().String() != t.msgType || (t.granted && msg.GetReject()) {
-			continue
-		}
-		sel, _ := parseSelector(f.Who, c.settings.Nodes)
-		if !c.matches(sel, m) {
+		if !f.trigger.matches(msg, sent) || !c.matches(f.who, m) {
 			continue
 		}
 		c.triggers = slices.DeleteFunc(c.triggers, func(t *firing) bool { return t == f })

@@ -189,10 +189,6 @@ func (r *Result) Coverage() string {
 	return s
 }
 
-// takesOut lists the fault kinds that take a member out of service.
-var takesOut = map[string]bool{"crash": true, "churn": true, "failpoint": true, "isolate": true,
-	"partition": true, "bridge": true, "pause": true, "fsync-error": true}
-
 // Downtime is how long the cluster went without a leader and without a
 // successful write after the first fault that hit the leader: from that
 // fault to the first leader of a later term, and to the first write a
@@ -210,7 +206,8 @@ type Downtime struct {
 func (r *Result) Downtime() (d Downtime, ok bool) {
 	i := -1
 	for j, f := range r.Faults {
-		if f.Fired && f.Leader != 0 && takesOut[f.Fault.Kind] && (i < 0 || f.Start < r.Faults[i].Start) {
+		k, _ := lookupFaultKind(f.Fault.Kind)
+		if f.Fired && f.Leader != 0 && k.takesOut && (i < 0 || f.Start < r.Faults[i].Start) {
 			i = j
 		}
 	}

@@ -275,9 +275,6 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	case "sweep":
 		return inv.sweep(out)
 	}
-	if _, err := inv.experiment(inv.seed); err != nil {
-		return 2, errUsage{err.Error()}
-	}
 	start := time.Now()
 	r, err := inv.runSeed(inv.seed)
 	if err != nil {
