@@ -141,14 +141,6 @@ func Prepare(path string, e Experiment, opts Options) (Experiment, error) {
 	return e, nil
 }
 
-// RunExperiment runs an experiment as it is.
-func RunExperiment(e Experiment) (*Result, error) {
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	return run(e, nil, Options{})
-}
-
 func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	s := sim.New(e.Seed)
 	defer s.Close()
