@@ -14,28 +14,46 @@ import (
 //   - state-machine safety: members that applied an index applied the
 //     same entries, with the same terms, in the same order, up to it.
 //     Members report a digest chained over every entry they apply, so
-//     equal digests at one index mean equal applied prefixes.
+//     equal digests at one index mean equal applied prefixes;
+//   - log matching: logs that hold an entry of the same term at an index
+//     are identical up to it, applied or not. Members report the same
+//     chained digest over their logs;
+//   - leader completeness: a new leader's log holds every entry known to
+//     be committed when it takes over (see Logged).
 //
-// Not checked yet: log matching and leader completeness on the parts of
-// logs no member has applied.
-//
-// Feed Observe with every member's state after every input to it, and
-// Applied with every entry a member applies. The checker keeps one digest
-// per index: the first one reported there.
+// Feed Observe with every member's state after every input to it, Applied
+// with every entry a member applies, Logged with every entry it appends
+// to its log and SnapshotInstalled with every snapshot it installs. The
+// checker keeps one digest per index, and one per (index, term) of the
+// logs: the first one reported there.
 type Raft struct {
-	termLeader map[uint64]uint64     // term -> the member that led it
-	twoLeaders map[[2]uint64]bool    // (term, member) already reported as a second leader
-	commit     map[uint64]uint64     // member -> highest commit this life
-	applied    map[uint64]appliedRef // index -> first digest reported there
-	diverged   map[uint64]bool       // members already reported for applying other entries
+	termLeader map[uint64]uint64    // term -> the member that led it
+	twoLeaders map[[2]uint64]bool   // (term, member) already reported as a second leader
+	commit     map[uint64]uint64    // member -> highest commit this life
+	applied    map[uint64]digestRef // index -> first digest reported there
+	diverged   map[uint64]bool      // members already reported for applying other entries
 	elections  int
 	compared   int // indexes at which two members' digests were compared
+
+	logged      map[[2]uint64]digestRef // (index, term) -> first log digest reported there
+	logs        map[uint64]*logView     // member -> what its log holds, as far as it told
+	logCompared int                     // (index, term) pairs at which two members' logs were compared
+	// The highest index known committed: by a member's commit index, and
+	// by a member applying it (which also tells its digest).
+	maxCommit, maxApplied mark
+	leaderChecks          int // elections at which the new leader's log was held to a committed index
+
 	violations []string
 }
 
-type appliedRef struct {
+// mark is an index and the member that reported it.
+type mark struct{ index, member uint64 }
+
+// digestRef is the first digest reported at an index (applied) or at an
+// (index, term) (logged), and who reported it.
+type digestRef struct {
 	member, digest uint64
-	compared       bool // a second member reported this index too
+	compared       bool // a second member reported it too
 }
 
 // MemberState is a member's raft state, as the Raft checker needs it.
@@ -52,8 +70,10 @@ func NewRaft() *Raft {
 		termLeader: map[uint64]uint64{},
 		twoLeaders: map[[2]uint64]bool{},
 		commit:     map[uint64]uint64{},
-		applied:    map[uint64]appliedRef{},
+		applied:    map[uint64]digestRef{},
 		diverged:   map[uint64]bool{},
+		logged:     map[[2]uint64]digestRef{},
+		logs:       map[uint64]*logView{},
 	}
 }
 
@@ -66,6 +86,11 @@ func (c *Raft) Observe(at time.Duration, st MemberState) []string {
 		found = append(found, c.violate(at, "n%d commit index went back from %d to %d", st.ID, c.commit[st.ID], st.Commit))
 	}
 	c.commit[st.ID] = st.Commit
+	// Raft advances a commit index only over entries a quorum holds, so
+	// the entry stays committed whatever becomes of this member.
+	if st.Commit > c.maxCommit.index {
+		c.maxCommit = mark{st.Commit, st.ID}
+	}
 
 	if st.Leader {
 		prev, seen := c.termLeader[st.Term]
@@ -73,6 +98,7 @@ func (c *Raft) Observe(at time.Duration, st MemberState) []string {
 		case !seen:
 			c.termLeader[st.Term] = st.ID
 			c.elections++
+			found = append(found, c.checkLeaderLog(at, st)...)
 		case prev != st.ID && !c.twoLeaders[[2]uint64{st.Term, st.ID}]:
 			// Reported once: a second leader stays one at every input
 			// until it steps down.
@@ -87,9 +113,12 @@ func (c *Raft) Observe(at time.Duration, st MemberState) []string {
 // applied prefix (digest) as every other member that applied index. It
 // returns the violation, if this is one, already recorded.
 func (c *Raft) Applied(at time.Duration, member, index, digest uint64) []string {
+	if index > c.maxApplied.index {
+		c.maxApplied = mark{index, member}
+	}
 	ref, seen := c.applied[index]
 	if !seen {
-		c.applied[index] = appliedRef{member: member, digest: digest}
+		c.applied[index] = digestRef{member: member, digest: digest}
 		return nil
 	}
 	if ref.member != member && !ref.compared {
@@ -114,11 +143,13 @@ func (c *Raft) violate(at time.Duration, format string, args ...any) string {
 }
 
 // Restarted tells the checker a member came back from its log: its commit
-// index may start lower than its past life's, and it applies its log
-// again from the start.
+// index may start lower than its past life's, it applies its log again
+// from the start, and it reports its log again from its snapshot, as its
+// disk kept it (a crash may have lost writes it reported last life).
 func (c *Raft) Restarted(id uint64) {
 	delete(c.commit, id)
 	delete(c.diverged, id)
+	delete(c.logs, id)
 }
 
 // Verdict is the checker's judgement of everything it observed.
@@ -138,6 +169,18 @@ func (c *Raft) Verdict() Verdict {
 			applied = fmt.Sprintf("applied entries agree at all %s compared", plural(c.compared, "index"))
 		}
 		v.Detail = leaders + "; commit indexes never went back; " + applied
+		// A harness that reports no logs gets the verdict it had before
+		// logs were checked, rather than two parts saying nothing.
+		if len(c.logged) > 0 {
+			logs, held := "no log entry held by two members to compare", "no new leader after a commit to check"
+			if c.logCompared > 0 {
+				logs = fmt.Sprintf("logs match at all %s two members held", plural(c.logCompared, "(index, term) pair"))
+			}
+			if c.leaderChecks > 0 {
+				held = fmt.Sprintf("new leaders held every committed entry (%s checked)", plural(c.leaderChecks, "election"))
+			}
+			v.Detail += "; " + logs + "; " + held
+		}
 	}
 	return v
 }
