@@ -31,6 +31,20 @@ type Bugs struct {
 	// acknowledged: an entry counted as committed may be on fewer than a
 	// quorum, and a later leader overwrites an acknowledged write.
 	AckBeforeFsync bool
+	// SkipConsistentIndex makes a restarted member apply again the entries
+	// its backend already holds, ignoring the consistent index: every put
+	// among them bumps the revision a second time, and the member's store
+	// no longer matches the others'.
+	SkipConsistentIndex bool
+	// SnapshotSkipsStore makes a member that installs a snapshot from the
+	// leader move its applied index to the snapshot's but keep its old
+	// backend: the writes the snapshot carried never reach its store.
+	SnapshotSkipsStore bool
+	// ReleaseWALEarly releases and purges the WAL segments a snapshot
+	// covers before the snapshot is saved, not after: a crash in between
+	// leaves a WAL that starts after the last snapshot it records, and
+	// the member cannot restart from its own disk.
+	ReleaseWALEarly bool
 }
 
 // bugs names every switch, as the CLI and reports spell it.
@@ -46,6 +60,12 @@ var bugs = []struct {
 		func(b *Bugs) *bool { return &b.ForgetVote }},
 	{"ack-before-fsync", "a follower acknowledges entries and votes before its WAL write is synced",
 		func(b *Bugs) *bool { return &b.AckBeforeFsync }},
+	{"skip-consistent-index", "a restarted member applies again the entries its backend already holds",
+		func(b *Bugs) *bool { return &b.SkipConsistentIndex }},
+	{"snapshot-skips-store", "a member installs the leader's snapshot but keeps its old backend",
+		func(b *Bugs) *bool { return &b.SnapshotSkipsStore }},
+	{"release-wal-early", "WAL segments are released and purged before the snapshot that covers them is saved",
+		func(b *Bugs) *bool { return &b.ReleaseWALEarly }},
 }
 
 // BugNames lists every bug switch by name.

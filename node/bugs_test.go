@@ -24,10 +24,10 @@ func TestAckBeforeFsyncLosesAnAcknowledgedWrite(t *testing.T) {
 		notToN2 := func(m *raftpb.Message) bool { return m.GetTo() != 2 }
 
 		c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
-		c.envs[1].sync(c.nodes[1])
+		c.envs[1].sync()
 		c.msgs = slices.DeleteFunc(c.msgs, notToN2) // n3 hears nothing
 		c.deliver()
-		require.True(t, c.envs[2].syncing, "n2 wrote the entry and waits for its fsync")
+		require.True(t, c.envs[2].syncing(), "n2 wrote the entry and waits for its fsync")
 		acked := slices.ContainsFunc(c.msgs, func(m *raftpb.Message) bool {
 			return m.GetFrom() == 2 && m.GetType() == raftpb.MessageType_MsgAppResp
 		})
@@ -37,15 +37,15 @@ func TestAckBeforeFsyncLosesAnAcknowledgedWrite(t *testing.T) {
 		}
 		require.True(t, acked, "the ack went out before the fsync")
 		c.deliver() // n1 counts n2's ack
-		for c.envs[1].syncing {
-			c.envs[1].sync(c.nodes[1])
+		for c.envs[1].syncing() {
+			c.envs[1].sync()
 		}
 		require.Len(t, c.replies["c1"], 1)
 		require.NoError(t, c.replies["c1"][0].Err, "n1 acknowledged the write")
 		committed := c.nodes[1].Status().Commit
 
 		// n2 crashes before its fsync completes, and n1 is cut off.
-		n2 := c.restart(2, c.envs[2].wal[:c.envs[2].synced])
+		n2 := c.restart(2, c.crash(2))
 		c.msgs = nil
 		require.Less(t, n2.Status().Commit, committed)
 		last2, _ := n2.storage.LastIndex()

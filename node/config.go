@@ -34,6 +34,31 @@ type Config struct {
 	// cluster with no leader elects one sooner (see Node.AdjustTicks).
 	InitialElectionTickAdvance bool
 
+	// SnapshotCount is etcd's --snapshot-count (default 10000 in v3.7):
+	// after that many applied entries the member commits its backend,
+	// saves a snapshot and releases the WAL files the snapshot covers.
+	SnapshotCount uint64
+	// SnapshotCatchUpEntries is how many entries raft's in-memory log keeps
+	// behind the applied index when it is compacted (etcd's
+	// --experimental-snapshot-catchup-entries, default 5000): a follower
+	// further behind than that needs a snapshot to catch up.
+	SnapshotCatchUpEntries uint64
+	// BackendBatchInterval and BackendBatchLimit are etcd's
+	// --backend-batch-interval (100 ms) and --backend-batch-limit (10000):
+	// applied writes reach the backend file in a commit every interval, or
+	// once that many are pending. The driver calls Node.CommitTick every
+	// interval.
+	BackendBatchInterval time.Duration
+	BackendBatchLimit    int
+	// MaxWALs and MaxSnapshots are etcd's --max-wals and --max-snapshots
+	// (5 each; 0 keeps every file): how many released WAL segments and
+	// snapshot files stay on disk.
+	MaxWALs, MaxSnapshots int
+	// WALSegmentSize is the size past which the WAL starts a new segment
+	// file (etcd's wal.SegmentSizeBytes, 64 MB; not a flag in etcd, its
+	// tests shrink it the same way).
+	WALSegmentSize int
+
 	// Bugs are deliberate faults that prove the checkers work. Off in
 	// every real run.
 	Bugs Bugs
@@ -52,6 +77,13 @@ func DefaultConfig(id uint64, peers []uint64) Config {
 		InitialElectionTickAdvance: true,
 		MaxSizePerMsg:              1 << 20,
 		MaxInflightMsgs:            4096 / 8,
+		SnapshotCount:              10000,
+		SnapshotCatchUpEntries:     5000,
+		BackendBatchInterval:       100 * time.Millisecond,
+		BackendBatchLimit:          10000,
+		MaxWALs:                    5,
+		MaxSnapshots:               5,
+		WALSegmentSize:             64 * 1000 * 1000,
 	}
 }
 
@@ -67,6 +99,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--election-timeout[%v] should be at least as 5 times as --heartbeat-interval[%v]", c.ElectionTimeout, c.HeartbeatInterval)
 	case c.ElectionTimeout > 50*time.Second:
 		return fmt.Errorf("--election-timeout[%v] is too long, and should be set less than 50 seconds", c.ElectionTimeout)
+	case c.SnapshotCount == 0:
+		return fmt.Errorf("--snapshot-count must be positive")
+	case c.BackendBatchInterval <= 0:
+		return fmt.Errorf("--backend-batch-interval must be positive, got %v", c.BackendBatchInterval)
+	case c.BackendBatchLimit <= 0:
+		return fmt.Errorf("--backend-batch-limit must be positive, got %d", c.BackendBatchLimit)
+	case c.MaxWALs < 0 || c.MaxSnapshots < 0:
+		return fmt.Errorf("--max-wals and --max-snapshots must not be negative")
+	case c.WALSegmentSize < 1024:
+		return fmt.Errorf("the WAL segment size must be at least 1KiB, got %d bytes", c.WALSegmentSize)
 	case c.ElectionTimeout%c.HeartbeatInterval != 0:
 		return fmt.Errorf("--election-timeout[%v] must be a multiple of --heartbeat-interval[%v]: raft counts it in ticks", c.ElectionTimeout, c.HeartbeatInterval)
 	}

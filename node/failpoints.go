@@ -22,9 +22,35 @@ const (
 	RaftBeforeFollowerSend = "raftBeforeFollowerSend"
 	// RaftBeforeAdvance: before raft is told the Ready is done.
 	RaftBeforeAdvance = "raftBeforeAdvance"
+
+	// A Ready that carries a snapshot from the leader meets these too
+	// (raftNode.start): around saving the snapshot to the snap directory
+	// and the WAL, before the Ready's save; then, once the save is
+	// durable, around opening the received backend in its place
+	// (EtcdServer.applySnapshot) and handing the snapshot to raft's log,
+	// and after the WAL files it covers are released.
+	RaftBeforeSaveSnap      = "raftBeforeSaveSnap"
+	RaftAfterSaveSnap       = "raftAfterSaveSnap"
+	ApplyBeforeOpenSnapshot = "applyBeforeOpenSnapshot"
+	ApplyAfterOpenSnapshot  = "applyAfterOpenSnapshot"
+	RaftBeforeApplySnap     = "raftBeforeApplySnap"
+	RaftAfterApplySnap      = "raftAfterApplySnap"
+	RaftAfterWALRelease     = "raftAfterWALRelease"
+
+	// The backend's batch commit (server/storage/backend/batch_tx.go,
+	// batchTxBuffered.unsafeCommit and batchTx.commit): around the
+	// pre-commit hook that writes the consistent index into the
+	// transaction, then around bbolt's commit. They run outside the raft
+	// loop, so here they may only panic: a sleep would stall a loop that
+	// is not there.
+	CommitBeforePreCommitHook = "commitBeforePreCommitHook"
+	CommitAfterPreCommitHook  = "commitAfterPreCommitHook"
+	BeforeCommit              = "beforeCommit"
+	AfterCommit               = "afterCommit"
 )
 
-// Failpoints lists every failpoint in the order one Ready meets them, so
+// Failpoints lists every failpoint: the Ready loop's in the order one
+// Ready meets them, then the snapshot's, then the backend's, so
 // the harness and the CLI can check the names they are given.
 var Failpoints = []string{
 	RaftBeforeLeaderSend,
@@ -34,4 +60,25 @@ var Failpoints = []string{
 	RaftAfterSave,
 	RaftBeforeFollowerSend,
 	RaftBeforeAdvance,
+	RaftBeforeSaveSnap,
+	RaftAfterSaveSnap,
+	ApplyBeforeOpenSnapshot,
+	ApplyAfterOpenSnapshot,
+	RaftBeforeApplySnap,
+	RaftAfterApplySnap,
+	RaftAfterWALRelease,
+	CommitBeforePreCommitHook,
+	CommitAfterPreCommitHook,
+	BeforeCommit,
+	AfterCommit,
+}
+
+// PanicOnly reports whether a failpoint may only panic: the backend's,
+// which etcd's robustness tests only ever panic at.
+func PanicOnly(name string) bool {
+	switch name {
+	case CommitBeforePreCommitHook, CommitAfterPreCommitHook, BeforeCommit, AfterCommit:
+		return true
+	}
+	return false
 }

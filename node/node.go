@@ -3,14 +3,16 @@
 // etcd's client API.
 //
 // The node is sans-IO, like raft itself. Its inputs are the methods below
-// (Tick, Step, Request, Synced, Resume, AdjustTicks); its outputs go
-// through Env (messages, client replies, log writes, failpoints). It has
+// (Tick, Step, Request, CommitTick, ReportSnapshot, Resume, AdjustTicks,
+// and the completions of the syncs it asks for); its outputs go
+// through Env (messages, client replies, files, failpoints). It has
 // no goroutines and no clock of its own, so the simulation can drive it
 // event by event, and a real process could drive it with timers, sockets
 // and files without changing a line here.
 package node
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,22 +28,40 @@ import (
 type Env interface {
 	// Send hands a raft message to the transport for delivery to m.To.
 	Send(m *raftpb.Message)
+	// SendSnapshot sends a follower a snapshot with the backend db that
+	// goes with it, as rafthttp's snapshot sender streams them. The
+	// receiving side saves db as member/snap/<index>.snap.db (synced)
+	// before it steps m into its node; the sending side reports how the
+	// transfer ended with Node.ReportSnapshot.
+	SendSnapshot(m *raftpb.Message, db []byte)
 	// Reply answers the client request that arrived from `to`.
 	Reply(to string, resp *api.Response)
-	// AppendWAL writes b at the end of the node's log. The bytes are
-	// visible at once but survive a crash only once a sync completes.
-	AppendWAL(b []byte)
-	// SyncWAL starts an fsync of the log. The environment calls
-	// Node.Synced when it is done, with the error if it failed.
-	SyncWAL()
-	// TruncateWAL cuts the log to its first size bytes: a restarting
-	// node drops a torn last write before it writes after it.
-	TruncateWAL(size int)
+
+	// The member's data directory, laid out as etcd's (storage.go). Writes
+	// are visible at once but survive a crash only once a sync of the
+	// file completes; Remove and Rename are durable at once.
+	Append(name string, b []byte)
+	WriteFile(name string, b []byte) // replaces the file's content
+	// Sync starts an fsync of the file; the environment calls done when
+	// it completes, as an input to the node, with the error if it failed.
+	// A crash first means done is never called.
+	Sync(name string, done func(err error))
+	Truncate(name string, size int)
+	Remove(name string)
+	Rename(from, to string)
+	ReadFile(name string) ([]byte, bool)
+	List() []string // every file's name, sorted
+
 	// Applied reports that the entry at index was applied to the state
 	// machine; digest is chained over entries 1..index (Status.Digest).
-	// Checkers compare members' digests index by index; a real process
-	// may ignore it.
+	// Logged reports an entry now in the member's durable raft log, with
+	// the same digest chained over the log. SnapshotInstalled reports that
+	// the state machine and the log now start from a snapshot (received,
+	// or read back at a restart) at index, with that digest. Checkers use
+	// all three; a real process may ignore them.
 	Applied(index, digest uint64)
+	Logged(index, term, digest uint64)
+	SnapshotInstalled(index, term, digest uint64)
 	// Failpoint is called at each of etcd's gofail failpoints (the names
 	// in Failpoints, in the places etcd has them). It returns 0 to go on,
 	// or a sleep: the member's raft loop stops at that point for that
@@ -72,6 +92,19 @@ type Node struct {
 	applied uint64
 	digest  uint64 // chained over every applied entry: see chainDigest
 	ticks   uint64
+
+	wal     walWriter
+	backend backendState
+	snap    snapState
+	// The log's chained digests (for Env.Logged): logChain[i] is the
+	// digest of the log up to index logBase+i. It starts at an index whose
+	// digest is known (applied, or the snapshot the log starts from) and
+	// is trimmed as entries are applied.
+	logBase  uint64
+	logChain []uint64
+	// deferred are committed entries of a Ready that also carries a
+	// snapshot: they are applied after it.
+	deferred []*raftpb.Entry
 
 	// ready is the Ready being worked through (nil between Readys), next
 	// the index of its next step in readySteps, and stalled what it waits
@@ -104,13 +137,15 @@ type request struct {
 	readIndex uint64 // for reads: the index that round returned, 0 until then
 }
 
-// New starts a member of a new cluster. Like etcd's first start, it
-// bootstraps the log with one configuration entry per peer.
+// New starts a member of a new cluster on an empty data directory. Like
+// etcd's first start, it bootstraps the log with one configuration entry
+// per peer.
 func New(cfg Config, env Env) (*Node, error) {
-	n, err := newNode(cfg, env, raft.NewMemoryStorage())
+	n, err := newNode(cfg, env, raft.NewMemoryStorage(), mvcc.NewStore())
 	if err != nil {
 		return nil, err
 	}
+	n.bootstrap()
 	peers := make([]raft.Peer, len(cfg.Peers))
 	for i, id := range cfg.Peers {
 		peers[i] = raft.Peer{ID: id}
@@ -122,26 +157,46 @@ func New(cfg Config, env Env) (*Node, error) {
 	return n, nil
 }
 
-// Restart brings a member back from its log after a crash. A torn last
-// record is cut off; corruption anywhere else is an error, since the node
-// would otherwise forget writes it had acknowledged.
-func Restart(cfg Config, env Env, log []byte) (*Node, error) {
-	c, err := wal.Read(log)
+// Restart brings a member back from its data directory after a crash, as
+// etcd v3.7 does (recoverDir): the newest snapshot its WAL records, the
+// backend with the store, then the WAL after the snapshot. The entries the
+// backend's consistent index says it holds are not applied again. A torn
+// last WAL record is cut off; corruption anywhere else, or a backend that
+// does not match the snapshot, is an error, since the node would otherwise
+// forget writes it had acknowledged.
+func Restart(cfg Config, env Env) (*Node, error) {
+	if neverStarted(env) {
+		// It crashed before its bootstrap reached the disk: it never voted
+		// nor acknowledged anything, so it starts afresh.
+		for _, name := range env.List() {
+			env.Remove(name)
+		}
+		return New(cfg, env)
+	}
+	r, err := recoverDir(env, envDir{env})
 	if err != nil {
 		return nil, fmt.Errorf("member %d: restart: %w", cfg.ID, err)
 	}
-	if c.Valid < len(log) {
-		env.TruncateWAL(c.Valid)
+	c := r.log
+	if c.Valid < c.Size {
+		env.Truncate(c.Last().Name, c.Valid)
 	}
-	if len(c.Entries) == 0 {
-		return New(cfg, env) // it crashed before its bootstrap reached the disk
+	snapIndex, snapTerm := r.snapshot.GetIndex(), r.snapshot.GetTerm()
+	last := snapIndex
+	if len(c.Entries) > 0 {
+		last = c.Entries[len(c.Entries)-1].GetIndex()
 	}
-	if last := c.Entries[len(c.Entries)-1].GetIndex(); c.State.GetCommit() > last {
+	if c.State.GetCommit() > last {
 		// raft would panic; etcd refuses to start from such a WAL too.
 		return nil, fmt.Errorf("member %d: restart: the log's hard state commits index %d but its entries end at %d: committed entries were lost",
 			cfg.ID, c.State.GetCommit(), last)
 	}
 	storage := raft.NewMemoryStorage()
+	if r.snapshot != nil && snapIndex > 0 {
+		if err := storage.ApplySnapshot(&raftpb.Snapshot{Metadata: r.snapshot}); err != nil {
+			return nil, fmt.Errorf("member %d: restart: %w", cfg.ID, err)
+		}
+	}
 	if err := storage.Append(c.Entries); err != nil {
 		return nil, fmt.Errorf("member %d: restart: %w", cfg.ID, err)
 	}
@@ -150,16 +205,44 @@ func Restart(cfg Config, env Env, log []byte) (*Node, error) {
 			return nil, fmt.Errorf("member %d: restart: %w", cfg.ID, err)
 		}
 	}
-	n, err := newNode(cfg, env, storage)
+	n, err := newNode(cfg, env, storage, r.store)
 	if err != nil {
 		return nil, err
 	}
-	env.Logf("restarted from log: %d entries, %s, %d torn bytes cut", len(c.Entries), raft.DescribeHardState(c.State), len(log)-c.Valid)
+	n.wal = walWriter{segments: c.Segments, released: c.First, size: c.Valid, lastIdx: last, state: c.State}
+	n.applied, n.snap.appliedTerm, n.snap.confState = snapIndex, snapTerm, r.snapshot.GetConfState()
+	n.snap.diskIndex, n.snap.memoryIndex = snapIndex, snapIndex
+	// The store is as of the backend's consistent index: entries up to it
+	// are skipped when raft hands them over again (SkipConsistentIndex
+	// applies them a second time).
+	n.backend.consistentIndex = r.meta.ConsistentIndex
+	n.digest = r.meta.Digest
+	if r.meta.ConsistentIndex < snapIndex {
+		n.digest = 0 // "consistent index was never saved": nothing to chain from
+	}
+	n.logBase, n.logChain = max(snapIndex, r.meta.ConsistentIndex), []uint64{n.digest}
+	env.SnapshotInstalled(n.logBase, r.meta.Term, n.digest)
+	n.logEntries(c.Entries)
+	env.Logf("restarted: snapshot %d, backend consistent index %d, %d WAL entries after the snapshot, %s, %d torn bytes cut",
+		snapIndex, r.meta.ConsistentIndex, len(c.Entries), raft.DescribeHardState(c.State), c.Size-c.Valid)
 	n.process()
 	return n, nil
 }
 
-func newNode(cfg Config, env Env, storage *raft.MemoryStorage) (*Node, error) {
+// neverStarted reports whether a data directory holds no whole raft entry
+// of a first WAL segment: no WAL at all, or only segment 0 torn before its
+// bootstrap entries (etcd creates segment 0 in a temporary directory and
+// renames it into place; here a torn one is the same as none).
+func neverStarted(env Env) bool {
+	segs, err := wal.Segments(envDir{env})
+	if err != nil || len(segs) != 1 || segs[0].Seq != 0 {
+		return len(segs) == 0 && err == nil
+	}
+	c, err := wal.ReadAll(envDir{env}, wal.Ref{})
+	return err != nil && errors.Is(err, wal.ErrSnapshotNotFound) || err == nil && len(c.Entries) == 0
+}
+
+func newNode(cfg Config, env Env, storage *raft.MemoryStorage, store *mvcc.Store) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -183,7 +266,7 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage) (*Node, error) {
 		env:      env,
 		rn:       rn,
 		storage:  storage,
-		store:    mvcc.NewStore(),
+		store:    store,
 		requests: map[uint64]*request{},
 		nextID:   firstRequestID(cfg.ID, env.Now()),
 	}, nil
@@ -282,13 +365,13 @@ func (n *Node) Request(from string, req *api.Request) {
 	n.process()
 }
 
-// Synced tells the node that the fsync it asked for is done. A failed
-// fsync is fatal, as in etcd's raft loop (server/etcdserver/raft.go,
-// raftNode.start, where storage.Save's error goes to lg.Fatal): the WAL
-// can no longer promise what the member acknowledges, so it dies.
-func (n *Node) Synced(err error) {
+// synced is the Ready loop's fsync completing. A failed fsync is fatal,
+// as in etcd's raft loop (server/etcdserver/raft.go, raftNode.start, where
+// storage.Save's error goes to lg.Fatal): the WAL can no longer promise
+// what the member acknowledges, so it dies.
+func (n *Node) synced(err error) {
 	if n.stalled != stalledOnSync {
-		panic(fmt.Sprintf("member %d: Synced without a pending sync", n.cfg.ID))
+		panic(fmt.Sprintf("member %d: a sync completed that the raft loop was not waiting for", n.cfg.ID))
 	}
 	if err != nil {
 		n.env.Logf("fatal: failed to save Raft hard state and entries: %v", err)

@@ -13,27 +13,61 @@ import (
 // One Ready is worked through as a list of steps, in the order of etcd's
 // raft loop (server/etcdserver/raft.go, raftNode.start) with the WAL's
 // save (server/storage/wal/wal.go, WAL.Save) unfolded in its place, and a
-// failpoint wherever etcd has one. A step may stall the Ready: the fsync
-// until the Env calls Synced, a failpoint that sleeps until it calls
+// failpoint wherever etcd has one. A step may stall the Ready: an fsync
+// until the Env calls its done, a forced backend commit until it is
+// durable, a failpoint that sleeps until the Env calls
 // Resume. Meanwhile the node still takes Step and Request, but no new
 // Ready, as etcd's loop blocks at the same point; raft is not ticked either
 // (etcd's ticker feeds the same loop), and gets the one tick it missed when
 // the call that ends the stall carries on with the next step.
-var readySteps = []readyStep{
-	(*Node).applyReady,
-	onlyIf(sendsEarly, failpoint(RaftBeforeLeaderSend)),
-	onlyIf(sendsEarly, (*Node).sendMessages),
-	failpoint(RaftBeforeSave),
-	(*Node).writeWAL,
-	onlyIf(mustSync, failpoint(WALBeforeSync)),
-	onlyIf(mustSync, (*Node).syncWAL),
-	onlyIf(mustSync, failpoint(WALAfterSync)),
-	failpoint(RaftAfterSave),
-	(*Node).appendStorage,
-	onlyIf(sendsLate, failpoint(RaftBeforeFollowerSend)),
-	onlyIf(sendsLate, (*Node).sendMessages),
-	failpoint(RaftBeforeAdvance),
-	(*Node).advance,
+var readySteps []readyStep
+
+// The steps are set in init: they refer, through the stalls they end, back
+// to process, which walks them.
+func init() {
+	readySteps = []readyStep{
+		(*Node).applyReady,
+		onlyIf(sendsEarly, failpoint(RaftBeforeLeaderSend)),
+		onlyIf(sendsEarly, (*Node).sendMessages),
+		// A snapshot from the leader is saved before anything after it.
+		onlyIf(hasSnapshot, failpoint(RaftBeforeSaveSnap)),
+		onlyIf(hasSnapshot, (*Node).saveReceivedSnapFile),
+		onlyIf(hasSnapshot, (*Node).saveReceivedSnapWAL),
+		onlyIf(hasSnapshot, failpoint(RaftAfterSaveSnap)),
+		failpoint(RaftBeforeSave),
+		onlyIf(walFull, (*Node).syncTail),
+		onlyIf(walFull, (*Node).cutWAL),
+		(*Node).writeWAL,
+		onlyIf(mustSync, failpoint(WALBeforeSync)),
+		onlyIf(mustSync, (*Node).syncWAL),
+		onlyIf(mustSync, failpoint(WALAfterSync)),
+		failpoint(RaftAfterSave),
+		// Once the save is durable the snapshot replaces the state machine and
+		// the start of raft's log, and the entries after it are applied.
+		onlyIf(hasSnapshot, (*Node).syncBeforeRelease),
+		onlyIf(hasSnapshot, (*Node).waitForBackend),
+		onlyIf(hasSnapshot, failpoint(ApplyBeforeOpenSnapshot)),
+		onlyIf(hasSnapshot, (*Node).openSnapshotBackend),
+		onlyIf(hasSnapshot, failpoint(ApplyAfterOpenSnapshot)),
+		onlyIf(hasSnapshot, failpoint(RaftBeforeApplySnap)),
+		onlyIf(hasSnapshot, (*Node).applySnapToRaftLog),
+		onlyIf(hasSnapshot, failpoint(RaftAfterApplySnap)),
+		onlyIf(hasSnapshot, (*Node).releaseReceived),
+		onlyIf(hasSnapshot, failpoint(RaftAfterWALRelease)),
+		onlyIf(hasSnapshot, (*Node).applyDeferred),
+		(*Node).appendStorage,
+		// The member's own snapshot, every SnapshotCount applied entries.
+		(*Node).decideSnapshot,
+		(*Node).createSnapshot,
+		onlyIf(snapshotToDisk, (*Node).saveSnapFile),
+		onlyIf(snapshotToDisk, (*Node).saveSnapWAL),
+		onlyIf(snapshotToDisk, (*Node).releaseSnapshot),
+		(*Node).compactLog,
+		onlyIf(sendsLate, failpoint(RaftBeforeFollowerSend)),
+		onlyIf(sendsLate, (*Node).sendMessages),
+		failpoint(RaftBeforeAdvance),
+		(*Node).advance,
+	}
 }
 
 // A readyStep does one step of a Ready and says whether the Ready must
@@ -45,7 +79,8 @@ type stall int
 const (
 	notStalled         stall = iota
 	stalledAtFailpoint       // until Resume
-	stalledOnSync            // until Synced
+	stalledOnSync            // until the Env calls the sync's done
+	stalledOnBackend         // until the backend's commit in flight is durable
 )
 
 // process proposes the writes held for want of a leader, then runs the
@@ -120,15 +155,15 @@ func (n *Node) applyReady(rd *raft.Ready) stall {
 			n.failReadRound()
 		}
 	}
-	if !raft.IsEmptySnap(rd.Snapshot) {
-		// etcd saves and applies a snapshot before the entries after it.
-		// Raft sends one only when a leader has compacted its log, which
-		// this node never does yet: a snapshot here is a bug to surface.
-		panic(fmt.Sprintf("member %d: raft delivered a snapshot at index %d, and this node cannot apply snapshots yet",
-			n.cfg.ID, rd.Snapshot.GetMetadata().GetIndex()))
-	}
 	n.receiveReadStates(rd.ReadStates)
 	committed := rd.CommittedEntries
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		// etcd applies a snapshot from the leader, and the entries after
+		// it, only once the snapshot is saved (applySnapshot waits on
+		// notifyc).
+		n.deferred = committed
+		return notStalled
+	}
 	if n.cfg.Bugs.ApplyBeforeCommit {
 		committed = n.applyEarly(*rd)
 	}
@@ -136,8 +171,22 @@ func (n *Node) applyReady(rd *raft.Ready) stall {
 	return notStalled
 }
 
+func (n *Node) applyDeferred(*raft.Ready) stall {
+	ents := n.deferred
+	n.deferred = nil
+	for len(ents) > 0 && ents[0].GetIndex() <= n.applied {
+		ents = ents[1:]
+	}
+	n.applyEntries(ents)
+	return notStalled
+}
+
 func (n *Node) sendMessages(rd *raft.Ready) stall {
 	for _, m := range processMessages(rd.Messages) {
+		if m.GetType() == raftpb.MessageType_MsgSnap {
+			n.sendMergedSnapshot(m)
+			continue
+		}
 		n.env.Send(m)
 	}
 	return notStalled
@@ -147,9 +196,9 @@ func (n *Node) sendMessages(rd *raft.Ready) stall {
 // raftNode.processMessages does: each one acknowledges the log up to its
 // index, so the last says all the earlier ones say. Unlike etcd's, which
 // walks the messages backwards and so sends them reversed, it keeps the
-// others in raft's order. (etcd also drops messages to removed members
-// and hands MsgSnap to its server; this node removes no one and sends no
-// snapshots yet.)
+// others in raft's order. (etcd also drops messages to removed members;
+// this node removes no one yet. Its MsgSnap goes to sendMergedSnapshot,
+// as etcd's goes to its server.)
 func processMessages(msgs []*raftpb.Message) []*raftpb.Message {
 	last := -1
 	for i, m := range msgs {
@@ -174,8 +223,10 @@ func (n *Node) writeWAL(rd *raft.Ready) stall {
 	var rec []byte
 	for _, e := range rd.Entries {
 		rec = wal.AppendEntry(rec, e)
+		n.wal.lastIdx = e.GetIndex()
 	}
 	if hs := rd.HardState; !raft.IsEmptyHardState(hs) {
+		n.wal.state = hs
 		if n.cfg.Bugs.ForgetVote {
 			hs = proto.CloneOf(hs)
 			hs.Vote = nil
@@ -183,14 +234,43 @@ func (n *Node) writeWAL(rd *raft.Ready) stall {
 		rec = wal.AppendState(rec, hs)
 	}
 	if len(rec) > 0 {
-		n.env.AppendWAL(rec)
+		n.env.Append(n.wal.tail().Name, rec)
+		n.wal.size += len(rec)
 	}
 	return notStalled
 }
 
 func (n *Node) syncWAL(*raft.Ready) stall {
-	n.env.SyncWAL()
+	n.env.Sync(n.wal.tail().Name, n.synced)
 	return stalledOnSync
+}
+
+// walFull: the segment being written has reached the segment size, so
+// this Ready's save starts a new one (etcd cuts at the end of the save
+// that fills a segment; cutting at the start of the next is the same
+// file layout).
+func walFull(n *Node, _ *raft.Ready) bool { return n.wal.size >= n.cfg.WALSegmentSize }
+
+// syncTail makes the full segment durable before the next one starts, as
+// etcd's WAL.cut does: only the last segment may have a torn tail.
+func (n *Node) syncTail(*raft.Ready) stall { return n.syncWAL(nil) }
+
+// cutWAL starts the next segment, named after the index its first entry
+// will have, and opens it with the current hard state, so a replay that
+// starts here knows it.
+func (n *Node) cutWAL(*raft.Ready) stall {
+	w := &n.wal
+	seg := wal.Segment{Seq: w.tail().Seq + 1, Index: w.lastIdx + 1}
+	seg.Name = wal.SegmentName(seg.Seq, seg.Index)
+	var rec []byte
+	if w.state != nil {
+		rec = wal.AppendState(nil, w.state)
+	}
+	w.segments = append(w.segments, seg)
+	w.size = len(rec)
+	n.env.WriteFile(seg.Name, rec)
+	n.env.Logf("created a new WAL segment: %s", seg.Name)
+	return notStalled
 }
 
 // appendStorage hands the saved state and entries to raft's log, as etcd
@@ -206,7 +286,26 @@ func (n *Node) appendStorage(rd *raft.Ready) stall {
 		n.env.Logf("fatal: append entries: %v", err)
 		panic(err)
 	}
+	n.logEntries(rd.Entries)
 	return notStalled
+}
+
+// logEntries chains the log's digest over entries now in the durable log
+// and reports each to the Env, for the log-matching checkers. Entries at
+// or below logBase are already known (applied, or covered by the snapshot
+// the log starts from).
+func (n *Node) logEntries(ents []*raftpb.Entry) {
+	for _, e := range ents {
+		i := e.GetIndex()
+		if i <= n.logBase {
+			continue
+		}
+		if i-n.logBase > uint64(len(n.logChain)) {
+			panic(fmt.Sprintf("member %d: log entry %d leaves a gap after %d", n.cfg.ID, i, n.logBase+uint64(len(n.logChain))-1))
+		}
+		n.logChain = append(n.logChain[:i-n.logBase], chainDigest(n.logChain[i-n.logBase-1], e))
+		n.env.Logged(i, e.GetTerm(), n.logChain[i-n.logBase])
+	}
 }
 
 // advance tells raft the Ready is done, then serves the reads that the

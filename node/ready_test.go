@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/backend"
 )
 
 // takeEvents returns what member id did since the last call.
@@ -45,7 +46,7 @@ func TestReadyMeetsEtcdsFailpointsInEtcdsOrder(t *testing.T) {
 		"failpoint raftBeforeLeaderSend", "send MsgApp", "send MsgApp",
 		"failpoint raftBeforeSave", "append", "failpoint walBeforeSync", "sync",
 	}, c.takeEvents(1), "the leader waits for its fsync")
-	c.envs[1].sync(c.nodes[1])
+	c.envs[1].sync()
 	require.Equal(t, []string{
 		"failpoint walAfterSync", "failpoint raftAfterSave", "failpoint raftBeforeAdvance",
 	}, c.takeEvents(1))
@@ -54,7 +55,7 @@ func TestReadyMeetsEtcdsFailpointsInEtcdsOrder(t *testing.T) {
 	require.Equal(t, []string{
 		"failpoint raftBeforeSave", "append", "failpoint walBeforeSync", "sync",
 	}, c.takeEvents(2), "the follower waits for its fsync")
-	c.envs[2].sync(c.nodes[2])
+	c.envs[2].sync()
 	require.Equal(t, []string{
 		"failpoint walAfterSync", "failpoint raftAfterSave",
 		"failpoint raftBeforeFollowerSend", "send MsgAppResp", "failpoint raftBeforeAdvance",
@@ -69,10 +70,10 @@ func stallFollowerOnAPut(t *testing.T, sleep time.Duration) *cluster {
 	c.elect(1)
 	c.envs[2].sleeps = map[string]time.Duration{RaftBeforeFollowerSend: sleep}
 	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
-	c.envs[1].sync(c.nodes[1])
+	c.envs[1].sync()
 	c.msgs = slices.DeleteFunc(c.msgs, func(m *raftpb.Message) bool { return m.GetTo() != 2 })
 	c.deliver()
-	c.envs[2].sync(c.nodes[2])
+	c.envs[2].sync()
 	require.True(t, c.envs[2].sleeping)
 	return c
 }
@@ -95,7 +96,6 @@ func TestFailpointSleepStallsTheReadyUntilResume(t *testing.T) {
 	require.Contains(t, ev[2:], "send MsgHeartbeatResp", "then takes the Ready the heartbeat made")
 
 	require.PanicsWithValue(t, "member 2: Resume without a failpoint sleep", c.nodes[2].Resume)
-	require.PanicsWithValue(t, "member 2: Synced without a pending sync", func() { c.nodes[2].Synced(nil) })
 }
 
 // A failed fsync is fatal, as etcd's raft loop makes it.
@@ -103,9 +103,9 @@ func TestFailedFsyncKillsTheMember(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
 	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
-	require.True(t, c.envs[1].syncing)
+	require.True(t, c.envs[1].syncing())
 	require.PanicsWithValue(t, "member 1: failed to save Raft hard state and entries: input/output error", func() {
-		c.nodes[1].Synced(errors.New("input/output error"))
+		c.envs[1].failSync(errors.New("input/output error"))
 	})
 	require.Equal(t, "fatal: failed to save Raft hard state and entries: input/output error", c.envs[1].logs[len(c.envs[1].logs)-1])
 }
@@ -120,16 +120,16 @@ func TestReadySendsOnlyItsLastAppResp(t *testing.T) {
 	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "a"}})
 	c.msgs = slices.DeleteFunc(c.msgs, toN2)
 	c.deliver() // n2 waits for the fsync of a
-	c.envs[1].sync(c.nodes[1])
+	c.envs[1].sync()
 	for i, v := range []string{"b", "c"} {
 		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 2), Put: &api.PutRequest{Key: "k", Value: v}})
-		c.envs[1].sync(c.nodes[1])
+		c.envs[1].sync()
 	}
 	c.msgs = slices.DeleteFunc(c.msgs, toN2)
 	c.deliver() // b and c reach n2 while it still waits
 	c.takeEvents(2)
-	c.envs[2].sync(c.nodes[2]) // the Ready of a, then the one of b and c
-	c.envs[2].sync(c.nodes[2])
+	c.envs[2].sync() // the Ready of a, then the one of b and c
+	c.envs[2].sync()
 
 	var acked []uint64
 	for _, m := range c.msgs {
@@ -156,4 +156,29 @@ func TestAStalledMemberDoesNotTickRaft(t *testing.T) {
 	c.envs[2].sleeping, c.envs[2].sleeps = false, nil
 	c.nodes[2].Resume()
 	require.Equal(t, raft.StateFollower, c.nodes[2].Status().Role, "one missed tick is not an election timeout")
+}
+
+// The Env calls a sync's done once: a second call is a sync the raft loop
+// is not waiting for, and the node refuses it.
+func TestASyncCompletingTwicePanics(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
+	require.True(t, c.envs[1].syncing())
+	done := c.envs[1].syncs[0].done
+	c.envs[1].sync()
+	require.PanicsWithValue(t, "member 1: a sync completed that the raft loop was not waiting for", func() { done(nil) })
+}
+
+// A failed backend commit is fatal too, as bbolt's failed commit is to
+// etcd's backend.
+func TestFailedBackendCommitKillsTheMember(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	c.put(1, "k", "v")
+	c.nodes[2].CommitTick()
+	require.True(t, c.envs[2].pendingSyncOf(backend.Path))
+	require.PanicsWithValue(t, "member 2: failed to commit tx: input/output error", func() {
+		c.envs[2].failSync(errors.New("input/output error"))
+	})
 }

@@ -73,22 +73,63 @@ func (n *Node) expireRequests() {
 }
 
 // applyEntries applies committed entries to the store in log order and
-// answers the writes this member proposed.
+// answers the writes this member proposed. A restarted member skips, for
+// the store, the entries its backend's consistent index says it holds
+// (etcd's applyEntryNormal); membership changes go to raft regardless.
 func (n *Node) applyEntries(ents []*raftpb.Entry) {
 	for _, e := range ents {
+		// The index, term and digest move before the entry is applied, as
+		// etcd's SetConsistentApplyingIndex does: a backend commit the
+		// entry itself forces (a delete, the batch limit) must record the
+		// index of the state it holds.
+		inBackend := e.GetIndex() <= n.backend.consistentIndex
+		n.applied, n.snap.appliedTerm = e.GetIndex(), e.GetTerm()
+		if !inBackend {
+			n.digest = chainDigest(n.digest, e)
+		}
+		skipStore := inBackend && !n.cfg.Bugs.SkipConsistentIndex
 		switch e.GetType() {
 		case raftpb.EntryNormal:
-			n.applyNormal(e)
+			if !skipStore {
+				n.applyNormal(e)
+			}
 		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
 			n.applyConfChange(e)
+			if !skipStore {
+				n.noteWrite(false)
+			}
 		}
-		n.applied = e.GetIndex()
-		n.digest = chainDigest(n.digest, e)
+		if inBackend {
+			// The digest the backend kept is already that of its
+			// consistent index; the checkers saw these entries applied in
+			// the member's past life.
+			continue
+		}
 		n.env.Applied(n.applied, n.digest)
+		n.trimLogChain()
 	}
 	if len(ents) > 0 {
 		n.serveReads()
 	}
+}
+
+// trimLogChain drops the log digests below the applied index: raft never
+// overwrites an applied entry, so the chain only needs to go on from it.
+// The applied digest is the truth at the applied index. Raft may hand
+// over committed entries before this member's log holds them (they are
+// written in the same Ready, after the apply), and those may replace
+// entries of an older term that the chain still has: then the chain from
+// there on is stale, and is cut.
+func (n *Node) trimLogChain() {
+	if n.applied <= n.logBase {
+		return
+	}
+	k := n.applied - n.logBase
+	if k < uint64(len(n.logChain)) && n.logChain[k] == n.digest {
+		n.logChain, n.logBase = n.logChain[k:], n.applied
+		return
+	}
+	n.logChain, n.logBase = []uint64{n.digest}, n.applied
 }
 
 // applyConfChange hands a committed membership change to raft.
@@ -105,7 +146,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) {
 	if err != nil {
 		panic(fmt.Sprintf("member %d: entry %d: bad conf change: %v", n.cfg.ID, e.GetIndex(), err))
 	}
-	n.rn.ApplyConfChange(cc)
+	n.snap.confState = n.rn.ApplyConfChange(cc)
 }
 
 // chainDigest folds an applied entry into the digest of all entries
@@ -146,8 +187,10 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 	case req.Put != nil:
 		n.store.Put(req.Put.Key, req.Put.Value)
 		resp.Put = &api.PutResponse{}
+		n.noteWrite(false)
 	case req.DeleteRange != nil:
 		resp.DeleteRange = &api.DeleteRangeResponse{Deleted: n.store.Delete(req.DeleteRange.Key)}
+		n.noteWrite(resp.DeleteRange.Deleted > 0)
 	}
 	r, ok := n.requests[id]
 	if !ok {

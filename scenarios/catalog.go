@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -74,6 +75,60 @@ var catalog = []Scenario{
 				Args: []Arg{{"jitter", "20ms"}, {"drop", "0.1"}, {"duplicate", "0.05"}}}
 			e.Faults = []Fault{flaky}
 			e.Expect = []Expectation{expect("writes-during", "fault", "1")}
+		},
+	},
+	{
+		Name:    "compaction-snapshot",
+		Summary: "a follower of 3 is blackholed until the others are --snapshot-count + catch-up entries ahead, so the leader has compacted what it lacks; the leader sends it a snapshot with the backend, and it catches up under load",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(3)
+			s.Duration = 20 * time.Second
+			s.Clients, s.Keys, s.ThinkTime = 12, 20, 5*time.Millisecond
+			s.Member.SnapshotCount = 100
+			s.Member.SnapshotCatchUpEntries = 20
+			s.Member.WALSegmentSize = 32 << 10
+			s.Member.MaxWALs = 2
+			s.Member.MaxSnapshots = 2
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			hole := Fault{Kind: "blackhole", Who: "follower",
+				At: between(rng, 2*time.Second, 3*time.Second), For: 10 * time.Second}
+			e.Faults = []Fault{hole}
+			e.Expect = []Expectation{expect("snapshot-restored", "fault", "1")}
+		},
+	},
+	{
+		Name:    "crash-during-load",
+		Summary: "members of 3 crash under heavy writes, between and inside backend commits (etcd's backend failpoints); each restarts from its backend, snapshot and WAL, and applies nothing twice",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(3)
+			s.Duration = 26 * time.Second
+			s.Clients = 12
+			s.ThinkTime = 2 * time.Millisecond
+			s.Workload = Workload{Get: 20, Put: 70, Delete: 10}
+			s.Member.SnapshotCount = 300
+			s.Member.SnapshotCatchUpEntries = 100
+			s.Member.WALSegmentSize = 64 << 10
+			s.Member.MaxWALs = 2
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			points := []string{"commitBeforePreCommitHook", "commitAfterPreCommitHook", "beforeCommit", "afterCommit"}
+			var faults []Fault
+			at := 2 * time.Second
+			for i := range 4 {
+				at += between(rng, 1500*time.Millisecond, 3*time.Second)
+				if i%2 == 0 {
+					faults = append(faults, Fault{Kind: "failpoint", Who: "any", At: at, For: 3 * time.Second,
+						Args: []Arg{{"name", points[rng.IntN(len(points))]}, {"action", "panic"},
+							{"hit", fmt.Sprint(1 + rng.IntN(5))}, {"restart-after", "500ms"}}})
+					continue
+				}
+				faults = append(faults, Fault{Kind: "crash", Who: "any", At: at, For: between(rng, 300*time.Millisecond, time.Second)})
+			}
+			e.Faults = faults
+			e.Expect = []Expectation{expect("liveness", "within", (5*e.Settings.Member.ElectionTimeout + time.Second).String())}
 		},
 	},
 	nemesisScenario,

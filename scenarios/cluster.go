@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -16,6 +17,8 @@ import (
 	"github.com/etcdlab/etcdlab/network"
 	"github.com/etcdlab/etcdlab/node"
 	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/backend"
+	"github.com/etcdlab/etcdlab/node/snap"
 	"github.com/etcdlab/etcdlab/sim"
 )
 
@@ -42,6 +45,7 @@ type Cluster struct {
 	expectations  []func() checker.Verdict
 	raftMessages  int
 	crashed       []uint64 // members that went down at least once, in order
+	snapshots     []*SnapshotRecord
 }
 
 // LeaderChange is a member becoming leader.
@@ -56,6 +60,8 @@ const (
 	wireRaft     byte = 'R'
 	wireRequest  byte = 'Q'
 	wireResponse byte = 'A'
+	wireSnapshot byte = 'S' // a merged snapshot: the raft message, then the backend db
+	wireSnapDone byte = 'D' // the receiver saved a snapshot: the sender reports it to raft
 )
 
 func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
@@ -83,7 +89,7 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		c.members = append(c.members, m)
 	}
 	for _, m := range c.members {
-		if err := m.start(nil); err != nil {
+		if err := m.start(false); err != nil {
 			return nil, err
 		}
 	}
@@ -117,10 +123,9 @@ type member struct {
 
 	// A paused process runs nothing until pausedUntil; its inputs wait in
 	// queued, and the ticks it missed collapse into one, as a Go ticker's
-	// do.
+	// do (see every).
 	pausedUntil time.Duration
 	queued      []func()
-	missedTick  bool
 
 	// The member's clock: clockBase at virtual time clockAt, running at
 	// rate. Its ticks come every heartbeat interval of this clock.
@@ -140,12 +145,13 @@ type clientReq struct {
 	id   uint64
 }
 
-// start boots the member: fresh if log is nil, else restarting from it.
-func (m *member) start(log []byte) error {
+// start boots the member: fresh on an empty disk, or restarting from
+// what its disk kept.
+func (m *member) start(restart bool) error {
 	var err error
 	now := m.clock()
 	m.c.sim.WithReader(m.raftRand, func() {
-		if log == nil {
+		if !restart {
 			m.node, err = node.New(m.cfg, memberEnv{m})
 			return
 		}
@@ -155,7 +161,7 @@ func (m *member) start(log []byte) error {
 			err = fmt.Errorf("restarted at %v, in the same millisecond as its last start at %v; a restart must come at least 1ms later", now, m.started)
 			return
 		}
-		m.node, err = node.Restart(m.cfg, memberEnv{m}, log)
+		m.node, err = node.Restart(m.cfg, memberEnv{m})
 	})
 	if err != nil {
 		return err
@@ -165,23 +171,36 @@ func (m *member) start(log []byte) error {
 	m.role, m.term = raft.StateFollower, 0
 	m.c.net.Attach(m.addr, m.receive)
 	epoch := m.epoch
+	m.every(m.cfg.HeartbeatInterval, m.tickOffset, epoch, func() { m.node.Tick() })
+	// The backend's commit loop has a timer of its own.
+	m.every(m.cfg.BackendBatchInterval, m.tickOffset, epoch, func() { m.node.CommitTick() })
+	m.adjustTicks(epoch)
+	m.observe()
+	return nil
+}
+
+// every runs fn inside the member every interval of its own clock,
+// starting after offset, for as long as this life lasts. Like a Go
+// ticker's, the runs a paused process misses collapse into one.
+func (m *member) every(interval, offset time.Duration, epoch int, fn func()) {
+	missed := false
 	var tick func()
 	tick = func() {
 		if m.epoch != epoch {
 			return
 		}
-		m.c.sim.After(m.tickInterval(), tick)
+		m.c.sim.After(m.onClock(interval), tick)
 		if m.paused() {
-			m.missedTick = true
+			if !missed {
+				missed = true
+				m.queued = append(m.queued, func() { missed = false; fn() })
+			}
 			return
 		}
-		m.run(func() { m.node.Tick() })
+		m.run(fn)
 	}
 	// Members do not tick in step: each starts at a phase of its own.
-	m.c.sim.After(m.tickOffset, tick)
-	m.adjustTicks(epoch)
-	m.observe()
-	return nil
+	m.c.sim.After(offset, tick)
 }
 
 // adjustTicks is etcd's start-up poll (EtcdServer.adjustTicks): every
@@ -302,14 +321,11 @@ func (m *member) pause(until time.Duration) {
 		if m.epoch != epoch || m.paused() {
 			return
 		}
-		queued, missed := m.queued, m.missedTick
-		m.queued, m.missedTick = nil, false
+		queued := m.queued
+		m.queued = nil
 		m.c.sim.Logf(string(m.addr), "resumed: %d inputs waited", len(queued))
 		for _, fn := range queued {
 			m.run(fn)
-		}
-		if missed {
-			m.run(func() { m.node.Tick() })
 		}
 	})
 }
@@ -325,10 +341,10 @@ func (m *member) setClock(rate float64, offset time.Duration) {
 	m.c.sim.Logf(string(m.addr), "clock now %v, rate %v", m.clock(), rate)
 }
 
-// tickInterval is a heartbeat interval of the member's clock, in virtual
-// time: a fast clock ticks more often.
-func (m *member) tickInterval() time.Duration {
-	return max(time.Duration(float64(m.cfg.HeartbeatInterval)/m.rate), time.Microsecond)
+// onClock is how long an interval d of the member's clock lasts in
+// virtual time: a fast clock ticks more often.
+func (m *member) onClock(d time.Duration) time.Duration {
+	return max(time.Duration(float64(d)/m.rate), time.Microsecond)
 }
 
 // failSyncs makes the member's next n fsyncs fail; each failure is fatal,
@@ -350,12 +366,12 @@ func (m *member) crash() {
 	m.epoch++
 	m.c.net.Detach(m.addr)
 	lost := m.disk.Crash()
-	m.c.sim.Logf(string(m.addr), "crashed: %d unsynced log bytes lost", lost)
+	m.c.sim.Logf(string(m.addr), "crashed: %d unsynced bytes lost", lost)
 	if !slices.Contains(m.c.crashed, m.id) {
 		m.c.crashed = append(m.c.crashed, m.id)
 	}
 	m.node = nil
-	m.queued, m.missedTick, m.pausedUntil = nil, false, 0
+	m.queued, m.pausedUntil = nil, 0
 	m.failpoints, m.syncFailed = nil, false
 	for _, cl := range m.c.clients {
 		cl.connectionLost(m.addr)
@@ -380,6 +396,10 @@ func (m *member) receive(from network.Addr, payload []byte) {
 			m.node.Step(msg)
 			m.c.fireTriggers(m, msg, false) // once it has taken the message in
 		})
+	case wireSnapshot:
+		m.receiveSnapshot(from, body)
+	case wireSnapDone:
+		m.snapshotDone(from, body)
 	case wireRequest:
 		req, err := api.UnmarshalRequest(body)
 		if err != nil {
@@ -447,22 +467,51 @@ func (e memberEnv) Reply(to string, resp *api.Response) {
 	e.m.c.net.Send(e.m.addr, network.Addr(to), desc, append([]byte{wireResponse}, resp.Marshal()...))
 }
 
-func (e memberEnv) AppendWAL(b []byte) { e.m.disk.Append(b) }
+func (e memberEnv) Append(name string, b []byte) { e.m.disk.Append(name, b) }
 
-func (e memberEnv) TruncateWAL(size int) { e.m.disk.Truncate(size) }
+// WriteFile writes a file; a member's own snapshot file is noted for the
+// summary, with the size of the backend it goes with.
+func (e memberEnv) WriteFile(name string, b []byte) {
+	e.m.disk.WriteFile(name, b)
+	if !strings.HasSuffix(name, ".snap") {
+		return
+	}
+	var term, idx uint64
+	fmt.Sscanf(name[strings.LastIndex(name, "/")+1:], "%016x-%016x.snap", &term, &idx)
+	if _, received := e.m.disk.Read("member/snap/" + snap.DBName(idx)); received {
+		return
+	}
+	db, _ := e.m.disk.Read(backend.Path)
+	e.m.c.noteSnapshot(SnapshotRecord{Kind: SnapshotSaved, Member: e.m.id, Index: idx, Size: len(db)})
+}
+func (e memberEnv) Truncate(name string, size int) { e.m.disk.Truncate(name, size) }
+func (e memberEnv) Remove(name string)             { e.m.disk.Remove(name) }
+func (e memberEnv) ReadFile(name string) ([]byte, bool) {
+	return e.m.disk.Read(name)
+}
+func (e memberEnv) List() []string { return e.m.disk.List() }
 
-func (e memberEnv) SyncWAL() {
+func (e memberEnv) Rename(from, to string) {
+	e.m.disk.Rename(from, to)
+	if strings.HasSuffix(from, ".snap.db") && to == backend.Path {
+		e.m.c.noteSnapshot(SnapshotRecord{Kind: SnapshotRestored, Member: e.m.id, Index: snapDBIndex(from)})
+	}
+}
+
+// Sync runs the fsync on the member's disk; its completion is an input to
+// the member, lost with the life that asked for it.
+func (e memberEnv) Sync(name string, done func(error)) {
 	m, epoch := e.m, e.m.epoch
-	m.disk.Sync(func(err error) {
+	m.disk.Sync(name, func(err error) {
 		if m.epoch != epoch {
 			return
 		}
 		if err != nil {
-			m.c.sim.Logf(string(m.addr), "fsync failed: %v", err)
+			m.c.sim.Logf(string(m.addr), "fsync %s failed: %v", name, err)
 		}
 		m.call(func() {
 			m.syncFailed = err != nil
-			m.node.Synced(err)
+			done(err)
 		})
 	})
 }
@@ -504,6 +553,16 @@ func (e memberEnv) Failpoint(name string) time.Duration {
 func (e memberEnv) Applied(index, digest uint64) {
 	c := e.m.c
 	c.logViolations(c.raft.Applied(c.sim.Now(), e.m.id, index, digest))
+}
+
+func (e memberEnv) Logged(index, term, digest uint64) {
+	c := e.m.c
+	c.logViolations(c.raft.Logged(c.sim.Now(), e.m.id, index, term, digest))
+}
+
+func (e memberEnv) SnapshotInstalled(index, term, digest uint64) {
+	c := e.m.c
+	c.logViolations(c.raft.SnapshotInstalled(c.sim.Now(), e.m.id, index, term, digest))
 }
 
 // Now is the member's own clock.

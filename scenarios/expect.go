@@ -61,6 +61,21 @@ var expectKinds = []expectKind{
 			rec := c.faults[argInt(x.Args, "fault", 0)-1]
 			return func() checker.Verdict { return progressDuring(c, rec.Start, rec.End) }
 		}},
+	{name: "snapshot-restored", doc: "a member fault=N hit restores its backend from a snapshot the leader sent it, and the run's members converge",
+		args: []string{"fault"}, fault: true,
+		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
+			rec := c.faults[argInt(x.Args, "fault", 0)-1]
+			name := fmt.Sprintf("caught up by snapshot after fault %d", rec.Index)
+			return func() checker.Verdict {
+				for _, sn := range c.snapshots {
+					if sn.Kind == SnapshotRestored && slices.Contains(rec.Targets, sn.Member) && sn.At >= rec.Start {
+						return checker.Verdict{Name: name, OK: true,
+							Detail: fmt.Sprintf("n%d restored snapshot %d at %v", sn.Member, sn.Index, sn.At)}
+					}
+				}
+				return checker.Verdict{Name: name, Detail: fmt.Sprintf("no member of %s restored a snapshot after %v", memberList(rec.Targets), rec.Start)}
+			}
+		}},
 	{name: "liveness", doc: "within= after the last fault ends, a leader leads, a write started after the heal succeeds, and every member is up and has applied all that was committed at the heal",
 		args: []string{"within"}, setup: setupLiveness},
 }

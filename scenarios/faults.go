@@ -83,6 +83,9 @@ var faultKinds = []faultKind{
 			if f.Arg("name") == "" || f.Arg("action") == "" {
 				return fmt.Errorf("failpoint needs name= and action=")
 			}
+			if node.PanicOnly(f.Arg("name")) && f.Arg("action") != "panic" {
+				return fmt.Errorf("failpoint %s is in the backend's commit, outside the raft loop: only action=panic is supported there, as etcd's robustness tests use it", f.Arg("name"))
+			}
 			return nil
 		},
 		outlast: func(f Fault) time.Duration {
@@ -93,6 +96,9 @@ var faultKinds = []faultKind{
 	{name: "isolate", who: "leader", needFor: true, after: true, cuts: true, takesOut: true,
 		doc:   "cut members off from every other member (clients still reach them), as etcd's robustness tests blackhole peer traffic",
 		begin: cutFromTheRest, end: (*firing).unblock},
+	{name: "blackhole", who: "follower", needFor: true, cuts: true, takesOut: true,
+		doc:   "isolate members until the rest of the cluster is more than snapshot-count + snapshot-catchup-entries revisions ahead of them, so the leader can only catch them up by snapshot, or for= at most: etcd's robustness blackholeUntilSnapshot",
+		begin: beginBlackhole, end: (*firing).unblock},
 	{name: "partition", who: "any", needFor: true, cuts: true, takesOut: true,
 		doc:   "split members in two: those picked, and the rest",
 		begin: cutFromTheRest, end: (*firing).unblock},
@@ -334,6 +340,43 @@ func (f *firing) unblock() {
 }
 
 func cutFromTheRest(f *firing) { f.blockPeers(f.targets, f.c.others(f.targets)) }
+
+// beginBlackhole cuts the members off, then checks every 100ms, as etcd's
+// waitTillSnapshot does, whether the others are far enough ahead that
+// the leader has compacted what the cut-off members lack; then it ends.
+func beginBlackhole(f *firing) {
+	cutFromTheRest(f)
+	c := f.c
+	ahead := int64(c.settings.Member.SnapshotCount + c.settings.Member.SnapshotCatchUpEntries)
+	var poll func()
+	poll = func() {
+		if len(f.blocked) == 0 {
+			return // ended at for=
+		}
+		behind, rest := c.maxRev(f.targets), c.maxRev(c.others(f.targets))
+		if rest-behind > ahead {
+			c.sim.Logf("nemesis", "end fault %d: blackhole: the others are at revision %d, %s at %d, more than %d behind",
+				f.rec.Index, rest, memberList(f.targets), behind, ahead)
+			f.unblock()
+			f.rec.End = c.sim.Now()
+			f.rec.Note = fmt.Sprintf("ended when the others were %d revisions ahead", rest-behind)
+			return
+		}
+		c.sim.After(100*time.Millisecond, poll)
+	}
+	c.sim.After(100*time.Millisecond, poll)
+}
+
+// maxRev is the highest store revision among the members that are up.
+func (c *Cluster) maxRev(ids []uint64) int64 {
+	var rev int64
+	for _, id := range ids {
+		if m := c.member(id); m.up {
+			rev = max(rev, m.node.Status().Rev)
+		}
+	}
+	return rev
+}
 
 func beginOneWay(f *firing) {
 	sel, _ := parseSelector(f.Arg("to"), f.c.settings.Nodes)

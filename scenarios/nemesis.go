@@ -305,8 +305,8 @@ func (c *Cluster) Restart(id uint64) {
 	c.sim.Logf("nemesis", "restart n%d", id)
 	c.restarts++
 	c.raft.Restarted(id)
-	if err := m.start(m.disk.Contents()); err != nil {
-		// A member that cannot restart from its own log is a durability
+	if err := m.start(true); err != nil {
+		// A member that cannot restart from its own disk is a durability
 		// bug: surface it in a verdict, not as a silent skip.
 		e := fmt.Sprintf("at %v: n%d cannot restart: %v", c.sim.Now(), id, err)
 		c.restartErrs = append(c.restartErrs, e)

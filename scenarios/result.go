@@ -23,9 +23,10 @@ type Result struct {
 
 	History       []checker.Operation // client operations, in completion order
 	LeaderChanges []LeaderChange
-	Faults        []FaultRecord // what became of each scheduled fault
-	Crashed       []uint64      // members that crashed or died at least once, in order
-	Members       []node.Status // each member's state at the end; a crashed one has ID only
+	Faults        []FaultRecord    // what became of each scheduled fault
+	Crashed       []uint64         // members that crashed or died at least once, in order
+	Snapshots     []SnapshotRecord // snapshots saved, sent and restored, in order
+	Members       []node.Status    // each member's state at the end; a crashed one has ID only
 	Verdicts      []checker.Verdict
 
 	Trace        []string // one line an event, virtual time first

@@ -183,6 +183,9 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	for _, f := range c.faults {
 		r.Faults = append(r.Faults, *f)
 	}
+	for _, sn := range c.snapshots {
+		r.Snapshots = append(r.Snapshots, *sn)
+	}
 	for _, m := range c.members {
 		if m.up {
 			r.Members = append(r.Members, m.node.Status())

@@ -176,6 +176,8 @@ func checkTiming(s Settings) error {
 		return fmt.Errorf("heartbeat-interval %v and election-timeout %v must be whole milliseconds, as etcd's flags are", m.HeartbeatInterval, m.ElectionTimeout)
 	case s.Link.Latency < 50*time.Microsecond:
 		return fmt.Errorf("link-latency: %v is less than 50µs, faster than a loopback round trip; every operation would take almost no time, and a run would do millions of them", s.Link.Latency)
+	case m.BackendBatchInterval < time.Millisecond:
+		return fmt.Errorf("backend-batch-interval: %v is less than 1ms; the backend would commit thousands of times a virtual second", m.BackendBatchInterval)
 	case s.Disk.FsyncLatency < 10*time.Microsecond:
 		return fmt.Errorf("fsync: %v is less than 10µs, faster than any disk's flush", s.Disk.FsyncLatency)
 	}
@@ -236,6 +238,13 @@ var settingsTable = []setting{
 	boolSetting("pre-vote", "etcd --pre-vote", func(s *Settings) *bool { return &s.Member.PreVote }),
 	boolSetting("check-quorum", "raft CheckQuorum (always on in etcd)", func(s *Settings) *bool { return &s.Member.CheckQuorum }),
 	boolSetting("initial-election-tick-advance", "etcd --initial-election-tick-advance", func(s *Settings) *bool { return &s.Member.InitialElectionTickAdvance }),
+	uintSetting("snapshot-count", "etcd --snapshot-count: applied entries between snapshots to disk, which release the WAL behind them", func(s *Settings) *uint64 { return &s.Member.SnapshotCount }),
+	uintSetting("snapshot-catchup-entries", "etcd --experimental-snapshot-catchup-entries: entries raft's log keeps behind a snapshot for slow followers", func(s *Settings) *uint64 { return &s.Member.SnapshotCatchUpEntries }),
+	durSetting("backend-batch-interval", "etcd --backend-batch-interval: how often applied writes are committed to the backend file", func(s *Settings) *time.Duration { return &s.Member.BackendBatchInterval }),
+	intSetting("backend-batch-limit", "etcd --backend-batch-limit: uncommitted writes that force a backend commit", func(s *Settings) *int { return &s.Member.BackendBatchLimit }),
+	intSetting("max-wals", "etcd --max-wals: released WAL segments kept on disk (0 keeps all)", func(s *Settings) *int { return &s.Member.MaxWALs }),
+	intSetting("max-snapshots", "etcd --max-snapshots: snapshot files kept on disk (0 keeps all)", func(s *Settings) *int { return &s.Member.MaxSnapshots }),
+	intSetting("wal-segment-size", "bytes after which the WAL starts a new segment file (etcd's wal.SegmentSizeBytes, 64000000)", func(s *Settings) *int { return &s.Member.WALSegmentSize }),
 	{key: "bug", doc: "deliberate bugs in every member, comma-separated, or none: " + strings.Join(node.BugNames(), ", "),
 		get: func(s *Settings) string {
 			if on := s.Member.Bugs.On(); len(on) > 0 {
@@ -287,6 +296,19 @@ func lookupSetting(key string) (setting, bool) {
 		return setting{}, false
 	}
 	return settingsTable[i], true
+}
+
+func uintSetting(key, doc string, field func(*Settings) *uint64) setting {
+	return setting{key: key, doc: doc,
+		get: func(s *Settings) string { return strconv.FormatUint(*field(s), 10) },
+		set: func(s *Settings, v string) error {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number of at least 0", v)
+			}
+			*field(s) = n
+			return nil
+		}}
 }
 
 func intSetting(key, doc string, field func(*Settings) *int) setting {

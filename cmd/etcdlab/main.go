@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -330,6 +331,10 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 			fmt.Fprintf(out, "     %s to %s  %s; %s\n", sim.FormatTime(f.Start), sim.FormatTime(f.End), hit, busy)
 		}
 	}
+	if len(r.Snapshots) > 0 {
+		fmt.Fprintln(out, "snapshots:")
+		writeSnapshots(out, r.Snapshots)
+	}
 	fmt.Fprintln(out, "leaders:")
 	for _, lc := range r.LeaderChanges {
 		fmt.Fprintf(out, "  %s  n%d leads term %d\n", sim.FormatTime(lc.At), lc.Member, lc.Term)
@@ -347,6 +352,39 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	fmt.Fprintf(out, "simulated %v in %v wall time (%.0fx real time), %d events\n",
 		r.Settings.Duration, wall.Round(time.Millisecond), speed, r.Events)
 	fmt.Fprintf(out, "replay: %s  (%d trace lines)\n", r.ReplayCommand(), len(r.Trace))
+}
+
+// writeSnapshots lists the sends and restores one a line, and the
+// snapshots members saved to disk as a count per member with the last
+// one's index and size: a long run saves hundreds.
+func writeSnapshots(out io.Writer, snaps []scenarios.SnapshotRecord) {
+	saved := map[uint64][]scenarios.SnapshotRecord{}
+	var savers []uint64
+	for _, s := range snaps {
+		switch s.Kind {
+		case scenarios.SnapshotSaved:
+			if len(saved[s.Member]) == 0 {
+				savers = append(savers, s.Member)
+			}
+			saved[s.Member] = append(saved[s.Member], s)
+		case scenarios.SnapshotSent:
+			outcome := fmt.Sprintf("saved by n%d after %v", s.Peer, s.Took.Round(time.Microsecond))
+			if s.Failed {
+				outcome = fmt.Sprintf("failed: no answer in %v", s.Took.Round(time.Millisecond))
+			} else if s.Took == 0 {
+				outcome = "still in flight at the end"
+			}
+			fmt.Fprintf(out, "  %s  n%d sent n%d snapshot %d (%d-byte db): %s\n", sim.FormatTime(s.At), s.Member, s.Peer, s.Index, s.Size, outcome)
+		case scenarios.SnapshotRestored:
+			fmt.Fprintf(out, "  %s  n%d restored its backend from snapshot %d\n", sim.FormatTime(s.At), s.Member, s.Index)
+		}
+	}
+	slices.Sort(savers)
+	for _, id := range savers {
+		last := saved[id][len(saved[id])-1]
+		fmt.Fprintf(out, "  n%d saved %d snapshots to disk, the last at %s: index %d, %d-byte backend\n",
+			id, len(saved[id]), sim.FormatTime(last.At), last.Index, last.Size)
+	}
 }
 
 func targets(f scenarios.FaultRecord) string {

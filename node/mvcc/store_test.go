@@ -41,3 +41,32 @@ func TestHashSeesEveryDifference(t *testing.T) {
 	b.Put("k", "v")
 	require.NotEqual(t, a.Hash(), b.Hash(), "same value, another version")
 }
+
+// The backend file holds the store as Marshal encodes it: it comes back
+// with the same hash, revision and keys.
+func TestMarshalRoundTrips(t *testing.T) {
+	s := NewStore()
+	s.Put("a", "1")
+	s.Put("b", "")
+	s.Put("a", "2")
+	s.Delete("b")
+	got, err := Unmarshal(s.Marshal())
+	require.NoError(t, err)
+	require.Equal(t, s.Hash(), got.Hash())
+	require.Equal(t, s.Rev(), got.Rev())
+	kv, ok := got.Get("a")
+	require.True(t, ok)
+	require.Equal(t, api.KeyValue{Key: "a", Value: "2", CreateRevision: 2, ModRevision: 4, Version: 2}, kv)
+
+	empty, err := Unmarshal(NewStore().Marshal())
+	require.NoError(t, err)
+	require.Equal(t, NewStore().Hash(), empty.Hash())
+
+	b := s.Marshal()
+	for cut := range len(b) {
+		_, err := Unmarshal(b[:cut])
+		require.ErrorIs(t, err, ErrCorrupt, "cut at %d", cut)
+	}
+	_, err = Unmarshal(append(b, 0))
+	require.ErrorIs(t, err, ErrCorrupt, "bytes left over")
+}

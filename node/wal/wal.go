@@ -1,10 +1,18 @@
-// Package wal encodes the node's write-ahead log: a flat sequence of
-// records, each framed with its length and a CRC, so that a node restarting
-// after a crash can tell a torn last write from the records before it.
+// Package wal encodes the node's write-ahead log as etcd lays it out
+// (server/storage/wal): a directory of segment files named
+// "<seq>-<index>.wal", each a sequence of records framed with a length and
+// a CRC, so that a node restarting after a crash can tell a torn last
+// write from the records before it.
 //
-// etcd's WAL (server/storage/wal) does the same with chained CRCs and
-// 64 MiB segment files; etcdlab keeps one log per node and an independent
-// CRC per record, which is enough to find the torn tail.
+// A segment starts with the hard state (and the first one with an empty
+// snapshot record), so any segment can begin a replay. Once a snapshot
+// covers a segment's entries, the member may release and delete it: that
+// is what keeps the log bounded. Reading back starts at the segment that
+// holds the snapshot the member restarts from.
+//
+// etcd chains its CRCs across records and preallocates 64 MB segments;
+// etcdlab gives every record its own CRC, which is enough to find the torn
+// tail, and lets a run choose the segment size.
 package wal
 
 import (
@@ -12,24 +20,81 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"slices"
+	"strings"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 )
 
+// Dirname is where the segments live in a member's data directory.
+const Dirname = "member/wal/"
+
 // Record types, as in etcd's walpb.
 const (
 	EntryType     byte = 2
 	StateType     byte = 3 // a raft HardState
+	SnapshotType  byte = 5 // a snapshot's index, term and conf state
 	headerSize         = 4 + 4 + 1
 	maxRecordSize      = 64 << 20
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// ErrCorrupt marks a record whose CRC does not match in the middle of the
-// log: unlike a torn tail, that is damage a restart must not paper over.
-var ErrCorrupt = errors.New("wal: corrupt record")
+// Errors, with etcd's messages where etcd has them.
+var (
+	// ErrCorrupt marks a record whose CRC does not match in the middle of
+	// the log: unlike a torn tail, that is damage a restart must not paper
+	// over.
+	ErrCorrupt          = errors.New("wal: corrupt record")
+	ErrFileNotFound     = errors.New("wal: file not found")
+	ErrSnapshotNotFound = errors.New("wal: snapshot not found")
+	ErrSnapshotMismatch = errors.New("wal: snapshot mismatch")
+	ErrSliceOutOfRange  = errors.New("wal: slice bounds out of range")
+)
+
+// Dir is the member's data directory as the WAL reader sees it.
+type Dir interface {
+	List() []string
+	Read(name string) ([]byte, bool)
+}
+
+// SegmentName is a segment's file name: its sequence number, and the
+// first raft index it may hold (etcd's walName).
+func SegmentName(seq, index uint64) string {
+	return fmt.Sprintf("%s%016x-%016x.wal", Dirname, seq, index)
+}
+
+// Segment is a segment file of the log.
+type Segment struct {
+	Name       string
+	Seq, Index uint64
+}
+
+// Segments lists the log's segments in order. Their sequence numbers must
+// follow one another: a gap means a file is missing (etcd's isValidSeq).
+func Segments(d Dir) ([]Segment, error) {
+	var segs []Segment
+	for _, name := range d.List() {
+		base, ok := strings.CutPrefix(name, Dirname)
+		if !ok || !strings.HasSuffix(base, ".wal") {
+			continue
+		}
+		var s Segment
+		if _, err := fmt.Sscanf(base, "%016x-%016x.wal", &s.Seq, &s.Index); err != nil {
+			continue // etcd skips names it cannot parse, with a warning
+		}
+		s.Name = name
+		segs = append(segs, s)
+	}
+	slices.SortFunc(segs, func(a, b Segment) int { return int(a.Seq) - int(b.Seq) })
+	for i := 1; i < len(segs); i++ {
+		if segs[i].Seq != segs[i-1].Seq+1 {
+			return nil, fmt.Errorf("%w: segment %d missing between %s and %s", ErrFileNotFound, segs[i-1].Seq+1, segs[i-1].Name, segs[i].Name)
+		}
+	}
+	return segs, nil
+}
 
 // AppendEntry frames an entry as a record onto b.
 func AppendEntry(b []byte, e *raftpb.Entry) []byte {
@@ -39,6 +104,14 @@ func AppendEntry(b []byte, e *raftpb.Entry) []byte {
 // AppendState frames a HardState as a record onto b.
 func AppendState(b []byte, st *raftpb.HardState) []byte {
 	return appendRecord(b, StateType, mustMarshal(st))
+}
+
+// AppendSnapshot frames a snapshot record onto b: the index, term and
+// conf state of a snapshot saved to the snap directory (etcd's
+// walpb.Snapshot, kept here as a raftpb.SnapshotMetadata).
+func AppendSnapshot(b []byte, index, term uint64, cs *raftpb.ConfState) []byte {
+	return appendRecord(b, SnapshotType, mustMarshal(&raftpb.SnapshotMetadata{
+		Index: proto.Uint64(index), Term: proto.Uint64(term), ConfState: cs}))
 }
 
 func appendRecord(b []byte, typ byte, data []byte) []byte {
@@ -58,48 +131,164 @@ func mustMarshal(m proto.Message) []byte {
 	return b
 }
 
-// Contents is what a log holds, in the order it was written.
+// Ref names a snapshot by index and term.
+type Ref struct{ Index, Term uint64 }
+
+// Contents is what the log holds after a snapshot, in the order it was
+// written.
 type Contents struct {
-	State   *raftpb.HardState // the last HardState written, nil if none
-	Entries []*raftpb.Entry   // entries as raft's log holds them: a later entry at an index replaces the earlier one and everything after it
-	Valid   int               // bytes of whole records; anything after is a torn tail
+	State    *raftpb.HardState // the last HardState written, nil if none
+	Entries  []*raftpb.Entry   // entries after the snapshot, as raft's log holds them: a later entry at an index replaces the earlier one and everything after it
+	Segments []Segment         // every segment, oldest first; the last is the one new records go to
+	First    int               // Segments[First] is the one the snapshot is in: the ones before it are released
+	Valid    int               // bytes of whole records in the last segment; anything after is a torn tail
+	Size     int               // bytes in the last segment
 }
 
-// Read decodes a log. A short or mismatching last record is a torn write:
-// Read stops before it and reports how far the log was valid, the way
-// etcd's wal.Repair cuts a torn tail. A bad record followed by good ones
-// is corruption and an error.
-func Read(b []byte) (Contents, error) {
+// Last is the segment new records go to.
+func (c Contents) Last() Segment { return c.Segments[len(c.Segments)-1] }
+
+// ReadAll reads the log from the segment that holds the snapshot `start`
+// on, as etcd's WAL.Open and ReadAll do: entries after the snapshot, the
+// last hard state, and how much of the last segment is whole. The
+// snapshot's own record must be among the records read
+// (ErrSnapshotNotFound otherwise), and the entries must follow on from it
+// (ErrSliceOutOfRange). A torn tail is allowed only at the end of the last
+// segment; a bad record anywhere else is corruption.
+func ReadAll(d Dir, start Ref) (Contents, error) {
 	var c Contents
+	segs, err := Segments(d)
+	if err != nil {
+		return c, err
+	}
+	first := -1
+	for i, s := range segs {
+		if s.Index <= start.Index {
+			first = i
+		}
+	}
+	if first < 0 {
+		return c, fmt.Errorf("%w: no segment holds index %d (segments: %s)", ErrFileNotFound, start.Index, names(segs))
+	}
+	c.Segments, c.First = segs, first
+	match := false
+	for i, s := range segs[first:] {
+		last := first+i == len(segs)-1
+		b, _ := d.Read(s.Name)
+		valid, err := readSegment(b, last, func(typ byte, data []byte) error {
+			switch typ {
+			case EntryType:
+				e := &raftpb.Entry{}
+				if err := proto.Unmarshal(data, e); err != nil {
+					return fmt.Errorf("%w: entry: %v", ErrCorrupt, err)
+				}
+				if e.GetIndex() <= start.Index {
+					return nil
+				}
+				offset := e.GetIndex() - start.Index - 1
+				if offset > uint64(len(c.Entries)) {
+					return fmt.Errorf("%w, snapshot[Index: %d, Term: %d], current entry[Index: %d, Term: %d], len(ents): %d",
+						ErrSliceOutOfRange, start.Index, start.Term, e.GetIndex(), e.GetTerm(), len(c.Entries))
+				}
+				c.Entries = append(c.Entries[:offset], e)
+			case StateType:
+				st := &raftpb.HardState{}
+				if err := proto.Unmarshal(data, st); err != nil {
+					return fmt.Errorf("%w: hard state: %v", ErrCorrupt, err)
+				}
+				c.State = st
+			case SnapshotType:
+				md := &raftpb.SnapshotMetadata{}
+				if err := proto.Unmarshal(data, md); err != nil {
+					return fmt.Errorf("%w: snapshot: %v", ErrCorrupt, err)
+				}
+				if md.GetIndex() == start.Index {
+					if md.GetTerm() != start.Term {
+						return ErrSnapshotMismatch
+					}
+					match = true
+				}
+			default:
+				return fmt.Errorf("%w: unknown record type %d", ErrCorrupt, typ)
+			}
+			return nil
+		})
+		if err != nil {
+			return c, fmt.Errorf("%s: %w", s.Name, err)
+		}
+		if last {
+			c.Valid, c.Size = valid, len(b)
+		}
+	}
+	if !match {
+		return c, fmt.Errorf("%w: no record of snapshot %d (term %d) in %s", ErrSnapshotNotFound, start.Index, start.Term, names(segs[first:]))
+	}
+	return c, nil
+}
+
+// ValidSnapshotEntries lists the snapshot records in the whole log that a
+// restart may start from: those at or below the last hard state's commit
+// (etcd's wal.ValidSnapshotEntries). A snapshot above it was recorded by
+// a member whose hard state did not reach the disk, and entries it covers
+// may be missing.
+func ValidSnapshotEntries(d Dir) ([]*raftpb.SnapshotMetadata, error) {
+	segs, err := Segments(d)
+	if err != nil {
+		return nil, err
+	}
+	var snaps []*raftpb.SnapshotMetadata
+	var state *raftpb.HardState
+	for i, s := range segs {
+		b, _ := d.Read(s.Name)
+		_, err := readSegment(b, i == len(segs)-1, func(typ byte, data []byte) error {
+			switch typ {
+			case SnapshotType:
+				md := &raftpb.SnapshotMetadata{}
+				if err := proto.Unmarshal(data, md); err != nil {
+					return fmt.Errorf("%w: snapshot: %v", ErrCorrupt, err)
+				}
+				snaps = append(snaps, md)
+			case StateType:
+				state = &raftpb.HardState{}
+				if err := proto.Unmarshal(data, state); err != nil {
+					return fmt.Errorf("%w: hard state: %v", ErrCorrupt, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Name, err)
+		}
+	}
+	valid := snaps[:0]
+	for _, s := range snaps {
+		if s.GetIndex() <= state.GetCommit() {
+			valid = append(valid, s)
+		}
+	}
+	return valid, nil
+}
+
+// readSegment hands each whole record of a segment to fn and returns how
+// many bytes were whole. A short or mismatching last record is a torn
+// write and allowed only in the last segment, as etcd's repair cuts only
+// the tail; a bad record followed by good ones is corruption.
+func readSegment(b []byte, last bool, fn func(typ byte, data []byte) error) (valid int, err error) {
 	off := 0
 	for off < len(b) {
 		typ, data, n, ok := nextRecord(b[off:])
 		if !ok {
-			if anyRecordAfter(b[off+1:]) {
-				return c, fmt.Errorf("%w at byte %d of %d", ErrCorrupt, off, len(b))
+			if !last || anyRecordAfter(b[off+1:]) {
+				return off, fmt.Errorf("%w at byte %d of %d", ErrCorrupt, off, len(b))
 			}
 			break
 		}
-		switch typ {
-		case EntryType:
-			e := &raftpb.Entry{}
-			if err := proto.Unmarshal(data, e); err != nil {
-				return c, fmt.Errorf("%w at byte %d: entry: %v", ErrCorrupt, off, err)
-			}
-			c.Entries = appendReplacing(c.Entries, e)
-		case StateType:
-			st := &raftpb.HardState{}
-			if err := proto.Unmarshal(data, st); err != nil {
-				return c, fmt.Errorf("%w at byte %d: hard state: %v", ErrCorrupt, off, err)
-			}
-			c.State = st
-		default:
-			return c, fmt.Errorf("%w at byte %d: unknown record type %d", ErrCorrupt, off, typ)
+		if err := fn(typ, data); err != nil {
+			return off, fmt.Errorf("record at byte %d: %w", off, err)
 		}
 		off += n
-		c.Valid = off
 	}
-	return c, nil
+	return off, nil
 }
 
 func nextRecord(b []byte) (typ byte, data []byte, n int, ok bool) {
@@ -129,11 +318,13 @@ func anyRecordAfter(b []byte) bool {
 	return false
 }
 
-// appendReplacing adds e to a log, dropping any entries at or after its
-// index first: a new leader may overwrite an uncommitted suffix.
-func appendReplacing(ents []*raftpb.Entry, e *raftpb.Entry) []*raftpb.Entry {
-	for len(ents) > 0 && ents[len(ents)-1].GetIndex() >= e.GetIndex() {
-		ents = ents[:len(ents)-1]
+func names(segs []Segment) string {
+	var s []string
+	for _, seg := range segs {
+		s = append(s, strings.TrimPrefix(seg.Name, Dirname))
 	}
-	return append(ents, e)
+	if len(s) == 0 {
+		return "no segments"
+	}
+	return strings.Join(s, ", ")
 }

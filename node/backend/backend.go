@@ -1,0 +1,109 @@
+// Package backend encodes a member's backend database file, the part of
+// etcd's bbolt file (member/snap/db) that etcdlab keeps: the key-value
+// store and the meta bucket, where etcd writes the consistent index, its
+// term and the conf state in the same transaction as the writes they
+// cover (server/etcdserver/cindex, server/storage/schema).
+//
+// That shared transaction is the point: after a crash, the consistent
+// index says exactly which raft entries the store already holds, so a
+// restart replays from the WAL only the entries after it, and applies none
+// twice.
+//
+// bbolt commits are atomic (copy-on-write pages, then one of two meta
+// pages): a file either holds a whole commit or the one before. etcdlab
+// writes the whole image at each commit and guards it with a checksum, so
+// a damaged file is refused, never half read.
+package backend
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+)
+
+// Path is the backend file in a member's data directory, as etcd names it.
+const Path = "member/snap/db"
+
+// etcd's defaults for --backend-batch-interval and --backend-batch-limit:
+// applied writes reach the file in a commit every interval, or sooner once
+// the limit of uncommitted writes is reached.
+const (
+	DefaultBatchInterval = 100 * time.Millisecond
+	DefaultBatchLimit    = 10000
+)
+
+// Meta is the meta bucket.
+type Meta struct {
+	// ConsistentIndex and Term are the raft index and term of the last
+	// entry applied to the store in this file (etcd's consistent_index and
+	// term keys).
+	ConsistentIndex, Term uint64
+	// ConfState is raft's membership as of ConsistentIndex (etcd's
+	// confState key).
+	ConfState *raftpb.ConfState
+	// Digest is not etcd's: it is the lab's digest of the entries applied
+	// up to ConsistentIndex (node.Status.Digest), kept with the store so a
+	// member whose store came from this file still reports what its state
+	// machine applied to the checkers.
+	Digest uint64
+}
+
+// ErrCorrupt is a database file that fails its checksum or does not decode.
+var ErrCorrupt = errors.New("backend: corrupt database file")
+
+const magic = "etcdlab-db1"
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// Encode returns the file's bytes: the meta bucket, then the store as the
+// mvcc package encodes it.
+func Encode(m Meta, store []byte) []byte {
+	cs, err := proto.Marshal(m.ConfState)
+	if err != nil {
+		panic(fmt.Sprintf("backend: marshal conf state: %v", err)) // raftpb messages always marshal
+	}
+	body := binary.AppendUvarint(nil, m.ConsistentIndex)
+	body = binary.AppendUvarint(body, m.Term)
+	body = binary.AppendUvarint(body, m.Digest)
+	body = binary.AppendUvarint(body, uint64(len(cs)))
+	body = append(body, cs...)
+	body = append(body, store...)
+	b := append([]byte(magic), 0, 0, 0, 0)
+	binary.BigEndian.PutUint32(b[len(magic):], crc32.Checksum(body, crcTable))
+	return append(b, body...)
+}
+
+// Decode reads a file Encode wrote, returning the meta bucket and the
+// store's encoding.
+func Decode(b []byte) (Meta, []byte, error) {
+	var m Meta
+	if len(b) < len(magic)+4 || string(b[:len(magic)]) != magic {
+		return m, nil, fmt.Errorf("%w: not a database file (%d bytes)", ErrCorrupt, len(b))
+	}
+	body := b[len(magic)+4:]
+	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(b[len(magic):]) {
+		return m, nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	var vals [4]uint64
+	for i := range vals {
+		v, n := binary.Uvarint(body)
+		if n <= 0 {
+			return m, nil, fmt.Errorf("%w: truncated meta bucket", ErrCorrupt)
+		}
+		vals[i], body = v, body[n:]
+	}
+	m.ConsistentIndex, m.Term, m.Digest = vals[0], vals[1], vals[2]
+	if vals[3] > uint64(len(body)) {
+		return m, nil, fmt.Errorf("%w: truncated conf state", ErrCorrupt)
+	}
+	m.ConfState = &raftpb.ConfState{}
+	if err := proto.Unmarshal(body[:vals[3]], m.ConfState); err != nil {
+		return m, nil, fmt.Errorf("%w: conf state: %v", ErrCorrupt, err)
+	}
+	return m, body[vals[3]:], nil
+}
