@@ -41,9 +41,10 @@ type Bugs struct {
 	// backend: the writes the snapshot carried never reach its store.
 	SnapshotSkipsStore bool
 	// ReleaseWALEarly releases and purges the WAL segments a snapshot
-	// covers before the snapshot is saved, not after: a crash in between
-	// leaves a WAL that starts after the last snapshot it records, and
-	// the member cannot restart from its own disk.
+	// covers (its own, or one from the leader) before the snapshot is
+	// saved, not after: a crash in between leaves a WAL that no longer
+	// holds the last snapshot it records, and the member cannot restart
+	// from its own disk.
 	ReleaseWALEarly bool
 }
 

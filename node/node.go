@@ -411,13 +411,19 @@ type Status struct {
 	Applied uint64
 	Digest  uint64 // of the entries applied, 1..Applied: equal on members that applied the same
 	Rev     int64
+	// LogEntries is how many entries raft's in-memory log holds: what
+	// compaction keeps bounded.
+	LogEntries uint64
 }
 
 // Status reports the member's raft and store state.
 func (n *Node) Status() Status {
 	st := n.rn.BasicStatus()
+	first, _ := n.storage.FirstIndex()
+	last, _ := n.storage.LastIndex()
 	return Status{ID: n.cfg.ID, Role: st.RaftState, Term: st.GetTerm(), Leader: st.Lead,
-		Commit: st.GetCommit(), Applied: n.applied, Digest: n.digest, Rev: n.store.Rev()}
+		Commit: st.GetCommit(), Applied: n.applied, Digest: n.digest, Rev: n.store.Rev(),
+		LogEntries: last + 1 - first}
 }
 
 // Hash is a digest of the applied state, equal on members that applied

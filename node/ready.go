@@ -52,7 +52,7 @@ func init() {
 		onlyIf(hasSnapshot, failpoint(RaftBeforeApplySnap)),
 		onlyIf(hasSnapshot, (*Node).applySnapToRaftLog),
 		onlyIf(hasSnapshot, failpoint(RaftAfterApplySnap)),
-		onlyIf(hasSnapshot, (*Node).releaseReceived),
+		onlyIf(releasesLate, (*Node).releaseReceived),
 		onlyIf(hasSnapshot, failpoint(RaftAfterWALRelease)),
 		onlyIf(hasSnapshot, (*Node).applyDeferred),
 		(*Node).appendStorage,

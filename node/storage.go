@@ -248,6 +248,9 @@ func (n *Node) decideSnapshot(*raft.Ready) stall {
 	}
 	n.env.Logf("triggering snapshot: applied-index=%d snapshot-index=%d snapshot-count=%d",
 		n.applied, s.diskIndex, n.cfg.SnapshotCount)
+	if n.cfg.Bugs.ReleaseWALEarly {
+		n.release(n.applied) // before anything of the snapshot is saved
+	}
 	n.commitBackend()
 	if n.backend.committing {
 		return stalledOnBackend
@@ -256,15 +259,11 @@ func (n *Node) decideSnapshot(*raft.Ready) stall {
 }
 
 // createSnapshot snapshots raft's in-memory log at the applied index.
-// (The ReleaseWALEarly bug releases the WAL here, before the snapshot is
-// saved.)
 func (n *Node) createSnapshot(*raft.Ready) stall {
 	if !n.snap.toDisk && !n.snap.toMemory {
 		return notStalled
 	}
-	if n.snap.toDisk && n.cfg.Bugs.ReleaseWALEarly {
-		n.release(n.applied)
-	}
+
 	if _, err := n.storage.CreateSnapshot(n.applied, n.snap.confState, nil); err != nil {
 		if errors.Is(err, raft.ErrSnapOutOfDate) {
 			n.snap.toDisk, n.snap.toMemory = false, false
@@ -468,6 +467,16 @@ func (n *Node) applySnapToRaftLog(rd *raft.Ready) stall {
 		panic(err)
 	}
 	return notStalled
+}
+
+// releasesLate: the WAL segments a received snapshot covers are released
+// once it is saved; the ReleaseWALEarly bug releases them first.
+func releasesLate(n *Node, rd *raft.Ready) bool {
+	return hasSnapshot(n, rd) && !n.cfg.Bugs.ReleaseWALEarly
+}
+
+func releasesEarly(n *Node, rd *raft.Ready) bool {
+	return hasSnapshot(n, rd) && n.cfg.Bugs.ReleaseWALEarly
 }
 
 func (n *Node) releaseReceived(rd *raft.Ready) stall {

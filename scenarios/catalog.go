@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node"
 )
 
 // The catalog: scenarios that draw experiments from seeds. Each is data
@@ -82,19 +83,28 @@ var catalog = []Scenario{
 		Summary: "a follower of 3 is blackholed until the others are --snapshot-count + catch-up entries ahead, so the leader has compacted what it lacks; the leader sends it a snapshot with the backend, and it catches up under load",
 		Settings: func(rng *rand.Rand) Settings {
 			s := DefaultSettings(3)
-			s.Duration = 20 * time.Second
+			s.Duration = 24 * time.Second
 			s.Clients, s.Keys, s.ThinkTime = 12, 20, 5*time.Millisecond
 			s.Member.SnapshotCount = 100
 			s.Member.SnapshotCatchUpEntries = 20
-			s.Member.WALSegmentSize = 32 << 10
-			s.Member.MaxWALs = 2
+			s.Member.WALSegmentSize = 4 << 10
+			s.Member.MaxWALs = 1
 			s.Member.MaxSnapshots = 2
 			return s
 		},
 		Schedule: func(rng *rand.Rand, e *Experiment) {
 			hole := Fault{Kind: "blackhole", Who: "follower",
-				At: between(rng, 2*time.Second, 3*time.Second), For: 10 * time.Second}
+				At: between(rng, 2*time.Second, 3*time.Second), For: 16 * time.Second}
 			e.Faults = []Fault{hole}
+			if rng.IntN(2) == 0 {
+				// As etcd's robustness tests pair blackholeUntilSnapshot
+				// with the snapshot failpoints: the member receiving the
+				// snapshot dies at one of them, restarts from its disk,
+				// and the leader sends the snapshot again.
+				point := snapshotFailpoints[rng.IntN(len(snapshotFailpoints))]
+				e.Faults = append(e.Faults, Fault{Kind: "failpoint", Who: "all", At: hole.At, For: hole.For,
+					Args: []Arg{{"name", point}, {"action", "panic"}, {"hit", "1"}, {"restart-after", "500ms"}}})
+			}
 			e.Expect = []Expectation{expect("snapshot-restored", "fault", "1")}
 		},
 	},
@@ -109,8 +119,8 @@ var catalog = []Scenario{
 			s.Workload = Workload{Get: 20, Put: 70, Delete: 10}
 			s.Member.SnapshotCount = 300
 			s.Member.SnapshotCatchUpEntries = 100
-			s.Member.WALSegmentSize = 64 << 10
-			s.Member.MaxWALs = 2
+			s.Member.WALSegmentSize = 4 << 10
+			s.Member.MaxWALs = 1
 			return s
 		},
 		Schedule: func(rng *rand.Rand, e *Experiment) {
@@ -132,6 +142,13 @@ var catalog = []Scenario{
 		},
 	},
 	nemesisScenario,
+}
+
+// snapshotFailpoints are the failpoints a member meets installing a
+// snapshot from the leader.
+var snapshotFailpoints = []string{
+	node.RaftBeforeSaveSnap, node.RaftAfterSaveSnap, node.ApplyBeforeOpenSnapshot, node.ApplyAfterOpenSnapshot,
+	node.RaftBeforeApplySnap, node.RaftAfterApplySnap, node.RaftAfterWALRelease,
 }
 
 // newLeaderBound is how long a scenario gives the survivors to elect a

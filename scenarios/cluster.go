@@ -46,6 +46,14 @@ type Cluster struct {
 	raftMessages  int
 	crashed       []uint64 // members that went down at least once, in order
 	snapshots     []*SnapshotRecord
+	peakLog       PeakLog
+}
+
+// PeakLog is the longest raft log a member held in memory during a run.
+type PeakLog struct {
+	Entries uint64
+	Member  uint64
+	At      time.Duration
 }
 
 // LeaderChange is a member becoming leader.
@@ -425,6 +433,9 @@ func (m *member) observe() {
 		return
 	}
 	c, st := m.c, m.node.Status()
+	if st.LogEntries > c.peakLog.Entries {
+		c.peakLog = PeakLog{Entries: st.LogEntries, Member: m.id, At: c.sim.Now()}
+	}
 	c.logViolations(c.raft.Observe(c.sim.Now(), checker.MemberState{
 		ID: m.id, Leader: st.Role == raft.StateLeader, Term: st.Term, Commit: st.Commit,
 	}))

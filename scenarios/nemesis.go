@@ -353,14 +353,14 @@ func (c *Cluster) member(id uint64) *member {
 
 // restarted reports whether every restarted member came back from its log.
 func (c *Cluster) restarted() checker.Verdict {
-	v := checker.Verdict{Name: "members restart from their logs", OK: len(c.restartErrs) == 0}
+	v := checker.Verdict{Name: "members restart from their disks", OK: len(c.restartErrs) == 0}
 	switch {
 	case !v.OK:
 		v.Detail = c.restartErrs[0]
 	case c.restarts == 1:
-		v.Detail = "1 restart, from the member's own WAL"
+		v.Detail = "1 restart, from the member's own disk (backend, snapshot, WAL)"
 	default:
-		v.Detail = fmt.Sprintf("%d restarts, each from the member's own WAL", c.restarts)
+		v.Detail = fmt.Sprintf("%d restarts, each from the member's own disk (backend, snapshot, WAL)", c.restarts)
 	}
 	return v
 }

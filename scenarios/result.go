@@ -26,6 +26,8 @@ type Result struct {
 	Faults        []FaultRecord    // what became of each scheduled fault
 	Crashed       []uint64         // members that crashed or died at least once, in order
 	Snapshots     []SnapshotRecord // snapshots saved, sent and restored, in order
+	PeakRaftLog   PeakLog          // the longest in-memory raft log any member held
+	DiskBytes     []int            // each member's data directory at the end, in bytes
 	Members       []node.Status    // each member's state at the end; a crashed one has ID only
 	Verdicts      []checker.Verdict
 

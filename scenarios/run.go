@@ -186,6 +186,10 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	for _, sn := range c.snapshots {
 		r.Snapshots = append(r.Snapshots, *sn)
 	}
+	r.PeakRaftLog = c.peakLog
+	for _, m := range c.members {
+		r.DiskBytes = append(r.DiskBytes, m.disk.Size())
+	}
 	for _, m := range c.members {
 		if m.up {
 			r.Members = append(r.Members, m.node.Status())

@@ -344,6 +344,12 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 		ok, failed, unknown, r.Latency(0.50).Round(time.Microsecond), r.Latency(0.99).Round(time.Microsecond))
 	fmt.Fprintf(out, "network: %d messages sent, %d delivered, %d lost, %d duplicated, %d retransmitted, %d blocked, %d refused\n",
 		r.Net.Sent, r.Net.Delivered, r.Net.Dropped, r.Net.Duplicated, r.Net.Retransmitted, r.Net.Blocked, r.Net.Refused)
+	var disks []string
+	for i, b := range r.DiskBytes {
+		disks = append(disks, fmt.Sprintf("n%d %s", i+1, formatBytes(b)))
+	}
+	fmt.Fprintf(out, "storage: raft log at most %d entries in memory (n%d at %s); data directories at the end: %s\n",
+		r.PeakRaftLog.Entries, r.PeakRaftLog.Member, strings.TrimSpace(sim.FormatTime(r.PeakRaftLog.At)), strings.Join(disks, ", "))
 	fmt.Fprintf(out, "coverage: %s\n", r.Coverage())
 	fmt.Fprintln(out, "verdicts:")
 	r.WriteVerdicts(out)
@@ -352,6 +358,17 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	fmt.Fprintf(out, "simulated %v in %v wall time (%.0fx real time), %d events\n",
 		r.Settings.Duration, wall.Round(time.Millisecond), speed, r.Events)
 	fmt.Fprintf(out, "replay: %s  (%d trace lines)\n", r.ReplayCommand(), len(r.Trace))
+}
+
+// formatBytes is a size in the unit that reads best.
+func formatBytes(b int) string {
+	switch {
+	case b >= 10<<20:
+		return fmt.Sprintf("%dMiB", b>>20)
+	case b >= 10<<10:
+		return fmt.Sprintf("%dKiB", b>>10)
+	}
+	return fmt.Sprintf("%dB", b)
 }
 
 // writeSnapshots lists the sends and restores one a line, and the

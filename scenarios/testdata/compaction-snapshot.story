@@ -1,11 +1,20 @@
 # compaction-snapshot, seed 1: a follower of 3 is blackholed until the others are --snapshot-count + catch-up entries ahead, so the leader has compacted what it lacks; the leader sends it a snapshot with the backend, and it catches up under load
 # go run ./cmd/etcdlab replay compaction-snapshot --seed 1
    0.642122s n2   raft: 2 became leader at term 2
-   2.468000s nemesis begin fault 1: blackhole at=2.468s for=10s who=follower on n3
-  10.868000s nemesis end fault 1: blackhole: the others are at revision 659, n3 at 538, more than 120 behind
-  12.468000s nemesis end fault 1: blackhole
-  20.000000s run  verdict linearizable ok=true: 4947 operations on 20 keys checked (4891 ok, 56 with unknown outcome)
-  20.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 2712 indexes compared; logs match at all 2709 (index, term) pairs two members held; no new leader after a commit to check
-  20.000000s run  verdict members converged ok=true: live members applied index 2712, revision 2609, store 1636ff25b3166d34
-  20.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  20.000000s run  verdict caught up by snapshot after fault 1 ok=true: n3 restored snapshot 684 at 10.949390179s
+   2.468000s nemesis begin fault 1: blackhole at=2.468s for=16s who=follower on n3
+   2.468000s nemesis begin fault 2: failpoint at=2.468s for=16s who=all name=raftAfterSaveSnap action=panic hit=1 restart-after=500ms on n1,n2,n3
+  11.768000s nemesis end fault 1: blackhole: the others are at revision 658, n3 at 525, more than 120 behind
+  11.784379s nemesis failpoint raftAfterSaveSnap panics n3
+  11.784379s n3   died: failpoint raftAfterSaveSnap: panic (fault 2)
+  11.784379s n3   crashed: 0 unsynced bytes lost
+  12.284379s nemesis restart n3
+  12.284379s n3   restarted: snapshot 505, backend consistent index 553, 51 WAL entries after the snapshot, Term:2 Vote:2 Commit:554, 0 torn bytes cut
+  12.285157s net  n2->n3 lost: n3 was down or restarted since it was sent
+  18.468000s nemesis end fault 1: blackhole
+  18.468000s nemesis end fault 2: failpoint
+  24.000000s run  verdict linearizable ok=true: 6800 operations on 20 keys checked (6729 ok, 71 with unknown outcome)
+  24.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 3701 indexes compared; logs match at all 3698 (index, term) pairs two members held; no new leader after a commit to check
+  24.000000s run  verdict members converged ok=true: live members applied index 3701, revision 3563, store ec262328cb6d0bcc
+  24.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
+  24.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)
+  24.000000s run  verdict caught up by snapshot after fault 1 ok=true: n3 restored snapshot 885 at 12.308747359s

@@ -13,5 +13,5 @@
   14.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1145 indexes compared; logs match at all 1142 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
   14.000000s run  verdict members converged ok=true: live members applied index 1145, revision 1106, store 2344cc746dc1b427
   14.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  14.000000s run  verdict members restart from their logs ok=true: 1 restart, from the member's own WAL
+  14.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)
   14.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.786s, 1.318s after 3.468s (bound 5s)
