@@ -68,6 +68,14 @@ func ParseMode(s string) (Mode, error) {
 	return 0, fmt.Errorf("network: unknown mode %q (use stream or datagram)", s)
 }
 
+// StreamReadTimeout is how long the receiving end of a stream waits for
+// data before it gives the connection up: rafthttp's ConnReadTimeout. A
+// message that TCP's retransmission backoff would hold longer is lost with
+// its connection, and the sender dials a new one (raft resends what
+// matters). Without it, one message unlucky on a lossy link would hold
+// everything behind it for up to TCP's two-minute backoff.
+const StreamReadTimeout = 5 * time.Second
+
 // TCPRTOMin is Linux's TCP_RTO_MIN (include/net/tcp.h, HZ/5): the floor of
 // TCP's retransmission timeout. Inside a datacenter the round trip is far
 // below it, so the timeout sits at the floor and each lost packet costs a
@@ -245,8 +253,27 @@ func (n *Network) sendStream(r route, l Link, desc string, payload []byte) {
 	at := n.sim.Now() + n.delay(l, len(payload)) + retransmitWait(retransmits)
 	conn := stream{fromLife: n.lives[r.from], toLife: n.lives[r.to]}
 	var queued time.Duration
-	if prev, ok := n.streams[r]; ok && prev.fromLife == conn.fromLife && prev.toLife == conn.toLife && prev.lastAt > at {
-		queued, at = prev.lastAt-at, prev.lastAt
+	heard := n.sim.Now() // when the receiver last heard this connection, as far as this message knows
+	if prev, ok := n.streams[r]; ok && prev.fromLife == conn.fromLife && prev.toLife == conn.toLife {
+		heard = max(heard, prev.lastAt)
+		if prev.lastAt > at {
+			queued, at = prev.lastAt-at, prev.lastAt
+		}
+	}
+	var transfer time.Duration // bytes flowing: the receiver hears them
+	if l.BytesPerSec > 0 {
+		transfer = time.Duration(int64(len(payload)) * int64(time.Second) / l.BytesPerSec)
+	}
+	if at-transfer-heard > StreamReadTimeout {
+		// The receiver's read times out before this message gets
+		// through: the connection is torn down, this message with it,
+		// and the next one goes on a new connection.
+		delete(n.streams, r)
+		n.stats.Dropped++
+		n.stats.Retransmitted += retransmits
+		n.sim.Logf("net", "%s->%s lost: %d retransmits would hold it %v, past the receiver's %v read timeout; the connection is reset: %s",
+			r.from, r.to, retransmits, (at - transfer - heard).Round(time.Millisecond), StreamReadTimeout, desc)
+		return
 	}
 	conn.lastAt = at
 	n.streams[r] = conn
