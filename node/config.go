@@ -34,6 +34,11 @@ type Config struct {
 	// cluster with no leader elects one sooner (see Node.AdjustTicks).
 	InitialElectionTickAdvance bool
 
+	// StrictReconfigCheck is etcd's --strict-reconfig-check (default
+	// true): a membership change that would leave the members this one
+	// reaches without a quorum is refused.
+	StrictReconfigCheck bool
+
 	// SnapshotCount is etcd's --snapshot-count (default 10000 in v3.7):
 	// after that many applied entries the member commits its backend,
 	// saves a snapshot and releases the WAL files the snapshot covers.
@@ -75,6 +80,7 @@ func DefaultConfig(id uint64, peers []uint64) Config {
 		PreVote:                    true,
 		CheckQuorum:                true,
 		InitialElectionTickAdvance: true,
+		StrictReconfigCheck:        true,
 		MaxSizePerMsg:              1 << 20,
 		MaxInflightMsgs:            4096 / 8,
 		SnapshotCount:              10000,

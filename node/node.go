@@ -62,6 +62,17 @@ type Env interface {
 	Applied(index, digest uint64)
 	Logged(index, term, digest uint64)
 	SnapshotInstalled(index, term, digest uint64)
+	// PeerActive reports whether the transport's streams to the peer are
+	// up (rafthttp's ActiveSince): the health that --strict-reconfig-check
+	// asks of a membership change.
+	PeerActive(id uint64) bool
+	// Removed says that this member applied its own removal from the
+	// cluster: etcd stops the server a second later.
+	Removed()
+	// RejectRemoved answers a raft message from a member this one knows
+	// was removed, as rafthttp answers its streams with 410 Gone: the
+	// removed member stops then, even if it never applied its removal.
+	RejectRemoved(from uint64)
 	// Failpoint is called at each of etcd's gofail failpoints (the names
 	// in Failpoints, in the places etcd has them). It returns 0 to go on,
 	// or a sleep: the member's raft loop stops at that point for that
@@ -102,9 +113,14 @@ type Node struct {
 	// is trimmed as entries are applied.
 	logBase  uint64
 	logChain []uint64
+	logged   uint64 // the last index reported to Logged
 	// deferred are committed entries of a Ready that also carries a
 	// snapshot: they are applied after it.
 	deferred []*raftpb.Entry
+	// removed are the members removed from the cluster; transfers the
+	// MoveLeader requests waiting for their target to lead.
+	removed   map[uint64]bool
+	transfers []uint64
 
 	// ready is the Ready being worked through (nil between Readys), next
 	// the index of its next step in readySteps, and stalled what it waits
@@ -221,6 +237,7 @@ func Restart(cfg Config, env Env) (*Node, error) {
 		n.digest = 0 // "consistent index was never saved": nothing to chain from
 	}
 	n.logBase, n.logChain = max(snapIndex, r.meta.ConsistentIndex), []uint64{n.digest}
+	n.logged = n.logBase
 	env.SnapshotInstalled(n.logBase, r.meta.Term, n.digest)
 	n.logEntries(c.Entries)
 	env.Logf("restarted: snapshot %d, backend consistent index %d, %d WAL entries after the snapshot, %s, %d torn bytes cut",
@@ -246,6 +263,9 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage, store *mvcc.Store
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if store == nil {
+		store = mvcc.NewStore()
+	}
 	rn, err := raft.NewRawNode(&raft.Config{
 		ID:              cfg.ID,
 		ElectionTick:    cfg.electionTicks(),
@@ -268,6 +288,7 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage, store *mvcc.Store
 		storage:  storage,
 		store:    store,
 		requests: map[uint64]*request{},
+		removed:  map[uint64]bool{},
 		nextID:   firstRequestID(cfg.ID, env.Now()),
 	}, nil
 }
@@ -284,6 +305,7 @@ func (n *Node) Tick() {
 	}
 	n.expireRequests()
 	n.retryReadIndex()
+	n.checkLeaderTransfers()
 	n.process()
 }
 
@@ -307,7 +329,7 @@ const (
 func (n *Node) AdjustTicks(activePeers int) (done bool) {
 	election := n.cfg.electionTicks()
 	switch {
-	case n.members() == 1:
+	case n.memberCount() == 1:
 		n.env.Logf("started as single-node; fast-forwarding election ticks: forward-ticks=%d election-ticks=%d",
 			election-1, election)
 		n.advanceTicks(election - 1)
@@ -336,7 +358,7 @@ func (n *Node) advanceTicks(ticks int) {
 // members counts the cluster's members as raft knows them (etcd counts
 // its cluster's members, learners included); before raft knows any, the
 // initial cluster.
-func (n *Node) members() int {
+func (n *Node) memberCount() int {
 	cfg := n.rn.Status().Config
 	if m := len(cfg.Voters.IDs()) + len(cfg.Learners); m > 0 {
 		return m
@@ -346,6 +368,10 @@ func (n *Node) members() int {
 
 // Step hands the node a raft message from a peer.
 func (n *Node) Step(m *raftpb.Message) {
+	if n.removed[m.GetFrom()] {
+		n.env.RejectRemoved(m.GetFrom())
+		return
+	}
 	// Errors here are messages raft ignores by design (a response from an
 	// unknown peer, a local message type from the wire): nothing to do.
 	_ = n.rn.Step(m)
@@ -359,6 +385,8 @@ func (n *Node) Request(from string, req *api.Request) {
 		n.handleRange(from, req)
 	case req.Put != nil, req.DeleteRange != nil:
 		n.handleWrite(from, req)
+	case req.MemberAdd != nil, req.MemberRemove != nil, req.MemberPromote != nil, req.MemberList != nil, req.MoveLeader != nil:
+		n.handleMembership(from, req)
 	default:
 		n.env.Reply(from, &api.Response{ID: req.ID, Header: n.header(), Err: api.ErrBadRequest})
 	}
@@ -414,6 +442,7 @@ type Status struct {
 	// LogEntries is how many entries raft's in-memory log holds: what
 	// compaction keeps bounded.
 	LogEntries uint64
+	Learner    bool // raft's configuration has this member as a learner
 }
 
 // Status reports the member's raft and store state.
@@ -423,7 +452,12 @@ func (n *Node) Status() Status {
 	last, _ := n.storage.LastIndex()
 	return Status{ID: n.cfg.ID, Role: st.RaftState, Term: st.GetTerm(), Leader: st.Lead,
 		Commit: st.GetCommit(), Applied: n.applied, Digest: n.digest, Rev: n.store.Rev(),
-		LogEntries: last + 1 - first}
+		LogEntries: last + 1 - first, Learner: n.isLearner()}
+}
+
+func (n *Node) isLearner() bool {
+	_, ok := n.rn.Status().Config.Learners[n.cfg.ID]
+	return ok
 }
 
 // Hash is a digest of the applied state, equal on members that applied

@@ -61,10 +61,11 @@ type pendingSync struct {
 }
 
 type testEnv struct {
-	c     *cluster
-	id    uint64
-	files map[string]*file
-	syncs []pendingSync // in the order they began
+	c       *cluster
+	id      uint64
+	files   map[string]*file
+	removed bool          // the member applied its own removal
+	syncs   []pendingSync // in the order they began
 	// writes lists each file's length after each Append to it, for the
 	// torn-write tests.
 	writes   map[string][]int
@@ -225,6 +226,25 @@ func (e *testEnv) currentFiles() map[string][]byte {
 	}
 	return files
 }
+
+// PeerActive: a peer is reachable unless the cluster drops its messages
+// both ways (a partition the test set up with drop).
+func (e *testEnv) PeerActive(id uint64) bool {
+	if _, ok := e.c.nodes[id]; !ok {
+		return false
+	}
+	if e.c.drop == nil {
+		return true
+	}
+	to := &raftpb.Message{From: proto.Uint64(e.id), To: proto.Uint64(id)}
+	back := &raftpb.Message{From: proto.Uint64(id), To: proto.Uint64(e.id)}
+	return !e.c.drop(to) && !e.c.drop(back)
+}
+
+// Removed notes that the member applied its own removal.
+func (e *testEnv) Removed() { e.removed = true }
+
+func (e *testEnv) RejectRemoved(from uint64) {}
 
 func (e *testEnv) Applied(index, digest uint64)      {}
 func (e *testEnv) Logged(index, term, digest uint64) {}

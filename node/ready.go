@@ -305,7 +305,9 @@ func (n *Node) logEntries(ents []*raftpb.Entry) {
 		}
 		n.logChain = append(n.logChain[:i-n.logBase], chainDigest(n.logChain[i-n.logBase-1], e))
 		n.env.Logged(i, e.GetTerm(), n.logChain[i-n.logBase])
+		n.logged = i
 	}
+	n.trimLogChain()
 }
 
 // advance tells raft the Ready is done, then serves the reads that the

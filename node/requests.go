@@ -38,7 +38,13 @@ func (n *Node) proposeHeld() {
 		if !ok {
 			continue // it timed out while held
 		}
-		if err := n.rn.Propose(encodeProposal(id, r.req)); err != nil {
+		var err error
+		if cc := confChange(id, r.req); cc != nil {
+			err = n.rn.ProposeConfChange(cc)
+		} else {
+			err = n.rn.Propose(encodeProposal(id, r.req))
+		}
+		if err != nil {
 			// With a leader known, raft drops a proposal while a leader
 			// transfer is under way; the write definitely did not happen.
 			if errors.Is(err, raft.ErrProposalDropped) {
@@ -67,7 +73,11 @@ func (n *Node) expireRequests() {
 		n.queue = n.queue[1:]
 		if ok {
 			delete(n.requests, id)
-			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: api.ErrTimeout})
+			err := api.ErrTimeout
+			if r.req.MoveLeader != nil {
+				err = api.ErrTimeoutLeaderTransfer
+			}
+			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: err})
 		}
 	}
 }
@@ -106,30 +116,45 @@ func (n *Node) applyEntries(ents []*raftpb.Entry) {
 			continue
 		}
 		n.env.Applied(n.applied, n.digest)
-		n.trimLogChain()
+		n.chainApplied()
 	}
 	if len(ents) > 0 {
 		n.serveReads()
 	}
 }
 
-// trimLogChain drops the log digests below the applied index: raft never
-// overwrites an applied entry, so the chain only needs to go on from it.
-// The applied digest is the truth at the applied index. Raft may hand
-// over committed entries before this member's log holds them (they are
-// written in the same Ready, after the apply), and those may replace
-// entries of an older term that the chain still has: then the chain from
-// there on is stale, and is cut.
-func (n *Node) trimLogChain() {
-	if n.applied <= n.logBase {
-		return
-	}
+// chainApplied puts the digest of the entry just applied into the log's
+// chain. Raft may hand over committed entries before this member's log
+// holds them (they are written in the same Ready, after the apply), and
+// those may replace entries of an older term that the chain still has:
+// the applied digest is the truth at its index, and what the chain had
+// after it is stale.
+func (n *Node) chainApplied() {
 	k := n.applied - n.logBase
-	if k < uint64(len(n.logChain)) && n.logChain[k] == n.digest {
-		n.logChain, n.logBase = n.logChain[k:], n.applied
+	switch {
+	case n.applied < n.logBase:
+		// Behind the chain's start (a restart skipping what its backend
+		// holds): the chain already starts from a known digest.
+	case k < uint64(len(n.logChain)):
+		if n.logChain[k] != n.digest {
+			n.logChain = append(n.logChain[:k], n.digest)
+		}
+	case k == uint64(len(n.logChain)):
+		n.logChain = append(n.logChain, n.digest)
+	default:
+		n.logChain, n.logBase = []uint64{n.digest}, n.applied
+	}
+}
+
+// trimLogChain drops the log digests no entry can chain from any more:
+// below both the applied index (raft never overwrites an applied entry)
+// and the last entry logged.
+func (n *Node) trimLogChain() {
+	to := min(n.applied, n.logged)
+	if to <= n.logBase || to-n.logBase >= uint64(len(n.logChain)) {
 		return
 	}
-	n.logChain, n.logBase = []uint64{n.digest}, n.applied
+	n.logChain, n.logBase = n.logChain[to-n.logBase:], to
 }
 
 // applyConfChange hands a committed membership change to raft.
@@ -147,6 +172,9 @@ func (n *Node) applyConfChange(e *raftpb.Entry) {
 		panic(fmt.Sprintf("member %d: entry %d: bad conf change: %v", n.cfg.ID, e.GetIndex(), err))
 	}
 	n.snap.confState = n.rn.ApplyConfChange(cc)
+	if v1, ok := cc.(*raftpb.ConfChange); ok {
+		n.confChanged(v1)
+	}
 }
 
 // chainDigest folds an applied entry into the digest of all entries

@@ -325,8 +325,8 @@ func (n *Node) writeSnapRecord(md *raftpb.SnapshotMetadata) stall {
 // --max-snapshots files).
 func (n *Node) releaseSnapshot(*raft.Ready) stall {
 	n.snap.diskIndex = n.snap.memoryIndex
-	n.release(n.snap.diskIndex)
 	n.env.Logf("saved snapshot to disk: snapshot-index=%d", n.snap.diskIndex)
+	n.release(n.snap.diskIndex)
 	return notStalled
 }
 
@@ -452,7 +452,7 @@ func (n *Node) openSnapshotBackend(rd *raft.Ready) stall {
 	n.applied, n.digest = md.GetIndex(), meta.Digest
 	n.snap.appliedTerm, n.snap.confState = md.GetTerm(), md.GetConfState()
 	n.snap.diskIndex, n.snap.memoryIndex = md.GetIndex(), md.GetIndex()
-	n.logBase, n.logChain = md.GetIndex(), []uint64{meta.Digest}
+	n.logBase, n.logChain, n.logged = md.GetIndex(), []uint64{meta.Digest}, md.GetIndex()
 	n.env.SnapshotInstalled(md.GetIndex(), md.GetTerm(), meta.Digest)
 	n.env.Logf("applied snapshot: index=%d term=%d store revision %d", md.GetIndex(), md.GetTerm(), n.store.Rev())
 	n.serveReads()

@@ -84,6 +84,13 @@ func isPositiveInt(v string) error {
 
 func isRatio(v string) error { _, err := parseRatio(v); return err }
 
+func isBool(v string) error {
+	if v != "true" && v != "false" {
+		return fmt.Errorf("%q is not true or false", v)
+	}
+	return nil
+}
+
 // isLinkDelay bounds a link's latency or jitter: messages sent on a link
 // slower than this would land long after any run a person waits for.
 func isLinkDelay(v string) error {

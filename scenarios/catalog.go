@@ -141,6 +141,60 @@ var catalog = []Scenario{
 			e.Expect = []Expectation{expect("liveness", "within", (5*e.Settings.Member.ElectionTimeout + time.Second).String())}
 		},
 	},
+	{
+		Name:    "membership",
+		Summary: "under load, an operator adds a learner to 3 members, promotes it once it has caught up (by snapshot), removes an old member, then the leader; one step meets a partition",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(3)
+			s.Duration = 32 * time.Second
+			s.Member.SnapshotCount = 100
+			s.Member.SnapshotCatchUpEntries = 20
+			s.Member.WALSegmentSize = 16 << 10
+			s.Member.MaxWALs = 2
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			step := func(at time.Duration, kind, who string, args ...Arg) Fault {
+				return Fault{Kind: kind, Who: who, At: at, For: 5 * time.Second, Args: args}
+			}
+			add := between(rng, 2*time.Second, 3*time.Second)
+			e.Faults = []Fault{
+				step(add, "member-add", "leader", Arg{"learner", "true"}),
+				// Soon after: the learner may not have caught up yet, and
+				// the leader refuses with ErrLearnerNotReady until it has.
+				step(add+between(rng, 30*time.Millisecond, 300*time.Millisecond), "member-promote", "learner"),
+				step(between(rng, 11*time.Second, 12*time.Second), "member-remove", "follower"),
+				step(between(rng, 16*time.Second, 17*time.Second), "member-remove", "leader"),
+			}
+			// A partition cuts a follower off during one of the steps:
+			// --strict-reconfig-check may refuse the step until it heals.
+			during := e.Faults[rng.IntN(len(e.Faults))]
+			e.Faults = append(e.Faults, Fault{Kind: "isolate", Who: "follower", At: during.At + between(rng, 0, time.Second), For: between(rng, time.Second, 2*time.Second)})
+			slices.SortStableFunc(e.Faults, func(a, b Fault) int { return int(a.At - b.At) })
+			for i, f := range e.Faults {
+				if f.Kind != "isolate" {
+					e.Expect = append(e.Expect, expect("done", "fault", fmt.Sprint(i+1)))
+				}
+			}
+			e.Expect = append(e.Expect, expect("liveness", "within", (5*e.Settings.Member.ElectionTimeout+time.Second).String()))
+		},
+	},
+	{
+		Name:    "move-leader",
+		Summary: "under load, an operator moves leadership of 3 members to a follower (etcdctl move-leader); raft's leader transfer hands it over without an election timeout",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(3)
+			s.Duration = 10 * time.Second
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			e.Faults = []Fault{{Kind: "move-leader", Who: "follower", At: between(rng, 2*time.Second, 4*time.Second), For: 3 * time.Second}}
+			e.Expect = []Expectation{
+				expect("done", "fault", "1"),
+				expect("leads", "fault", "1", "within", e.Settings.Member.ElectionTimeout.String()),
+			}
+		},
+	},
 	nemesisScenario,
 }
 

@@ -187,11 +187,12 @@ func (cl *client) refused(to network.Addr, payload []byte) {
 	if err != nil || req.ID != cl.op.attempt {
 		return
 	}
-	ep := cl.endpoint(to)
-	ep.backoff = min(max(backoffBase, time.Duration(float64(ep.backoff)*backoffMultiplier)), backoffMax)
-	jittered := time.Duration(float64(ep.backoff) * (1 + backoffJitter*(2*cl.rng.Float64()-1)))
-	ep.downUntil = cl.c.sim.Now() + jittered
-	cl.c.sim.Logf(string(cl.addr), "%s refused the connection; backing off %v", to, jittered.Round(time.Millisecond))
+	if ep := cl.endpoint(to); ep != nil {
+		ep.backoff = min(max(backoffBase, time.Duration(float64(ep.backoff)*backoffMultiplier)), backoffMax)
+		jittered := time.Duration(float64(ep.backoff) * (1 + backoffJitter*(2*cl.rng.Float64()-1)))
+		ep.downUntil = cl.c.sim.Now() + jittered
+		cl.c.sim.Logf(string(cl.addr), "%s refused the connection; backing off %v", to, jittered.Round(time.Millisecond))
+	}
 	cl.op.attempt = 0
 	cl.send()
 }
@@ -217,13 +218,15 @@ func (cl *client) connectionLost(member network.Addr) {
 	})
 }
 
+// endpoint is the client's connection to member a, nil if the client no
+// longer lists it (a removed member's last answers can still arrive).
 func (cl *client) endpoint(a network.Addr) *endpoint {
 	for _, e := range cl.endpoints {
 		if e.addr == a {
 			return e
 		}
 	}
-	panic(fmt.Sprintf("client %d has no endpoint %s", cl.id, a))
+	return nil
 }
 
 func (cl *client) receive(from network.Addr, payload []byte) {
@@ -234,7 +237,9 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 	if err != nil || cl.op == nil || cl.op.attempt != resp.ID {
 		return // late, duplicated or garbled: the client has moved on
 	}
-	cl.endpoint(from).backoff = 0
+	if e := cl.endpoint(from); e != nil {
+		e.backoff = 0
+	}
 	op := &cl.op.op
 	op.Member, op.Term, op.Rev = resp.Header.MemberID, resp.Header.RaftTerm, resp.Header.Revision
 	switch {

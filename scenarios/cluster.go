@@ -47,6 +47,7 @@ type Cluster struct {
 	crashed       []uint64 // members that went down at least once, in order
 	snapshots     []*SnapshotRecord
 	peakLog       PeakLog
+	adm           *admin // the operator's etcdctl, once a membership fault needs it
 }
 
 // PeakLog is the longest raft log a member held in memory during a run.
@@ -70,6 +71,7 @@ const (
 	wireResponse byte = 'A'
 	wireSnapshot byte = 'S' // a merged snapshot: the raft message, then the backend db
 	wireSnapDone byte = 'D' // the receiver saved a snapshot: the sender reports it to raft
+	wireGone     byte = 'G' // rafthttp's 410 Gone to a removed member
 )
 
 func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
@@ -88,16 +90,10 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		peers[i] = uint64(i + 1)
 	}
 	for _, id := range peers {
-		m := &member{c: c, id: id, addr: nodeAddr(id), seen: map[clientReq]bool{}, rate: 1}
-		m.cfg = st.Member
-		m.cfg.ID, m.cfg.Peers = id, peers
-		m.disk = disk.New(s, s.Rand(fmt.Sprintf("disk/%d", id)), st.Disk)
-		m.tickOffset = time.Duration(s.Rand(fmt.Sprintf("clock/%d", id)).Int64N(int64(m.cfg.HeartbeatInterval)))
-		m.raftRand = s.Reader(fmt.Sprintf("raft/%d", id))
-		c.members = append(c.members, m)
+		c.members = append(c.members, c.newMember(id, peers))
 	}
 	for _, m := range c.members {
-		if err := m.start(false); err != nil {
+		if err := m.start(startNew); err != nil {
 			return nil, err
 		}
 	}
@@ -128,6 +124,7 @@ type member struct {
 	seen       map[clientReq]bool
 	role       raft.StateType
 	term       uint64
+	removed    bool // removed from the cluster: stopped for good
 
 	// A paused process runs nothing until pausedUntil; its inputs wait in
 	// queued, and the ticks it missed collapse into one, as a Go ticker's
@@ -153,14 +150,28 @@ type clientReq struct {
 	id   uint64
 }
 
-// start boots the member: fresh on an empty disk, or restarting from
-// what its disk kept.
-func (m *member) start(restart bool) error {
+// How a member's process starts: as a member of the initial cluster, on
+// an empty disk; again, from what its disk kept; or joining a running
+// cluster that added it, on an empty disk.
+type startMode int
+
+const (
+	startNew startMode = iota
+	startRestart
+	startJoin
+)
+
+// start boots the member's process.
+func (m *member) start(mode startMode) error {
 	var err error
 	now := m.clock()
 	m.c.sim.WithReader(m.raftRand, func() {
-		if !restart {
+		switch mode {
+		case startNew:
 			m.node, err = node.New(m.cfg, memberEnv{m})
+			return
+		case startJoin:
+			m.node, err = node.Join(m.cfg, memberEnv{m})
 			return
 		}
 		if now/time.Millisecond <= m.started/time.Millisecond {
@@ -370,14 +381,22 @@ func (m *member) crash() {
 	if !m.up {
 		return
 	}
+	m.stop()
+	if !slices.Contains(m.c.crashed, m.id) {
+		m.c.crashed = append(m.c.crashed, m.id)
+	}
+}
+
+// stop ends the member's process: a crash, or a removed member stopping.
+func (m *member) stop() {
+	if !m.up {
+		return
+	}
 	m.up = false
 	m.epoch++
 	m.c.net.Detach(m.addr)
 	lost := m.disk.Crash()
 	m.c.sim.Logf(string(m.addr), "crashed: %d unsynced bytes lost", lost)
-	if !slices.Contains(m.c.crashed, m.id) {
-		m.c.crashed = append(m.c.crashed, m.id)
-	}
 	m.node = nil
 	m.queued, m.pausedUntil = nil, 0
 	m.failpoints, m.syncFailed = nil, false
@@ -408,6 +427,8 @@ func (m *member) receive(from network.Addr, payload []byte) {
 		m.receiveSnapshot(from, body)
 	case wireSnapDone:
 		m.snapshotDone(from, body)
+	case wireGone:
+		m.gone(from)
 	case wireRequest:
 		req, err := api.UnmarshalRequest(body)
 		if err != nil {

@@ -76,6 +76,36 @@ var expectKinds = []expectKind{
 				return checker.Verdict{Name: name, Detail: fmt.Sprintf("no member of %s restored a snapshot after %v", memberList(rec.Targets), rec.Start)}
 			}
 		}},
+	{name: "done", doc: "the operator's request of fault=N (member-add, member-promote, member-remove, move-leader) succeeds", args: []string{"fault"}, fault: true,
+		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
+			rec := c.faults[argInt(x.Args, "fault", 0)-1]
+			return func() checker.Verdict {
+				v := checker.Verdict{Name: fmt.Sprintf("fault %d done (%s)", rec.Index, rec.Fault.Kind), OK: rec.Done > 0}
+				v.Detail = strings.TrimPrefix(rec.Note, "; ")
+				if !rec.Fired {
+					v.Detail = "never fired: " + rec.Note
+				}
+				return v
+			}
+		}},
+	{name: "leads", doc: "the member fault=N picked leads within= after the fault fires (move-leader's target)", args: []string{"fault", "within"}, fault: true,
+		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
+			within := argDuration(x.Args, "within", 0)
+			rec := c.faults[argInt(x.Args, "fault", 0)-1]
+			name := fmt.Sprintf("fault %d's member leads", rec.Index)
+			return func() checker.Verdict {
+				if !rec.Fired || len(rec.Targets) == 0 {
+					return checker.Verdict{Name: name, Detail: "the fault never fired: " + rec.Note}
+				}
+				for _, lc := range c.leaderChanges {
+					if lc.Member == rec.Targets[0] && lc.At >= rec.Start && lc.At <= rec.Start+within {
+						return checker.Verdict{Name: name, OK: true, Detail: fmt.Sprintf("n%d leads term %d from %v, %v after the request",
+							lc.Member, lc.Term, lc.At.Round(time.Microsecond), (lc.At - rec.Start).Round(time.Microsecond))}
+					}
+				}
+				return checker.Verdict{Name: name, Detail: fmt.Sprintf("n%d did not lead within %v of %v", rec.Targets[0], within, rec.Start)}
+			}
+		}},
 	{name: "liveness", doc: "within= after the last fault ends, a leader leads, a write started after the heal succeeds, and every member is up and has applied all that was committed at the heal",
 		args: []string{"within"}, setup: setupLiveness},
 }
@@ -195,7 +225,7 @@ func (c *Cluster) commit(id uint64) uint64 {
 
 func (c *Cluster) allApplied(index uint64) bool {
 	for _, m := range c.members {
-		if !m.up || m.node.Status().Applied < index {
+		if !m.removed && (!m.up || m.node.Status().Applied < index) {
 			return false
 		}
 	}

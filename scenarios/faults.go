@@ -27,6 +27,7 @@ type faultKind struct {
 	cuts      bool      // it cuts routes between members, so cutting none is doing nothing
 	takesOut  bool      // it takes the members it hits out of service (downtime counts it)
 	onHit     bool      // it fires, and hits its member, only when the member reaches it (a failpoint)
+	waits     bool      // with nobody to pick, it tries again every 500ms for its window (an operator waiting for the learner)
 	args      []argSpec // kind-specific parameters
 	begin     func(*firing)
 	end       func(*firing) // nil: nothing to undo
@@ -123,6 +124,19 @@ var faultKinds = []faultKind{
 	{name: "pause", who: "leader", process: true, needFor: true, after: true, takesOut: true,
 		doc:   "stop members' processes (a long GC, a stopped VM): ticks and inputs wait, messages queue",
 		begin: func(f *firing) { f.each(func(id uint64) { f.c.member(id).pause(f.rec.End) }) }},
+	{name: "member-add", who: "leader", needFor: true,
+		doc:   "an operator adds a member (learner=true by default, as etcd advises; learner=false adds a voter) and starts it on an empty disk; for= is how long the operator keeps retrying",
+		args:  []argSpec{{"learner", isBool}},
+		begin: beginMemberAdd},
+	{name: "member-promote", who: "learner", needFor: true, waits: true,
+		doc:   "an operator promotes a learner to a voter (waiting for one to be up), retrying while the leader answers it is not ready (ErrLearnerNotReady)",
+		begin: beginMemberPromote},
+	{name: "member-remove", who: "follower", needFor: true,
+		doc:   "an operator removes members (the leader too); a removed member stops",
+		begin: beginMemberRemove},
+	{name: "move-leader", who: "follower", needFor: true,
+		doc:   "an operator moves leadership to the member picked (etcdctl move-leader)",
+		begin: beginMoveLeader},
 	{name: "clock", who: "any", process: true,
 		doc:  "set members' clocks: rate= (1.5 ticks 50% fast) and a jump of offset=; for= puts the rate back",
 		args: []argSpec{{"rate", isRate}, {"offset", isClockJump}},
@@ -254,7 +268,7 @@ func parseSelector(s string, nodes int) (selector, error) {
 			it.count = n
 		}
 		switch {
-		case name == "leader", name == "follower", name == "any", name == "all":
+		case name == "leader", name == "follower", name == "any", name == "all", name == "learner":
 		case strings.HasPrefix(name, "n"):
 			id, err := strconv.ParseUint(name[1:], 10, 64)
 			if err != nil || id < 1 || id > uint64(nodes) {
@@ -262,7 +276,7 @@ func parseSelector(s string, nodes int) (selector, error) {
 			}
 			it.role, it.id = "", id
 		default:
-			return nil, fmt.Errorf("%q is not leader, follower, any, all or a member such as n2", part)
+			return nil, fmt.Errorf("%q is not leader, follower, learner, any, all or a member such as n2", part)
 		}
 		sel = append(sel, it)
 	}

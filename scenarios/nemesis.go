@@ -30,6 +30,9 @@ type FaultRecord struct {
 	Leader     uint64   // the leader it hit, if it hit one
 	LeaderTerm uint64   // the term that leader led
 	Note       string   // what else happened, or why it never fired
+	// Done is when an operator's request (member-add, member-promote,
+	// member-remove, move-leader) succeeded; zero if it did not.
+	Done time.Duration
 }
 
 // schedule puts every fault of the experiment on the simulation.
@@ -66,6 +69,11 @@ func (c *Cluster) fire(f *firing, target *member) {
 		f.targets = []uint64{target.id}
 	} else {
 		f.targets = c.pick(f.who, f.kind.process, nil)
+	}
+	if len(f.targets) == 0 && f.kind.waits && c.sim.Now()+adminRetry < f.At+f.For {
+		// An operator waits for the member to act on, and tries again.
+		c.sim.After(adminRetry, func() { c.fire(f, nil) })
+		return
 	}
 	if len(f.targets) == 0 {
 		f.rec.Note = fmt.Sprintf("nobody to pick for who=%s", f.Who)
@@ -179,6 +187,16 @@ func (c *Cluster) pick(sel selector, process bool, exclude []uint64) []uint64 {
 		case "leader":
 			if id := c.Leader(); id != 0 && live(c.member(id)) {
 				out = append(out, id)
+			}
+		case "learner":
+			var cands []uint64
+			for _, id := range c.learners() {
+				if live(c.member(id)) {
+					cands = append(cands, id)
+				}
+			}
+			if len(cands) > 0 {
+				out = append(out, cands[c.nemesis.IntN(len(cands))])
 			}
 		case "all":
 			for _, m := range c.members {
@@ -299,13 +317,13 @@ func (c *Cluster) Crash(id uint64) { c.member(id).crash() }
 // Restart brings a crashed member back from what its disk kept.
 func (c *Cluster) Restart(id uint64) {
 	m := c.member(id)
-	if m.up {
+	if m.up || m.removed {
 		return
 	}
 	c.sim.Logf("nemesis", "restart n%d", id)
 	c.restarts++
 	c.raft.Restarted(id)
-	if err := m.start(true); err != nil {
+	if err := m.start(startRestart); err != nil {
 		// A member that cannot restart from its own disk is a durability
 		// bug: surface it in a verdict, not as a silent skip.
 		e := fmt.Sprintf("at %v: n%d cannot restart: %v", c.sim.Now(), id, err)
@@ -383,7 +401,7 @@ func (c *Cluster) converged() checker.Verdict {
 	ends := make([]checker.MemberEnd, len(c.members))
 	for i, m := range c.members {
 		ends[i] = checker.MemberEnd{ID: m.id}
-		if m.up {
+		if m.up && !m.removed {
 			st := m.node.Status()
 			ends[i] = checker.MemberEnd{ID: m.id, Up: true, Applied: st.Applied, Digest: st.Digest, Rev: st.Rev, Store: m.node.Hash()}
 		}

@@ -30,6 +30,7 @@ var families = []struct {
 	{"pause", []func(*rand.Rand, Settings, time.Duration) []Fault{drawPause}},
 	{"clock", []func(*rand.Rand, Settings, time.Duration) []Fault{drawClock}},
 	{"disk", []func(*rand.Rand, Settings, time.Duration) []Fault{drawSlowFsync, drawFsyncError}},
+	{"membership", []func(*rand.Rand, Settings, time.Duration) []Fault{drawAddAndPromote, drawRemove, drawMoveLeader}},
 }
 
 const (
@@ -39,7 +40,7 @@ const (
 
 var nemesisScenario = Scenario{
 	Name:    "nemesis",
-	Summary: "swarm testing: each seed switches some fault families on (crash, failpoint, network, pause, clock, disk), draws a schedule of them, then heals everything and checks liveness",
+	Summary: "swarm testing: each seed switches some fault families on (crash, failpoint, network, pause, clock, disk, membership), draws a schedule of them, then heals everything and checks liveness",
 	Settings: func(rng *rand.Rand) Settings {
 		s := DefaultSettings([]int{3, 5}[rng.IntN(2)])
 		s.Duration = swarmStart + swarmWindow + 6*time.Second + s.Settle
@@ -162,6 +163,26 @@ func drawFailpoint(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	return []Fault{{Kind: "failpoint", At: at, For: dur, Who: oneOf(rng, "leader", "follower", "any"),
 		Args: []Arg{{"name", name}, {"action", action},
 			{"hit", fmt.Sprint(1 + rng.IntN(20))}, {"restart-after", between(rng, 100*time.Millisecond, time.Second).String()}}}}
+}
+
+// drawAddAndPromote has an operator add a learner and promote it soon
+// after, as etcd's docs advise adding a member.
+func drawAddAndPromote(rng *rand.Rand, s Settings, span time.Duration) []Fault {
+	at, dur := window(rng, 3*time.Second, 5*time.Second, span)
+	return []Fault{
+		{Kind: "member-add", Who: "leader", At: at, For: dur, Args: []Arg{{"learner", "true"}}},
+		{Kind: "member-promote", Who: "learner", At: at + between(rng, 30*time.Millisecond, time.Second), For: dur},
+	}
+}
+
+func drawRemove(rng *rand.Rand, s Settings, span time.Duration) []Fault {
+	at, dur := window(rng, 2*time.Second, 4*time.Second, span)
+	return []Fault{{Kind: "member-remove", Who: oneOf(rng, "follower", "leader"), At: at, For: dur}}
+}
+
+func drawMoveLeader(rng *rand.Rand, s Settings, span time.Duration) []Fault {
+	at, dur := window(rng, time.Second, 3*time.Second, span)
+	return []Fault{{Kind: "move-leader", Who: "follower", At: at, For: dur}}
 }
 
 // drawBlackhole cuts a follower off until it needs a snapshot, or for the

@@ -1,9 +1,11 @@
 // Package api is the client API of an etcdlab node: plain Go mirrors of
 // etcd's gRPC request and response types, and the errors etcd returns.
 //
-// Only the KV service's Range, Put and DeleteRange exist so far, each on a
-// single key. The shapes follow etcdserverpb so that Txn, Watch, Lease,
-// Cluster and Maintenance can join without changing what is here.
+// The KV service's Range, Put and DeleteRange exist so far, each on a
+// single key, with the Cluster service (MemberAdd, MemberRemove,
+// MemberPromote, MemberList) and Maintenance's MoveLeader. The shapes
+// follow etcdserverpb so that Txn, Watch, Lease and the rest of
+// Maintenance can join without changing what is here.
 package api
 
 import "errors"
@@ -17,6 +19,38 @@ type Request struct {
 	Range       *RangeRequest
 	Put         *PutRequest
 	DeleteRange *DeleteRangeRequest
+	// The Cluster service, and Maintenance's MoveLeader.
+	MemberAdd     *MemberAddRequest
+	MemberRemove  *MemberRemoveRequest
+	MemberPromote *MemberPromoteRequest
+	MemberList    *MemberListRequest
+	MoveLeader    *MoveLeaderRequest
+}
+
+// MemberAddRequest adds a member, as a learner or a voter. etcd makes the
+// new member's ID from its peer URLs; here the caller names it, so the
+// harness can start the process that goes with it.
+type MemberAddRequest struct {
+	ID        uint64
+	IsLearner bool
+}
+
+// MemberRemoveRequest removes a member, learner or voter, the leader too.
+type MemberRemoveRequest struct{ ID uint64 }
+
+// MemberPromoteRequest makes a learner a voter, once it has caught up.
+type MemberPromoteRequest struct{ ID uint64 }
+
+// MemberListRequest lists the members as this member knows them.
+type MemberListRequest struct{}
+
+// MoveLeaderRequest asks the leader to hand leadership to TargetID.
+type MoveLeaderRequest struct{ TargetID uint64 }
+
+// Member is a cluster member as the Cluster service reports it.
+type Member struct {
+	ID        uint64
+	IsLearner bool
 }
 
 // RangeRequest reads a key. Serializable reads are served from the local
@@ -46,6 +80,7 @@ type Response struct {
 	Range       *RangeResponse
 	Put         *PutResponse
 	DeleteRange *DeleteRangeResponse
+	Members     *MemberResponse
 }
 
 // ResponseHeader is etcd's: who answered, at which store revision and raft
@@ -63,6 +98,14 @@ type KeyValue struct {
 	CreateRevision int64
 	ModRevision    int64
 	Version        int64
+}
+
+// MemberResponse answers every Cluster request: the members after it (and
+// for MemberAdd, Member is the one added). MoveLeader answers with an
+// empty one.
+type MemberResponse struct {
+	Member  *Member
+	Members []Member
 }
 
 // RangeResponse holds the key if it exists (Count is 0 or 1).
@@ -96,11 +139,26 @@ var (
 	ErrStopped = errors.New("etcdserver: server stopped")
 	// ErrBadRequest: the request carries no operation or cannot be decoded.
 	ErrBadRequest = errors.New("etcdserver: bad request")
+
+	// Membership errors (server/etcdserver/errors, membership/errors.go).
+	ErrNotLeader               = errors.New("etcdserver: not leader")
+	ErrLearnerNotReady         = errors.New("etcdserver: can only promote a learner member which is in sync with leader")
+	ErrUnhealthy               = errors.New("etcdserver: unhealthy cluster")
+	ErrNotEnoughStartedMembers = errors.New("etcdserver: re-configuration failed due to not enough started members")
+	ErrTooManyLearners         = errors.New("membership: too many learner members in cluster")
+	ErrIDNotFound              = errors.New("membership: ID not found")
+	ErrIDExists                = errors.New("membership: ID exists")
+	ErrIDRemoved               = errors.New("membership: ID removed")
+	ErrMemberNotLearner        = errors.New("membership: can only promote a learner member")
+	ErrBadLeaderTransferee     = errors.New("etcdserver: bad leader transferee")
+	ErrTimeoutLeaderTransfer   = errors.New("etcdserver: request timed out, leader transfer took too long")
 )
 
 // knownErrors lets errors survive the wire as their message and come back
 // as the same value, so callers can compare with ==.
-var knownErrors = []error{ErrTimeout, ErrProposalDropped, ErrLeaderChanged, ErrStopped, ErrBadRequest}
+var knownErrors = []error{ErrTimeout, ErrProposalDropped, ErrLeaderChanged, ErrStopped, ErrBadRequest,
+	ErrNotLeader, ErrLearnerNotReady, ErrUnhealthy, ErrNotEnoughStartedMembers, ErrTooManyLearners,
+	ErrIDNotFound, ErrIDExists, ErrIDRemoved, ErrMemberNotLearner, ErrBadLeaderTransferee, ErrTimeoutLeaderTransfer}
 
 // Op names the request's operation, for traces.
 func (r *Request) Op() string {
@@ -111,6 +169,16 @@ func (r *Request) Op() string {
 		return "put"
 	case r.DeleteRange != nil:
 		return "delete"
+	case r.MemberAdd != nil:
+		return "member-add"
+	case r.MemberRemove != nil:
+		return "member-remove"
+	case r.MemberPromote != nil:
+		return "member-promote"
+	case r.MemberList != nil:
+		return "member-list"
+	case r.MoveLeader != nil:
+		return "move-leader"
 	}
 	return "empty"
 }

@@ -13,6 +13,12 @@ const (
 	opRange byte = iota + 1
 	opPut
 	opDeleteRange
+	opMemberAdd
+	opMemberRemove
+	opMemberPromote
+	opMemberList
+	opMoveLeader
+	opMembers // a MemberResponse
 )
 
 // ErrCorrupt is returned for bytes that are not a request or response.
@@ -34,6 +40,18 @@ func (r *Request) Marshal() []byte {
 	case r.DeleteRange != nil:
 		b = append(b, opDeleteRange)
 		b = appendString(b, r.DeleteRange.Key)
+	case r.MemberAdd != nil:
+		b = append(b, opMemberAdd)
+		b = binary.AppendUvarint(b, r.MemberAdd.ID)
+		b = appendBool(b, r.MemberAdd.IsLearner)
+	case r.MemberRemove != nil:
+		b = binary.AppendUvarint(append(b, opMemberRemove), r.MemberRemove.ID)
+	case r.MemberPromote != nil:
+		b = binary.AppendUvarint(append(b, opMemberPromote), r.MemberPromote.ID)
+	case r.MemberList != nil:
+		b = append(b, opMemberList)
+	case r.MoveLeader != nil:
+		b = binary.AppendUvarint(append(b, opMoveLeader), r.MoveLeader.TargetID)
 	default:
 		b = append(b, 0)
 	}
@@ -51,6 +69,16 @@ func UnmarshalRequest(b []byte) (*Request, error) {
 		r.Put = &PutRequest{Key: d.string(), Value: d.string()}
 	case opDeleteRange:
 		r.DeleteRange = &DeleteRangeRequest{Key: d.string()}
+	case opMemberAdd:
+		r.MemberAdd = &MemberAddRequest{ID: d.uvarint(), IsLearner: d.bool()}
+	case opMemberRemove:
+		r.MemberRemove = &MemberRemoveRequest{ID: d.uvarint()}
+	case opMemberPromote:
+		r.MemberPromote = &MemberPromoteRequest{ID: d.uvarint()}
+	case opMemberList:
+		r.MemberList = &MemberListRequest{}
+	case opMoveLeader:
+		r.MoveLeader = &MoveLeaderRequest{TargetID: d.uvarint()}
 	case 0:
 	default:
 		d.fail()
@@ -87,6 +115,16 @@ func (r *Response) Marshal() []byte {
 	case r.DeleteRange != nil:
 		b = append(b, opDeleteRange)
 		b = binary.AppendVarint(b, r.DeleteRange.Deleted)
+	case r.Members != nil:
+		b = append(b, opMembers)
+		b = appendBool(b, r.Members.Member != nil)
+		if m := r.Members.Member; m != nil {
+			b = appendBool(binary.AppendUvarint(b, m.ID), m.IsLearner)
+		}
+		b = binary.AppendUvarint(b, uint64(len(r.Members.Members)))
+		for _, m := range r.Members.Members {
+			b = appendBool(binary.AppendUvarint(b, m.ID), m.IsLearner)
+		}
 	default:
 		b = append(b, 0)
 	}
@@ -116,6 +154,16 @@ func UnmarshalResponse(b []byte) (*Response, error) {
 		r.Put = &PutResponse{}
 	case opDeleteRange:
 		r.DeleteRange = &DeleteRangeResponse{Deleted: d.varint()}
+	case opMembers:
+		mr := &MemberResponse{}
+		if d.bool() {
+			mr.Member = &Member{ID: d.uvarint(), IsLearner: d.bool()}
+		}
+		n := d.uvarint()
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			mr.Members = append(mr.Members, Member{ID: d.uvarint(), IsLearner: d.bool()})
+		}
+		r.Members = mr
 	case 0:
 	default:
 		d.fail()

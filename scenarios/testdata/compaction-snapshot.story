@@ -13,7 +13,7 @@
   18.468000s nemesis end fault 1: blackhole
   18.468000s nemesis end fault 2: failpoint
   24.000000s run  verdict linearizable ok=true: 6800 operations on 20 keys checked (6729 ok, 71 with unknown outcome)
-  24.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 3701 indexes compared; logs match at all 3698 (index, term) pairs two members held; no new leader after a commit to check
+  24.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 3701 indexes compared; logs match at all 3700 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
   24.000000s run  verdict members converged ok=true: live members applied index 3701, revision 3563, store ec262328cb6d0bcc
   24.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   24.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)

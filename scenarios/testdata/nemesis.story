@@ -1,21 +1,18 @@
-# nemesis, seed 1: swarm testing: each seed switches some fault families on (crash, failpoint, network, pause, clock, disk), draws a schedule of them, then heals everything and checks liveness
+# nemesis, seed 1: swarm testing: each seed switches some fault families on (crash, failpoint, network, pause, clock, disk, membership), draws a schedule of them, then heals everything and checks liveness
 # go run ./cmd/etcdlab replay nemesis --seed 1
    0.549231s n4   raft: 4 became leader at term 2
-   2.454000s nemesis begin fault 1: one-way at=2.454s for=2.263s who=follower to=any on n5
-   3.197000s nemesis begin fault 2: one-way at=3.197s for=3.952s who=leader to=all on n4
-   4.525963s n1   raft: 1 became leader at term 3
-   4.717000s nemesis end fault 1: one-way
-   5.068000s nemesis begin fault 3: link at=5.068s for=2.538s who=all latency=11ms jitter=27ms drop=0.03 on n1,n2,n3,n4,n5
-   7.149000s nemesis end fault 2: one-way
-   7.305000s nemesis begin fault 4: isolate at=7.305s for=3.373s who=follower on n2
-   7.606000s nemesis end fault 3: link
-   9.749000s nemesis begin fault 5: bridge at=9.749s for=2.286s who=leader on n1
-  10.678000s nemesis end fault 4: isolate
-  12.035000s nemesis end fault 5: bridge
-  13.030000s nemesis begin fault 6: one-way at=13.03s for=2.917s who=leader to=follower on n1
-  15.947000s nemesis end fault 6: one-way
-  27.000000s run  verdict linearizable ok=true: 3070 operations on 5 keys checked (3056 ok, 14 with unknown outcome)
-  27.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1657 indexes compared; logs match at all 1652 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
-  27.000000s run  verdict members converged ok=true: live members applied index 1657, revision 1589, store ca5d6424eee2c902
+   2.586000s nemesis begin fault 1: one-way at=2.586s for=1.738s who=leader to=follower on n4
+   2.848000s nemesis begin fault 2: bridge at=2.848s for=3.999s who=any on n1
+   4.324000s nemesis end fault 1: one-way
+   6.847000s nemesis end fault 2: bridge
+   7.162000s nemesis begin fault 3: partition at=7.162s for=2.748s who=leader on n4
+   7.993000s nemesis begin fault 4: bridge at=7.993s for=2.474s who=leader on n4
+   8.536377s n4   raft warning: 4 stepped down to follower since quorum is not active
+   9.910000s nemesis end fault 3: partition
+   9.928303s n1   raft: 1 became leader at term 3
+  10.467000s nemesis end fault 4: bridge
+  27.000000s run  verdict linearizable ok=true: 3596 operations on 5 keys checked (3580 ok, 16 with unknown outcome)
+  27.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1936 indexes compared; logs match at all 1935 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
+  27.000000s run  verdict members converged ok=true: live members applied index 1936, revision 1871, store 8ae91c92b5680645
   27.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  27.000000s run  verdict liveness after faults ok=true: faults healed at 15.947s; within 6s: leader n1 +0s, first write +111ms, all members applied index 671 +90ms
+  27.000000s run  verdict liveness after faults ok=true: faults healed at 10.467s; within 6s: leader n1 +0s, first write +76ms, all members applied index 306 +60ms

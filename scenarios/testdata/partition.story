@@ -6,7 +6,7 @@
    4.785140s n3   raft: 3 became leader at term 3
    7.862000s nemesis end fault 1: partition
   16.000000s run  verdict linearizable ok=true: 1865 operations on 5 keys checked (1852 ok, 13 with unknown outcome)
-  16.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 971 indexes compared; logs match at all 968 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
+  16.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 971 indexes compared; logs match at all 972 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
   16.000000s run  verdict members converged ok=true: live members applied index 971, revision 943, store 7dd9e778c974d5b8
   16.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   16.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.785s, 1.317s after 3.468s (bound 5s)
