@@ -37,6 +37,10 @@ const (
 	RaftAfterApplySnap      = "raftAfterApplySnap"
 	RaftAfterWALRelease     = "raftAfterWALRelease"
 
+	// BeforeApplyOneConfChange: before a committed membership change is
+	// applied (EtcdServer.apply).
+	BeforeApplyOneConfChange = "beforeApplyOneConfChange"
+
 	// The backend's batch commit (server/storage/backend/batch_tx.go,
 	// batchTxBuffered.unsafeCommit and batchTx.commit): around the
 	// pre-commit hook that writes the consistent index into the
@@ -50,8 +54,8 @@ const (
 )
 
 // Failpoints lists every failpoint: the Ready loop's in the order one
-// Ready meets them, then the snapshot's, then the backend's, so
-// the harness and the CLI can check the names they are given.
+// Ready meets them, then the snapshot's, the membership change's and the
+// backend's, so the harness and the CLI can check the names they are given.
 var Failpoints = []string{
 	RaftBeforeLeaderSend,
 	RaftBeforeSave,
@@ -67,6 +71,7 @@ var Failpoints = []string{
 	RaftBeforeApplySnap,
 	RaftAfterApplySnap,
 	RaftAfterWALRelease,
+	BeforeApplyOneConfChange,
 	CommitBeforePreCommitHook,
 	CommitAfterPreCommitHook,
 	BeforeCommit,

@@ -2,6 +2,7 @@ package node
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/raft/v3"
@@ -97,4 +98,26 @@ func TestMoveLeader(t *testing.T) {
 	last := c.replies["admin"][len(c.replies["admin"])-1]
 	require.Equal(t, uint64(2), last.ID)
 	require.NoError(t, last.Err)
+}
+
+// beforeApplyOneConfChange: a sleep there holds the member's apply (and,
+// here, its Ready) before the membership change, and the entries after
+// it wait too; Resume carries on where it stopped.
+func TestASleepBeforeAConfChangeHoldsTheApply(t *testing.T) {
+	c := newCluster(t, 1, 2, 3)
+	c.elect(1)
+	c.envs[2].sleeps = map[string]time.Duration{BeforeApplyOneConfChange: time.Second}
+	c.nodes[1].Request("admin", &api.Request{ID: 1, MemberAdd: &api.MemberAddRequest{ID: 4, IsLearner: true}})
+	c.settleUntil(func() bool { return c.envs[2].sleeping })
+	require.True(t, c.envs[2].sleeping, "n2 stopped at the failpoint")
+	before := c.nodes[2].Status().Applied
+	_, known := c.nodes[2].memberOf(4)
+	require.False(t, known, "n2 has not applied the change yet")
+
+	delete(c.envs[2].sleeps, BeforeApplyOneConfChange)
+	c.settle() // resumes n2
+	require.Greater(t, c.nodes[2].Status().Applied, before)
+	_, known = c.nodes[2].memberOf(4)
+	require.True(t, known)
+	require.Contains(t, c.envs[2].events, "failpoint "+BeforeApplyOneConfChange)
 }

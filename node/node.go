@@ -121,6 +121,11 @@ type Node struct {
 	// MoveLeader requests waiting for their target to lead.
 	removed   map[uint64]bool
 	transfers []uint64
+	// toApply are committed entries held back by a failpoint's sleep
+	// before a membership change (confFailpointPassed: the first of them
+	// has passed it).
+	toApply             []*raftpb.Entry
+	confFailpointPassed bool
 
 	// ready is the Ready being worked through (nil between Readys), next
 	// the index of its next step in readySteps, and stalled what it waits

@@ -27,6 +27,7 @@ var readySteps []readyStep
 func init() {
 	readySteps = []readyStep{
 		(*Node).applyReady,
+		(*Node).applyRest,
 		onlyIf(sendsEarly, failpoint(RaftBeforeLeaderSend)),
 		onlyIf(sendsEarly, (*Node).sendMessages),
 		// A snapshot from the leader is saved before anything after it.
@@ -55,6 +56,7 @@ func init() {
 		onlyIf(releasesLate, (*Node).releaseReceived),
 		onlyIf(hasSnapshot, failpoint(RaftAfterWALRelease)),
 		onlyIf(hasSnapshot, (*Node).applyDeferred),
+		(*Node).applyRest,
 		(*Node).appendStorage,
 		// The member's own snapshot, every SnapshotCount applied entries.
 		(*Node).decideSnapshot,
@@ -167,8 +169,7 @@ func (n *Node) applyReady(rd *raft.Ready) stall {
 	if n.cfg.Bugs.ApplyBeforeCommit {
 		committed = n.applyEarly(*rd)
 	}
-	n.applyEntries(committed)
-	return notStalled
+	return n.applyEntries(committed)
 }
 
 func (n *Node) applyDeferred(*raft.Ready) stall {
@@ -177,8 +178,7 @@ func (n *Node) applyDeferred(*raft.Ready) stall {
 	for len(ents) > 0 && ents[0].GetIndex() <= n.applied {
 		ents = ents[1:]
 	}
-	n.applyEntries(ents)
-	return notStalled
+	return n.applyEntries(ents)
 }
 
 func (n *Node) sendMessages(rd *raft.Ready) stall {
@@ -335,7 +335,7 @@ func (n *Node) applyEarly(rd raft.Ready) []*raftpb.Entry {
 			early = append(early, e)
 			next++
 		}
-		n.applyEntries(early)
+		n.applyEntries(early) // normal entries only: no failpoint to stall at
 	}
 	committed := rd.CommittedEntries
 	for len(committed) > 0 && committed[0].GetIndex() <= n.applied {

@@ -86,41 +86,75 @@ func (n *Node) expireRequests() {
 // answers the writes this member proposed. A restarted member skips, for
 // the store, the entries its backend's consistent index says it holds
 // (etcd's applyEntryNormal); membership changes go to raft regardless.
-func (n *Node) applyEntries(ents []*raftpb.Entry) {
-	for _, e := range ents {
-		// The index, term and digest move before the entry is applied, as
-		// etcd's SetConsistentApplyingIndex does: a backend commit the
-		// entry itself forces (a delete, the batch limit) must record the
-		// index of the state it holds.
-		inBackend := e.GetIndex() <= n.backend.consistentIndex
-		n.applied, n.snap.appliedTerm = e.GetIndex(), e.GetTerm()
-		if !inBackend {
-			n.digest = chainDigest(n.digest, e)
-		}
-		skipStore := inBackend && !n.cfg.Bugs.SkipConsistentIndex
-		switch e.GetType() {
-		case raftpb.EntryNormal:
-			if !skipStore {
-				n.applyNormal(e)
-			}
-		case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
-			n.applyConfChange(e)
-			if !skipStore {
-				n.noteWrite(false)
+func (n *Node) applyEntries(ents []*raftpb.Entry) stall {
+	for i, e := range ents {
+		if isConfChange(e) && !n.confFailpointPassed {
+			// etcd's apply passes beforeApplyOneConfChange before each
+			// membership change; a sleep there holds the apply, and here
+			// the Ready, until Resume (applyRest carries on).
+			if n.env.Failpoint(BeforeApplyOneConfChange) > 0 {
+				n.toApply, n.confFailpointPassed = ents[i:], true
+				return stalledAtFailpoint
 			}
 		}
-		if inBackend {
-			// The digest the backend kept is already that of its
-			// consistent index; the checkers saw these entries applied in
-			// the member's past life.
-			continue
-		}
-		n.env.Applied(n.applied, n.digest)
-		n.chainApplied()
+		n.confFailpointPassed = false
+		n.applyEntry(e)
 	}
+	n.toApply = nil
 	if len(ents) > 0 {
 		n.serveReads()
 	}
+	return notStalled
+}
+
+// applyRest applies what a failpoint's sleep before a membership change
+// held back, and runs again if another one sleeps.
+func (n *Node) applyRest(*raft.Ready) stall {
+	if len(n.toApply) == 0 {
+		return notStalled
+	}
+	st := n.applyEntries(n.toApply)
+	if st != notStalled {
+		n.next-- // this step again, for what is still held back
+	}
+	return st
+}
+
+func isConfChange(e *raftpb.Entry) bool {
+	return e.GetType() == raftpb.EntryConfChange || e.GetType() == raftpb.EntryConfChangeV2
+}
+
+// applyEntry applies one committed entry.
+func (n *Node) applyEntry(e *raftpb.Entry) {
+	// The index, term and digest move before the entry is applied, as
+	// etcd's SetConsistentApplyingIndex does: a backend commit the entry
+	// itself forces (a delete, the batch limit) must record the index of
+	// the state it holds.
+	inBackend := e.GetIndex() <= n.backend.consistentIndex
+	n.applied, n.snap.appliedTerm = e.GetIndex(), e.GetTerm()
+	if !inBackend {
+		n.digest = chainDigest(n.digest, e)
+	}
+	skipStore := inBackend && !n.cfg.Bugs.SkipConsistentIndex
+	switch e.GetType() {
+	case raftpb.EntryNormal:
+		if !skipStore {
+			n.applyNormal(e)
+		}
+	case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
+		n.applyConfChange(e)
+		if !skipStore {
+			n.noteWrite(false)
+		}
+	}
+	if inBackend {
+		// The digest the backend kept is already that of its consistent
+		// index; the checkers saw these entries applied in the member's
+		// past life.
+		return
+	}
+	n.env.Applied(n.applied, n.digest)
+	n.chainApplied()
 }
 
 // chainApplied puts the digest of the entry just applied into the log's
