@@ -48,7 +48,9 @@ import (
 //	crash 2               member 2 stops: its disk keeps only durable bytes
 //	restart 2             member 2 starts again from what its disk kept
 //	files 2               member 2's data directory, and what of it is durable
-//	status                each member's raft, store and backend state
+//	status                each member's raft, store and backend state; a
+//	                      learner's role is "learner", a removed member
+//	                      that stopped says so
 //	deliver-snapshots [drop]
 //	                      hand the queued merged snapshots to their followers
 //	                      (or fail every transfer): snapshots wait in a queue
@@ -60,6 +62,26 @@ import (
 //	bugs 3 skip-consistent-index
 //	                      turn on deliberate bugs (bugs.go) in member 3, for
 //	                      this life and the ones after a restart
+//
+// Membership, as an operator drives it with etcdctl (the requests go as
+// client "admin", settled, and the answer is printed: an error, or the
+// members, a learner marked "(learner)"):
+//
+//	member-add 1 id=4 [learner]
+//	                      ask member 1 to add member 4 (as a learner)
+//	join 4                start member 4 on an empty disk with Join, as etcd
+//	                      --initial-cluster-state=existing, its peers the
+//	                      members running and itself; settle
+//	member-promote 1 id=4 ask member 1 to promote learner 4
+//	member-remove 1 id=2  ask member 1 to remove member 2
+//	member-list 2         ask member 2 who the members are
+//	move-leader 1 to=3    ask member 1 to hand leadership to member 3; member
+//	                      1's clock moves until the answer comes (at most 20
+//	                      heartbeat intervals), then who leads is printed
+//
+// A member that applies its own removal stops, as etcd's does; so does a
+// removed member whose messages a peer rejects (rafthttp answers them with
+// 410 Gone). Either way the member is out of the script from then on.
 //
 // Under each command come the lines of the nodes' logs that tell what
 // their storage did (interesting), the harness's notes (a member asleep
@@ -90,7 +112,61 @@ type interaction struct {
 	asleep   map[uint64]string            // members asleep at a failpoint, by failpoint
 	reqID    uint64
 	pending  map[uint64]string // requests not yet answered, by ID: what they were
-	replies  int               // replies to "client" already taken
+	replies  map[string]int    // replies to each client already taken
+	// adjust is the cluster's config settings, for members that join;
+	// stopped are the members that stopped because they were removed,
+	// with why.
+	adjust  func(*Config)
+	stopped map[uint64]string
+}
+
+// harnessEnv is the env a member of a script sees: the testEnv, with a
+// transport that knows which peers are down and tells the script when a
+// peer rejects a removed member.
+type harnessEnv struct {
+	*testEnv
+	it *interaction
+}
+
+// PeerActive: as the testEnv's, and a peer that crashed or stopped has
+// no stream up either.
+func (e harnessEnv) PeerActive(id uint64) bool {
+	if pe, ok := e.c.envs[id]; ok && pe.down {
+		return false
+	}
+	return e.testEnv.PeerActive(id)
+}
+
+// RejectRemoved: rafthttp answers a removed member's streams with 410
+// Gone, and the removed member stops when it hears it.
+func (e harnessEnv) RejectRemoved(from uint64) {
+	e.testEnv.RejectRemoved(from)
+	if _, ok := e.it.stopped[from]; ok {
+		return
+	}
+	e.it.notef("n%d rejects a message from n%d: n%d was removed from the cluster", e.id, from, from)
+	e.it.stop(from, "a peer told it that it was removed")
+}
+
+func (it *interaction) env(e *testEnv) Env { return harnessEnv{testEnv: e, it: it} }
+
+// stop takes member id out of the script: it was removed, and its process
+// exits, its files as they are.
+func (it *interaction) stop(id uint64, why string) {
+	e := it.c.envs[id]
+	e.down, e.sleeping = true, false
+	delete(it.asleep, id)
+	it.stopped[id] = why
+	it.notef("n%d stops: %s", id, why)
+}
+
+// catchRemoved stops the members that applied their own removal.
+func (it *interaction) catchRemoved() {
+	for _, id := range it.c.ids() {
+		if _, ok := it.stopped[id]; !ok && it.c.envs[id].removed {
+			it.stop(id, "it applied its own removal")
+		}
+	}
 }
 
 type logLine struct {
@@ -164,10 +240,23 @@ func interesting(line string) bool {
 			return true
 		}
 	}
+	for _, s := range interestingMembership {
+		if strings.Contains(text, s) {
+			return true
+		}
+	}
 	return false
 }
 
-const client = "client"
+// interestingMembership are the node's lines about membership changes.
+var interestingMembership = []string{
+	"joining the existing cluster", "permanently removed", "rejecting", "leadership transfer",
+}
+
+const (
+	client = "client"
+	admin  = "admin" // membership requests come from the operator's etcdctl
+)
 
 var showAll = os.Getenv("INTERACTION_ALL") != ""
 
@@ -281,6 +370,26 @@ func (it *interaction) handle(t *testing.T, d *datadriven.TestData) (output stri
 				d.Fatalf(t, "%v", err)
 			}
 		}
+	case "member-add":
+		var add api.MemberAddRequest
+		add.ID, add.IsLearner = it.uintArg(t, d, "id"), d.HasArg("learner")
+		what := fmt.Sprintf("member-add %d", add.ID)
+		if add.IsLearner {
+			what += " (learner)"
+		}
+		it.admin(t, d, &cmdOut, what, &api.Request{MemberAdd: &add})
+	case "member-promote":
+		id := it.uintArg(t, d, "id")
+		it.admin(t, d, &cmdOut, fmt.Sprintf("member-promote %d", id), &api.Request{MemberPromote: &api.MemberPromoteRequest{ID: id}})
+	case "member-remove":
+		id := it.uintArg(t, d, "id")
+		it.admin(t, d, &cmdOut, fmt.Sprintf("member-remove %d", id), &api.Request{MemberRemove: &api.MemberRemoveRequest{ID: id}})
+	case "member-list":
+		it.admin(t, d, &cmdOut, "member-list", &api.Request{MemberList: &api.MemberListRequest{}})
+	case "move-leader":
+		it.moveLeader(t, d, &cmdOut)
+	case "join":
+		it.join(t, d, &cmdOut)
 	case "resume":
 		for _, id := range it.ids(t, d) {
 			if _, ok := it.asleep[id]; !ok {
@@ -293,6 +402,7 @@ func (it *interaction) handle(t *testing.T, d *datadriven.TestData) (output stri
 		d.Fatalf(t, "unknown command %q", d.Cmd)
 	}
 	it.catchSleepers()
+	it.catchRemoved()
 	it.scanEvents()
 	it.lateReplies()
 	it.flush()
@@ -335,8 +445,21 @@ func (it *interaction) addNodes(t *testing.T, d *datadriven.TestData) {
 		cfg.BackendBatchLimit = it.intArg(t, d, "batch-limit", cfg.BackendBatchLimit)
 	}
 	it.crashed, it.asleep, it.pending = map[uint64]map[string][]byte{}, map[uint64]string{}, map[uint64]string{}
-	it.seen = map[*testEnv]int{}
-	it.c = newClusterWith(logTB{TB: t, it: it}, adjust, ids...)
+	it.seen, it.replies, it.stopped = map[*testEnv]int{}, map[string]int{}, map[uint64]string{}
+	it.adjust = adjust
+	// newClusterWith's cluster, its members on harness envs.
+	c := &cluster{t: logTB{TB: t, it: it}, nodes: map[uint64]*Node{}, envs: map[uint64]*testEnv{}, replies: map[string][]*api.Response{}}
+	for _, id := range ids {
+		cfg := DefaultConfig(id, ids)
+		adjust(&cfg)
+		c.envs[id] = newTestEnv(c, id, nil)
+		n, err := New(cfg, it.env(c.envs[id]))
+		if err != nil {
+			d.Fatalf(t, "%v", err)
+		}
+		c.nodes[id] = n
+	}
+	it.c = c
 	// Snapshots wait for deliver-snapshots, so a script sees them go.
 	it.c.holdSnaps = true
 	it.settle() // the bootstrap's first fsyncs
@@ -348,7 +471,7 @@ func (it *interaction) restart(id uint64, files map[string][]byte) error {
 	env := newTestEnv(it.c, id, files)
 	it.starting = env
 	defer func() { it.starting = nil }()
-	n, err := Restart(it.c.nodes[id].cfg, env)
+	n, err := Restart(it.c.nodes[id].cfg, it.env(env))
 	if err != nil {
 		return err
 	}
@@ -379,10 +502,23 @@ func (it *interaction) ids(t *testing.T, d *datadriven.TestData) []uint64 {
 
 // node is member id, which must be up.
 func (it *interaction) node(t *testing.T, d *datadriven.TestData, id uint64) *Node {
+	if why, ok := it.stopped[id]; ok {
+		d.Fatalf(t, "n%d has stopped: %s", id, why)
+	}
 	if it.c.envs[id].down {
 		d.Fatalf(t, "n%d is down", id)
 	}
 	return it.c.nodes[id]
+}
+
+// uintArg is the value of key=<n>, which the command must have.
+func (it *interaction) uintArg(t *testing.T, d *datadriven.TestData, key string) uint64 {
+	if !d.HasArg(key) {
+		d.Fatalf(t, "%s needs %s=<member>", d.Cmd, key)
+	}
+	var v uint64
+	d.ScanArgs(t, key, &v)
+	return v
 }
 
 func (it *interaction) intArg(t *testing.T, d *datadriven.TestData, key string, def int) int {
@@ -410,6 +546,7 @@ func (it *interaction) up() []uint64 {
 func (it *interaction) settle() {
 	it.c.settleUntil(func() bool {
 		it.catchSleepers()
+		it.catchRemoved()
 		it.scanEvents()
 		return false
 	})
@@ -438,18 +575,25 @@ func (it *interaction) catchSleepers() {
 
 // request sends a client request to member via and returns its ID.
 func (it *interaction) request(via uint64, what string, r *api.Request) uint64 {
+	return it.requestAs(client, via, what, r)
+}
+
+func (it *interaction) requestAs(from string, via uint64, what string, r *api.Request) uint64 {
 	it.reqID++
 	r.ID = it.reqID
 	it.pending[r.ID] = what
-	it.c.nodes[via].Request(client, r)
+	it.c.nodes[via].Request(from, r)
 	return r.ID
 }
 
-// takeReplies returns the replies that arrived since the last call.
-func (it *interaction) takeReplies() []*api.Response {
-	all := it.c.replies[client]
-	got := all[it.replies:]
-	it.replies = len(all)
+// takeReplies returns the replies to "client" that arrived since the last
+// call.
+func (it *interaction) takeReplies() []*api.Response { return it.takeRepliesOf(client) }
+
+func (it *interaction) takeRepliesOf(to string) []*api.Response {
+	all := it.c.replies[to]
+	got := all[it.replies[to]:]
+	it.replies[to] = len(all)
 	for _, r := range got {
 		delete(it.pending, r.ID)
 	}
@@ -458,10 +602,12 @@ func (it *interaction) takeReplies() []*api.Response {
 
 // lateReplies notes replies to requests of earlier commands.
 func (it *interaction) lateReplies() {
-	for _, r := range it.c.replies[client][it.replies:] {
-		it.notef("reply to %s: %s", it.pending[r.ID], describeReply(r))
+	for _, to := range []string{client, admin} {
+		for _, r := range it.c.replies[to][it.replies[to]:] {
+			it.notef("reply to %s: %s", it.pending[r.ID], it.describe(r))
+		}
+		it.takeRepliesOf(to)
 	}
-	it.takeReplies()
 }
 
 func describeReply(r *api.Response) string {
@@ -475,6 +621,8 @@ func describeReply(r *api.Response) string {
 		kv := r.Range.KVs[0]
 		return fmt.Sprintf("%s=%s (modified at revision %d, version %d), at revision %d",
 			kv.Key, kv.Value, kv.ModRevision, kv.Version, r.Header.Revision)
+	case r.Members != nil:
+		return describeMembers(r.Members.Members)
 	default:
 		return fmt.Sprintf("ok, revision %d", r.Header.Revision)
 	}
@@ -498,7 +646,11 @@ func (it *interaction) put(t *testing.T, d *datadriven.TestData, out *strings.Bu
 	if !d.HasArg("n") {
 		it.request(via.cfg.ID, fmt.Sprintf("put %s=%s", key, value), &api.Request{Put: &api.PutRequest{Key: key, Value: value}})
 		it.settle()
-		for _, r := range it.takeReplies() {
+		replies := it.takeReplies()
+		if len(replies) == 0 {
+			fmt.Fprintln(out, "no reply yet")
+		}
+		for _, r := range replies {
 			fmt.Fprintln(out, describeReply(r))
 		}
 		return
@@ -621,9 +773,15 @@ func consistentIndex(b []byte) string {
 
 // status prints each member's state: its raft role, term and indexes, its
 // store's revision, the span of raft's in-memory log, and the consistent
-// index of its backend (what a restart would skip to).
+// index of its backend (what a restart would skip to). A learner shows as
+// such once raft's configuration says it is one; under the leader, raft's
+// progress marks it "learner" too.
 func (it *interaction) status(out *strings.Builder) {
 	for _, id := range it.c.ids() {
+		if why, ok := it.stopped[id]; ok {
+			fmt.Fprintf(out, "n%d: removed, stopped (%s)\n", id, why)
+			continue
+		}
 		if it.c.envs[id].down {
 			fmt.Fprintf(out, "n%d: down\n", id)
 			continue
@@ -633,6 +791,9 @@ func (it *interaction) status(out *strings.Builder) {
 		first, _ := n.storage.FirstIndex()
 		last, _ := n.storage.LastIndex()
 		role := strings.ToLower(strings.TrimPrefix(st.Role.String(), "State"))
+		if st.Learner {
+			role = "learner" // raft's follower that does not vote
+		}
 		fmt.Fprintf(out, "n%d: %-9s term=%d commit=%d applied=%d rev=%d log=%d..%d backend=%d",
 			id, role, st.Term, st.Commit, st.Applied, st.Rev, first, last, n.backend.consistentIndex)
 		if fp, ok := it.asleep[id]; ok {
@@ -681,4 +842,134 @@ func (it *interaction) deliverSnapshots(d *datadriven.TestData, out *strings.Bui
 		it.catchSleepers()
 		it.scanEvents()
 	}
+}
+
+// describe is describeReply, knowing what the request was: MoveLeader is
+// answered with an empty member response.
+func (it *interaction) describe(r *api.Response) string {
+	if r.Err == nil && strings.HasPrefix(it.pending[r.ID], "move-leader") {
+		return "ok"
+	}
+	return describeReply(r)
+}
+
+func describeMembers(ms []api.Member) string {
+	if len(ms) == 0 {
+		return "no members known"
+	}
+	var out []string
+	for _, m := range ms {
+		if m.IsLearner {
+			out = append(out, fmt.Sprintf("n%d(learner)", m.ID))
+		} else {
+			out = append(out, fmt.Sprintf("n%d", m.ID))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// admin sends the command's member a membership request as client
+// "admin", settles, and prints the answer; answers to earlier requests
+// that arrive meanwhile are noted as late.
+func (it *interaction) admin(t *testing.T, d *datadriven.TestData, out *strings.Builder, what string, req *api.Request) uint64 {
+	ids := it.ids(t, d)
+	if len(ids) != 1 {
+		d.Fatalf(t, "%s <member> ...", d.Cmd)
+	}
+	id := it.requestAs(admin, it.node(t, d, ids[0]).cfg.ID, what, req)
+	it.settle()
+	it.printAnswer(out, id)
+	return id
+}
+
+// printAnswer prints the answer to admin request id, if it came, and notes
+// the other admin replies that came.
+func (it *interaction) printAnswer(out *strings.Builder, id uint64) (answered bool) {
+	for _, r := range it.c.replies[admin][it.replies[admin]:] {
+		if r.ID == id {
+			answered = true
+			fmt.Fprintln(out, it.describe(r))
+			continue
+		}
+		it.notef("reply to %s: %s", it.pending[r.ID], it.describe(r))
+	}
+	it.takeRepliesOf(admin)
+	if !answered {
+		fmt.Fprintln(out, "no reply yet")
+	}
+	return answered
+}
+
+// moveLeader asks a member to hand leadership over. The answer comes on
+// the asked member's tick once the target leads (etcd's MoveLeader polls
+// every tick), so its clock moves until then.
+func (it *interaction) moveLeader(t *testing.T, d *datadriven.TestData, out *strings.Builder) {
+	ids := it.ids(t, d)
+	if len(ids) != 1 {
+		d.Fatalf(t, "move-leader <member> to=<member>")
+	}
+	via := it.node(t, d, ids[0])
+	target := it.uintArg(t, d, "to")
+	id := it.requestAs(admin, via.cfg.ID, fmt.Sprintf("move-leader to %d", target), &api.Request{MoveLeader: &api.MoveLeaderRequest{TargetID: target}})
+	it.settle()
+	answered := func() bool {
+		return slices.ContainsFunc(it.c.replies[admin][it.replies[admin]:], func(r *api.Response) bool { return r.ID == id })
+	}
+	ticks := 0
+	for ; ticks < 20 && !answered() && !it.c.envs[via.cfg.ID].down; ticks++ {
+		via.Tick()
+		it.settle()
+	}
+	switch {
+	case ticks == 1:
+		fmt.Fprintf(out, "after 1 tick of n%d: ", via.cfg.ID)
+	case ticks > 1:
+		fmt.Fprintf(out, "after %d ticks of n%d: ", ticks, via.cfg.ID)
+	}
+	it.printAnswer(out, id)
+	var leaders []string
+	for _, m := range it.up() {
+		if st := it.c.nodes[m].Status(); st.Role == raft.StateLeader {
+			leaders = append(leaders, fmt.Sprintf("n%d leads term %d", m, st.Term))
+		}
+	}
+	if len(leaders) == 0 {
+		leaders = append(leaders, "no leader")
+	}
+	fmt.Fprintln(out, strings.Join(leaders, ", "))
+}
+
+// join starts a member that member-add added, on an empty disk: its peers
+// are the members running and itself, as etcdctl member add prints them
+// for its --initial-cluster.
+func (it *interaction) join(t *testing.T, d *datadriven.TestData, out *strings.Builder) {
+	if len(d.CmdArgs) != 1 {
+		d.Fatalf(t, "join <member>")
+	}
+	id, err := strconv.ParseUint(d.CmdArgs[0].Key, 10, 64)
+	if err != nil {
+		d.Fatalf(t, "join <member>: %s", d.CmdArgs[0].Key)
+	}
+	if _, ok := it.c.nodes[id]; ok {
+		d.Fatalf(t, "n%d exists already", id)
+	}
+	peers := []uint64{id}
+	for _, m := range it.c.ids() {
+		if _, ok := it.stopped[m]; !ok {
+			peers = append(peers, m)
+		}
+	}
+	slices.Sort(peers)
+	cfg := DefaultConfig(id, peers)
+	it.adjust(&cfg)
+	env := newTestEnv(it.c, id, nil)
+	it.starting = env
+	n, err := Join(cfg, it.env(env))
+	it.starting = nil
+	if err != nil {
+		fmt.Fprintf(out, "n%d: %v\n", id, err)
+		return
+	}
+	it.c.nodes[id], it.c.envs[id] = n, env
+	it.settle()
 }

@@ -87,6 +87,16 @@ func (n *Node) voters() int {
 	return v
 }
 
+func (n *Node) learners() int {
+	l := 0
+	for _, m := range n.membership() {
+		if m.IsLearner {
+			l++
+		}
+	}
+	return l
+}
+
 func quorum(voters int) int { return voters/2 + 1 }
 
 // handleMembership serves the Cluster service and MoveLeader.
@@ -116,9 +126,10 @@ func (n *Node) handleMembership(from string, req *api.Request) {
 }
 
 // mayAddMember is AddMember's checks: the ID must be new, one learner at
-// most, and with --strict-reconfig-check a voter may be added only if the
-// members this one reaches would still be a quorum with the new member
-// counted as down.
+// most, and with --strict-reconfig-check a member may be added only if the
+// voters this one reaches would still be a quorum with the new member
+// counted as down. (The checks that matter are made again where the
+// change is applied: see validateConfChange.)
 func (n *Node) mayAddMember(r *api.MemberAddRequest) error {
 	if _, ok := n.memberOf(r.ID); ok {
 		return api.ErrIDExists
@@ -126,19 +137,12 @@ func (n *Node) mayAddMember(r *api.MemberAddRequest) error {
 	if n.removed[r.ID] {
 		return api.ErrIDRemoved
 	}
-	if r.IsLearner {
-		learners := 0
-		for _, m := range n.membership() {
-			if m.IsLearner {
-				learners++
-			}
-		}
-		if learners >= maxLearners {
-			return api.ErrTooManyLearners
-		}
-		return nil
+	if r.IsLearner && n.learners() >= maxLearners {
+		return api.ErrTooManyLearners
 	}
-	if n.cfg.StrictReconfigCheck && n.activeVoters(0) < quorum(n.voters()+1) {
+	// isConnectedToQuorumAfterAddingNewMemberSince, for learners too: the
+	// new member counts as down.
+	if n.cfg.StrictReconfigCheck && n.voters() > 1 && n.activeVoters(0) < quorum(n.voters()+1) {
 		n.env.Logf("rejecting member add request; local member has not been connected to majority peers, reconfigure breaks active quorum")
 		return api.ErrUnhealthy
 	}
@@ -208,6 +212,7 @@ func confChange(id uint64, req *api.Request) *raftpb.ConfChange {
 		cc.Type, cc.NodeId = raftpb.ConfChangeType_ConfChangeAddNode.Enum(), proto.Uint64(req.MemberAdd.ID)
 	case req.MemberPromote != nil:
 		cc.Type, cc.NodeId = raftpb.ConfChangeType_ConfChangeAddNode.Enum(), proto.Uint64(req.MemberPromote.ID)
+		cc.Context = []byte(promoteContext)
 	case req.MemberRemove != nil:
 		cc.Type, cc.NodeId = raftpb.ConfChangeType_ConfChangeRemoveNode.Enum(), proto.Uint64(req.MemberRemove.ID)
 	default:
@@ -216,11 +221,80 @@ func confChange(id uint64, req *api.Request) *raftpb.ConfChange {
 	return cc
 }
 
+// noteMember records an applied change in the membership the backend
+// holds (etcd's members bucket): what validateConfChange checks against.
+// The initial members get there as their bootstrap entries are applied,
+// as in etcd, whose backend starts empty.
+func (n *Node) noteMember(cc *raftpb.ConfChange) {
+	switch cc.GetType() {
+	case raftpb.ConfChangeType_ConfChangeAddNode:
+		n.members[cc.GetNodeId()] = false
+	case raftpb.ConfChangeType_ConfChangeAddLearnerNode:
+		n.members[cc.GetNodeId()] = true
+	case raftpb.ConfChangeType_ConfChangeRemoveNode:
+		delete(n.members, cc.GetNodeId())
+	}
+}
+
+// setMembers sets the backend's membership from a conf state (read from
+// the backend at a restart, or from a snapshot's).
+func (n *Node) setMembers(cs *raftpb.ConfState) {
+	n.members = map[uint64]bool{}
+	for _, id := range cs.GetVoters() {
+		n.members[id] = false
+	}
+	for _, id := range cs.GetLearners() {
+		n.members[id] = true
+	}
+}
+
+// promoteContext marks a ConfChange that promotes a learner, as etcd's
+// ConfigChangeContext.IsPromote does: raft sees an AddNode either way.
+const promoteContext = "promote"
+
+// validateConfChange is etcd's RaftCluster.ValidateConfigurationChange,
+// run by every member as it applies a change, against the membership and
+// the removed members as of that point in the log: so two requests that
+// each passed their member's checks cannot both add a learner, nor can a
+// removed ID come back.
+func (n *Node) validateConfChange(cc *raftpb.ConfChange) error {
+	id := cc.GetNodeId()
+	if n.removed[id] {
+		return api.ErrIDRemoved
+	}
+	learner, exists := n.members[id]
+	switch cc.GetType() {
+	case raftpb.ConfChangeType_ConfChangeAddNode, raftpb.ConfChangeType_ConfChangeAddLearnerNode:
+		learners := 0
+		for _, l := range n.members { //lint:allow maprange counting only
+			if l {
+				learners++
+			}
+		}
+		switch {
+		case string(cc.GetContext()) == promoteContext && !exists:
+			return api.ErrIDNotFound
+		case string(cc.GetContext()) == promoteContext && !learner:
+			return api.ErrMemberNotLearner
+		case string(cc.GetContext()) != promoteContext && exists:
+			return api.ErrIDExists
+		case cc.GetType() == raftpb.ConfChangeType_ConfChangeAddLearnerNode && learners >= maxLearners:
+			return api.ErrTooManyLearners
+		}
+	case raftpb.ConfChangeType_ConfChangeRemoveNode:
+		if !exists {
+			return api.ErrIDNotFound
+		}
+	}
+	return nil
+}
+
 // confChanged answers the request that proposed a membership change once
-// it is applied, and stops this member if the change removed it: etcd
-// stops the server a second later, so the answer can still go out.
-func (n *Node) confChanged(cc *raftpb.ConfChange) {
-	if cc.GetType() == raftpb.ConfChangeType_ConfChangeRemoveNode {
+// it is applied (err: it was refused there, and applied as a no-op), and
+// stops this member if the change removed it: etcd stops the server a
+// second later, so the answer can still go out.
+func (n *Node) confChanged(cc *raftpb.ConfChange, err error) {
+	if err == nil && cc.GetType() == raftpb.ConfChangeType_ConfChangeRemoveNode {
 		n.removed[cc.GetNodeId()] = true
 		if cc.GetNodeId() == n.cfg.ID {
 			n.env.Logf("the member has been permanently removed from the cluster")
@@ -232,11 +306,25 @@ func (n *Node) confChanged(cc *raftpb.ConfChange) {
 		return
 	}
 	delete(n.requests, cc.GetId())
+	if err != nil {
+		n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: err})
+		return
+	}
 	mr := &api.MemberResponse{Members: n.membership()}
 	if r.req.MemberAdd != nil {
 		mr.Member = &api.Member{ID: r.req.MemberAdd.ID, IsLearner: r.req.MemberAdd.IsLearner}
 	}
 	n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Members: mr})
+}
+
+// removedIDs lists the removed members, for the backend's meta bucket.
+func (n *Node) removedIDs() []uint64 {
+	var ids []uint64
+	for id := range n.removed { //lint:allow maprange sorted below
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // moveLeader hands leadership to the target (EtcdServer.MoveLeader): only

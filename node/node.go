@@ -120,6 +120,7 @@ type Node struct {
 	// removed are the members removed from the cluster; transfers the
 	// MoveLeader requests waiting for their target to lead.
 	removed   map[uint64]bool
+	members   map[uint64]bool // the membership the backend holds: ID -> is a learner
 	transfers []uint64
 	// toApply are committed entries held back by a failpoint's sleep
 	// before a membership change (confFailpointPassed: the first of them
@@ -238,6 +239,10 @@ func Restart(cfg Config, env Env) (*Node, error) {
 	// applies them a second time).
 	n.backend.consistentIndex = r.meta.ConsistentIndex
 	n.digest = r.meta.Digest
+	for _, id := range r.meta.Removed {
+		n.removed[id] = true
+	}
+	n.setMembers(r.meta.ConfState)
 	if r.meta.ConsistentIndex < snapIndex {
 		n.digest = 0 // "consistent index was never saved": nothing to chain from
 	}
@@ -294,6 +299,7 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage, store *mvcc.Store
 		store:    store,
 		requests: map[uint64]*request{},
 		removed:  map[uint64]bool{},
+		members:  map[uint64]bool{},
 		nextID:   firstRequestID(cfg.ID, env.Now()),
 	}, nil
 }
@@ -386,6 +392,10 @@ func (n *Node) Step(m *raftpb.Message) {
 // Request hands the node a client request that arrived from `from`.
 func (n *Node) Request(from string, req *api.Request) {
 	switch {
+	case n.isLearner() && !(req.Range != nil && req.Range.Serializable) && req.MemberList == nil:
+		// etcd's interceptor refuses a learner every RPC but serializable
+		// reads and a few read-only ones.
+		n.env.Reply(from, &api.Response{ID: req.ID, Header: n.header(), Err: api.ErrNotSupportedForLearner})
 	case req.Range != nil:
 		n.handleRange(from, req)
 	case req.Put != nil, req.DeleteRange != nil:

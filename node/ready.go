@@ -343,7 +343,7 @@ func (n *Node) applyEarly(rd raft.Ready) []*raftpb.Entry {
 		// membership must still follow what was really committed, or the
 		// bug would reach beyond acknowledging early.
 		if e := committed[0]; e.GetType() != raftpb.EntryNormal {
-			n.applyConfChange(e)
+			n.applyConfChange(e, false)
 		}
 		committed = committed[1:]
 	}

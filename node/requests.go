@@ -142,7 +142,7 @@ func (n *Node) applyEntry(e *raftpb.Entry) {
 			n.applyNormal(e)
 		}
 	case raftpb.EntryConfChange, raftpb.EntryConfChangeV2:
-		n.applyConfChange(e)
+		n.applyConfChange(e, inBackend)
 		if !skipStore {
 			n.noteWrite(false)
 		}
@@ -191,8 +191,11 @@ func (n *Node) trimLogChain() {
 	n.logChain, n.logBase = n.logChain[to-n.logBase:], to
 }
 
-// applyConfChange hands a committed membership change to raft.
-func (n *Node) applyConfChange(e *raftpb.Entry) {
+// applyConfChange hands a committed membership change to raft, once the
+// member has checked it (validateConfChange) against the membership its
+// backend holds; inBackend: the backend holds it already, so only raft
+// needs it again.
+func (n *Node) applyConfChange(e *raftpb.Entry, inBackend bool) {
 	var cc raftpb.ConfChangeI
 	var err error
 	if e.GetType() == raftpb.EntryConfChangeV2 {
@@ -205,10 +208,27 @@ func (n *Node) applyConfChange(e *raftpb.Entry) {
 	if err != nil {
 		panic(fmt.Sprintf("member %d: entry %d: bad conf change: %v", n.cfg.ID, e.GetIndex(), err))
 	}
-	n.snap.confState = n.rn.ApplyConfChange(cc)
-	if v1, ok := cc.(*raftpb.ConfChange); ok {
-		n.confChanged(v1)
+	v1, ok := cc.(*raftpb.ConfChange)
+	if !ok {
+		n.snap.confState = n.rn.ApplyConfChange(cc)
+		return
 	}
+	var invalid error
+	if !inBackend {
+		invalid = n.validateConfChange(v1)
+	}
+	if invalid != nil {
+		// etcd applies a refused change as a no-op (NodeID None), so raft
+		// still learns the pending change is done.
+		v1 = proto.CloneOf(v1)
+		v1.NodeId = proto.Uint64(raft.None)
+		n.env.Logf("refused membership change at index %d: %v", e.GetIndex(), invalid)
+	}
+	n.snap.confState = n.rn.ApplyConfChange(v1)
+	if invalid == nil && !inBackend {
+		n.noteMember(v1)
+	}
+	n.confChanged(v1, invalid)
 }
 
 // chainDigest folds an applied entry into the digest of all entries

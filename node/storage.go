@@ -202,8 +202,7 @@ func (n *Node) commitBackend() {
 		return
 	}
 	n.failpointPanicOnly(CommitBeforePreCommitHook)
-	meta := backend.Meta{ConsistentIndex: n.applied, Term: n.snap.appliedTerm,
-		ConfState: n.snap.confState, Digest: n.digest}
+	meta := n.meta()
 	n.failpointPanicOnly(CommitAfterPreCommitHook)
 	n.failpointPanicOnly(BeforeCommit)
 	n.backend.committing, n.backend.again, n.backend.pending = true, false, 0
@@ -223,6 +222,12 @@ func (n *Node) commitBackend() {
 			n.unstall()
 		}
 	})
+}
+
+// meta is the backend's meta bucket as of the applied index.
+func (n *Node) meta() backend.Meta {
+	return backend.Meta{ConsistentIndex: n.applied, Term: n.snap.appliedTerm,
+		ConfState: n.snap.confState, Removed: n.removedIDs(), Digest: n.digest}
 }
 
 // failpointPanicOnly passes one of the backend's failpoints, where only a
@@ -449,6 +454,10 @@ func (n *Node) openSnapshotBackend(rd *raft.Ready) stall {
 		n.store = store
 		n.backend.consistentIndex, n.backend.pending = meta.ConsistentIndex, 0
 	}
+	for _, id := range meta.Removed {
+		n.removed[id] = true
+	}
+	n.setMembers(meta.ConfState)
 	n.applied, n.digest = md.GetIndex(), meta.Digest
 	n.snap.appliedTerm, n.snap.confState = md.GetTerm(), md.GetConfState()
 	n.snap.diskIndex, n.snap.memoryIndex = md.GetIndex(), md.GetIndex()
@@ -496,7 +505,7 @@ func (n *Node) sendMergedSnapshot(m *raftpb.Message) {
 		n.rn.ReportSnapshot(m.GetTo(), raft.SnapshotFailure)
 		return
 	}
-	meta := backend.Meta{ConsistentIndex: n.applied, Term: n.snap.appliedTerm, ConfState: n.snap.confState, Digest: n.digest}
+	meta := n.meta()
 	merged := proto.CloneOf(m)
 	merged.Snapshot = &raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{
 		Index: new(n.applied), Term: new(n.snap.appliedTerm), ConfState: n.snap.confState}}

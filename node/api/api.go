@@ -152,13 +152,17 @@ var (
 	ErrMemberNotLearner        = errors.New("membership: can only promote a learner member")
 	ErrBadLeaderTransferee     = errors.New("etcdserver: bad leader transferee")
 	ErrTimeoutLeaderTransfer   = errors.New("etcdserver: request timed out, leader transfer took too long")
+	// ErrNotSupportedForLearner: a learner serves only serializable reads
+	// (and MemberList); gRPC's code is Unavailable.
+	ErrNotSupportedForLearner = errors.New("etcdserver: rpc not supported for learner")
 )
 
 // knownErrors lets errors survive the wire as their message and come back
 // as the same value, so callers can compare with ==.
 var knownErrors = []error{ErrTimeout, ErrProposalDropped, ErrLeaderChanged, ErrStopped, ErrBadRequest,
 	ErrNotLeader, ErrLearnerNotReady, ErrUnhealthy, ErrNotEnoughStartedMembers, ErrTooManyLearners,
-	ErrIDNotFound, ErrIDExists, ErrIDRemoved, ErrMemberNotLearner, ErrBadLeaderTransferee, ErrTimeoutLeaderTransfer}
+	ErrIDNotFound, ErrIDExists, ErrIDRemoved, ErrMemberNotLearner, ErrBadLeaderTransferee, ErrTimeoutLeaderTransfer,
+	ErrNotSupportedForLearner}
 
 // Op names the request's operation, for traces.
 func (r *Request) Op() string {

@@ -46,6 +46,9 @@ type Meta struct {
 	// ConfState is raft's membership as of ConsistentIndex (etcd's
 	// confState key).
 	ConfState *raftpb.ConfState
+	// Removed are the members removed from the cluster (etcd's
+	// members_removed bucket): their IDs may never come back.
+	Removed []uint64
 	// Digest is not etcd's: it is the lab's digest of the entries applied
 	// up to ConsistentIndex (node.Status.Digest), kept with the store so a
 	// member whose store came from this file still reports what its state
@@ -72,6 +75,10 @@ func Encode(m Meta, store []byte) []byte {
 	body = binary.AppendUvarint(body, m.Digest)
 	body = binary.AppendUvarint(body, uint64(len(cs)))
 	body = append(body, cs...)
+	body = binary.AppendUvarint(body, uint64(len(m.Removed)))
+	for _, id := range m.Removed {
+		body = binary.AppendUvarint(body, id)
+	}
 	body = append(body, store...)
 	b := append([]byte(magic), 0, 0, 0, 0)
 	binary.BigEndian.PutUint32(b[len(magic):], crc32.Checksum(body, crcTable))
@@ -105,5 +112,18 @@ func Decode(b []byte) (Meta, []byte, error) {
 	if err := proto.Unmarshal(body[:vals[3]], m.ConfState); err != nil {
 		return m, nil, fmt.Errorf("%w: conf state: %v", ErrCorrupt, err)
 	}
-	return m, body[vals[3]:], nil
+	body = body[vals[3]:]
+	n, k := binary.Uvarint(body)
+	if k <= 0 || n > uint64(len(body)) {
+		return m, nil, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
+	}
+	body = body[k:]
+	for range n {
+		id, k := binary.Uvarint(body)
+		if k <= 0 {
+			return m, nil, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
+		}
+		m.Removed, body = append(m.Removed, id), body[k:]
+	}
+	return m, body, nil
 }

@@ -17,4 +17,4 @@
   24.000000s run  verdict members converged ok=true: live members applied index 3701, revision 3563, store ec262328cb6d0bcc
   24.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   24.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)
-  24.000000s run  verdict caught up by snapshot after fault 1 ok=true: n3 restored snapshot 885 at 12.308747359s
+  24.000000s run  verdict caught up by snapshot after fault 1 ok=true: n3 restored snapshot 885 at 12.308747366s
