@@ -34,6 +34,13 @@ type Config struct {
 	// cluster with no leader elects one sooner (see Node.AdjustTicks).
 	InitialElectionTickAdvance bool
 
+	// InitialClusterState is etcd's --initial-cluster-state: "new" for a
+	// member of the cluster being bootstrapped, "existing" for one that
+	// MemberAdd added to a running cluster. It decides how a member with
+	// no WAL starts: New bootstraps the cluster's membership, Join waits
+	// for the leader.
+	InitialClusterState string
+
 	// StrictReconfigCheck is etcd's --strict-reconfig-check (default
 	// true): a membership change that would leave the members this one
 	// reaches without a quorum is refused.
@@ -69,6 +76,12 @@ type Config struct {
 	Bugs Bugs
 }
 
+// The values of --initial-cluster-state.
+const (
+	ClusterStateNew      = "new"
+	ClusterStateExisting = "existing"
+)
+
 // DefaultConfig is etcd's defaults for member id of the given cluster.
 func DefaultConfig(id uint64, peers []uint64) Config {
 	election := 1000 * time.Millisecond
@@ -80,6 +93,7 @@ func DefaultConfig(id uint64, peers []uint64) Config {
 		PreVote:                    true,
 		CheckQuorum:                true,
 		InitialElectionTickAdvance: true,
+		InitialClusterState:        ClusterStateNew,
 		StrictReconfigCheck:        true,
 		MaxSizePerMsg:              1 << 20,
 		MaxInflightMsgs:            4096 / 8,
@@ -105,6 +119,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--election-timeout[%v] should be at least as 5 times as --heartbeat-interval[%v]", c.ElectionTimeout, c.HeartbeatInterval)
 	case c.ElectionTimeout > 50*time.Second:
 		return fmt.Errorf("--election-timeout[%v] is too long, and should be set less than 50 seconds", c.ElectionTimeout)
+	case c.InitialClusterState != ClusterStateNew && c.InitialClusterState != ClusterStateExisting:
+		return fmt.Errorf("--initial-cluster-state must be %q or %q, got %q", ClusterStateNew, ClusterStateExisting, c.InitialClusterState)
 	case c.SnapshotCount == 0:
 		return fmt.Errorf("--snapshot-count must be positive")
 	case c.BackendBatchInterval <= 0:

@@ -29,13 +29,17 @@ const (
 	// durable, around opening the received backend in its place
 	// (EtcdServer.applySnapshot) and handing the snapshot to raft's log,
 	// and after the WAL files it covers are released.
-	RaftBeforeSaveSnap      = "raftBeforeSaveSnap"
-	RaftAfterSaveSnap       = "raftAfterSaveSnap"
-	ApplyBeforeOpenSnapshot = "applyBeforeOpenSnapshot"
-	ApplyAfterOpenSnapshot  = "applyAfterOpenSnapshot"
-	RaftBeforeApplySnap     = "raftBeforeApplySnap"
-	RaftAfterApplySnap      = "raftAfterApplySnap"
-	RaftAfterWALRelease     = "raftAfterWALRelease"
+	RaftBeforeSaveSnap = "raftBeforeSaveSnap"
+	RaftAfterSaveSnap  = "raftAfterSaveSnap"
+	// RaftBeforeWALSaveSnaphot (sic, etcd's spelling): inside
+	// storage.SaveSnap, between the .snap file and the WAL record; the
+	// member's own snapshots pass it too.
+	RaftBeforeWALSaveSnaphot = "raftBeforeWALSaveSnaphot"
+	ApplyBeforeOpenSnapshot  = "applyBeforeOpenSnapshot"
+	ApplyAfterOpenSnapshot   = "applyAfterOpenSnapshot"
+	RaftBeforeApplySnap      = "raftBeforeApplySnap"
+	RaftAfterApplySnap       = "raftAfterApplySnap"
+	RaftAfterWALRelease      = "raftAfterWALRelease"
 
 	// BeforeApplyOneConfChange: before a committed membership change is
 	// applied (EtcdServer.apply).
@@ -65,6 +69,7 @@ var Failpoints = []string{
 	RaftBeforeFollowerSend,
 	RaftBeforeAdvance,
 	RaftBeforeSaveSnap,
+	RaftBeforeWALSaveSnaphot,
 	RaftAfterSaveSnap,
 	ApplyBeforeOpenSnapshot,
 	ApplyAfterOpenSnapshot,

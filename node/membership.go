@@ -170,11 +170,8 @@ func (n *Node) mayPromoteMember(id uint64) error {
 		return api.ErrLearnerNotReady
 	}
 	if n.cfg.StrictReconfigCheck {
-		active := n.activeVoters(0)
-		if n.env.PeerActive(id) {
-			active++
-		}
-		if active < quorum(n.voters()+1) {
+		// IsReadyToPromoteMember counts the learner as started.
+		if n.activeVoters(0)+1 < quorum(n.voters()+1) {
 			return api.ErrNotEnoughStartedMembers
 		}
 	}
@@ -314,7 +311,7 @@ func (n *Node) confChanged(cc *raftpb.ConfChange, err error) {
 	if r.req.MemberAdd != nil {
 		mr.Member = &api.Member{ID: r.req.MemberAdd.ID, IsLearner: r.req.MemberAdd.IsLearner}
 	}
-	n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Members: mr})
+	n.confReplies = append(n.confReplies, reply{r.from, &api.Response{ID: r.req.ID, Header: n.header(), Members: mr}})
 }
 
 // removedIDs lists the removed members, for the backend's meta bucket.

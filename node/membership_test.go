@@ -121,3 +121,32 @@ func TestASleepBeforeAConfChangeHoldsTheApply(t *testing.T) {
 	require.True(t, known)
 	require.Contains(t, c.envs[2].events, "failpoint "+BeforeApplyOneConfChange)
 }
+
+// A member that joined and crashed restarts from what it saved — the
+// snapshot it was sent, its backend, its learner status — and never
+// bootstraps a cluster of its own.
+func TestAJoinedMemberRestartsFromItsDisk(t *testing.T) {
+	c := newClusterWith(t, smallFiles, 1, 2, 3)
+	c.elect(1)
+	c.putN(1, "k", 40)
+	resp := c.ask(1, &api.Request{ID: 1, MemberAdd: &api.MemberAddRequest{ID: 4, IsLearner: true}})
+	require.NoError(t, resp.Err)
+	cfg := DefaultConfig(4, []uint64{1, 2, 3, 4})
+	smallFiles(&cfg)
+	cfg.InitialClusterState = ClusterStateExisting
+	c.envs[4] = newTestEnv(c, 4, nil)
+	n4, err := Join(cfg, c.envs[4])
+	require.NoError(t, err)
+	c.nodes[4] = n4
+	c.heartbeat(1)
+	require.NotEmpty(t, c.envs[4].installed)
+	applied := n4.Status().Applied
+
+	n4 = c.restart(4, c.crash(4))
+	st := n4.Status()
+	require.True(t, st.Learner, "still a learner")
+	require.GreaterOrEqual(t, st.Applied, applied-1, "it kept the snapshot it was sent")
+	require.Equal(t, raft.StateFollower, st.Role)
+	c.heartbeat(1)
+	requireConverged(t, c)
+}

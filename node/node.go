@@ -114,9 +114,9 @@ type Node struct {
 	logBase  uint64
 	logChain []uint64
 	logged   uint64 // the last index reported to Logged
-	// deferred are committed entries of a Ready that also carries a
-	// snapshot: they are applied after it.
-	deferred []*raftpb.Entry
+	// confReplies are answers to applied membership changes, sent once
+	// raft is told the Ready is done (advance).
+	confReplies []reply
 	// removed are the members removed from the cluster; transfers the
 	// MoveLeader requests waiting for their target to lead.
 	removed   map[uint64]bool
@@ -148,6 +148,11 @@ type Node struct {
 	// The ReadIndex round in flight: its context (0 if none) and the tick
 	// it was last asked at.
 	readRound, readAsked uint64
+}
+
+type reply struct {
+	to   string
+	resp *api.Response
 }
 
 // request is a client request in flight inside the server.
@@ -188,10 +193,16 @@ func New(cfg Config, env Env) (*Node, error) {
 // forget writes it had acknowledged.
 func Restart(cfg Config, env Env) (*Node, error) {
 	if neverStarted(env) {
-		// It crashed before its bootstrap reached the disk: it never voted
-		// nor acknowledged anything, so it starts afresh.
+		// No WAL, or only the start of one that a crash tore before its
+		// first record was synced (etcd creates it in a temporary
+		// directory and renames it into place, so there it would not be
+		// there at all): the member never voted nor acknowledged anything,
+		// and starts as it would have the first time.
 		for _, name := range env.List() {
 			env.Remove(name)
+		}
+		if cfg.InitialClusterState == ClusterStateExisting {
+			return Join(cfg, env)
 		}
 		return New(cfg, env)
 	}
@@ -248,7 +259,12 @@ func Restart(cfg Config, env Env) (*Node, error) {
 	}
 	n.logBase, n.logChain = max(snapIndex, r.meta.ConsistentIndex), []uint64{n.digest}
 	n.logged = n.logBase
-	env.SnapshotInstalled(n.logBase, r.meta.Term, n.digest)
+	if ci := r.meta.ConsistentIndex; ci >= snapIndex && ci <= last {
+		// The log holds the backend's consistent index, whose digest the
+		// backend kept: the checkers' view of this log starts there.
+		// (Otherwise it starts with the next entry logged.)
+		env.SnapshotInstalled(ci, r.meta.Term, n.digest)
+	}
 	n.logEntries(c.Entries)
 	env.Logf("restarted: snapshot %d, backend consistent index %d, %d WAL entries after the snapshot, %s, %d torn bytes cut",
 		snapIndex, r.meta.ConsistentIndex, len(c.Entries), raft.DescribeHardState(c.State), c.Size-c.Valid)
@@ -256,17 +272,20 @@ func Restart(cfg Config, env Env) (*Node, error) {
 	return n, nil
 }
 
-// neverStarted reports whether a data directory holds no whole raft entry
-// of a first WAL segment: no WAL at all, or only segment 0 torn before its
-// bootstrap entries (etcd creates segment 0 in a temporary directory and
-// renames it into place; here a torn one is the same as none).
+// neverStarted reports whether the data directory holds no WAL: no
+// segment, or only a first one without its whole first record.
 func neverStarted(env Env) bool {
 	segs, err := wal.Segments(envDir{env})
-	if err != nil || len(segs) != 1 || segs[0].Seq != 0 {
-		return len(segs) == 0 && err == nil
+	switch {
+	case err != nil:
+		return false // let recoverDir report it
+	case len(segs) == 0:
+		return true
+	case len(segs) > 1 || segs[0].Seq != 0:
+		return false
 	}
-	c, err := wal.ReadAll(envDir{env}, wal.Ref{})
-	return err != nil && errors.Is(err, wal.ErrSnapshotNotFound) || err == nil && len(c.Entries) == 0
+	_, err = wal.ReadAll(envDir{env}, wal.Ref{})
+	return errors.Is(err, wal.ErrSnapshotNotFound)
 }
 
 func newNode(cfg Config, env Env, storage *raft.MemoryStorage, store *mvcc.Store) (*Node, error) {
@@ -317,6 +336,7 @@ func (n *Node) Tick() {
 	n.expireRequests()
 	n.retryReadIndex()
 	n.checkLeaderTransfers()
+	n.releaseSnapshots()
 	n.process()
 }
 
@@ -366,7 +386,7 @@ func (n *Node) advanceTicks(ticks int) {
 	n.process()
 }
 
-// members counts the cluster's members as raft knows them (etcd counts
+// memberCount counts the cluster's members as raft knows them (etcd counts
 // its cluster's members, learners included); before raft knows any, the
 // initial cluster.
 func (n *Node) memberCount() int {

@@ -27,12 +27,16 @@ var readySteps []readyStep
 func init() {
 	readySteps = []readyStep{
 		(*Node).applyReady,
+		// Only after a sleep at beforeApplyOneConfChange: the entries
+		// applyReady held back.
 		(*Node).applyRest,
 		onlyIf(sendsEarly, failpoint(RaftBeforeLeaderSend)),
 		onlyIf(sendsEarly, (*Node).sendMessages),
 		// A snapshot from the leader is saved before anything after it.
+		onlyIf(releasesEarly, (*Node).releaseReceived),
 		onlyIf(hasSnapshot, failpoint(RaftBeforeSaveSnap)),
 		onlyIf(hasSnapshot, (*Node).saveReceivedSnapFile),
+		onlyIf(hasSnapshot, failpoint(RaftBeforeWALSaveSnaphot)),
 		onlyIf(hasSnapshot, (*Node).saveReceivedSnapWAL),
 		onlyIf(hasSnapshot, failpoint(RaftAfterSaveSnap)),
 		failpoint(RaftBeforeSave),
@@ -55,13 +59,12 @@ func init() {
 		onlyIf(hasSnapshot, failpoint(RaftAfterApplySnap)),
 		onlyIf(releasesLate, (*Node).releaseReceived),
 		onlyIf(hasSnapshot, failpoint(RaftAfterWALRelease)),
-		onlyIf(hasSnapshot, (*Node).applyDeferred),
-		(*Node).applyRest,
 		(*Node).appendStorage,
 		// The member's own snapshot, every SnapshotCount applied entries.
 		(*Node).decideSnapshot,
 		(*Node).createSnapshot,
 		onlyIf(snapshotToDisk, (*Node).saveSnapFile),
+		onlyIf(snapshotToDisk, failpoint(RaftBeforeWALSaveSnaphot)),
 		onlyIf(snapshotToDisk, (*Node).saveSnapWAL),
 		onlyIf(snapshotToDisk, (*Node).releaseSnapshot),
 		(*Node).compactLog,
@@ -159,26 +162,17 @@ func (n *Node) applyReady(rd *raft.Ready) stall {
 	}
 	n.receiveReadStates(rd.ReadStates)
 	committed := rd.CommittedEntries
-	if !raft.IsEmptySnap(rd.Snapshot) {
-		// etcd applies a snapshot from the leader, and the entries after
-		// it, only once the snapshot is saved (applySnapshot waits on
-		// notifyc).
-		n.deferred = committed
-		return notStalled
+	if !raft.IsEmptySnap(rd.Snapshot) && len(committed) > 0 {
+		// etcd applies a snapshot from the leader once it is saved, and
+		// the entries after it after that; raft never hands over both in
+		// one Ready (raftLog.nextCommittedEnts waits for the snapshot).
+		panic(fmt.Sprintf("member %d: a Ready with a snapshot at %d and committed entries from %d",
+			n.cfg.ID, rd.Snapshot.GetMetadata().GetIndex(), committed[0].GetIndex()))
 	}
 	if n.cfg.Bugs.ApplyBeforeCommit {
 		committed = n.applyEarly(*rd)
 	}
 	return n.applyEntries(committed)
-}
-
-func (n *Node) applyDeferred(*raft.Ready) stall {
-	ents := n.deferred
-	n.deferred = nil
-	for len(ents) > 0 && ents[0].GetIndex() <= n.applied {
-		ents = ents[1:]
-	}
-	return n.applyEntries(ents)
 }
 
 func (n *Node) sendMessages(rd *raft.Ready) stall {
@@ -196,9 +190,9 @@ func (n *Node) sendMessages(rd *raft.Ready) stall {
 // raftNode.processMessages does: each one acknowledges the log up to its
 // index, so the last says all the earlier ones say. Unlike etcd's, which
 // walks the messages backwards and so sends them reversed, it keeps the
-// others in raft's order. (etcd also drops messages to removed members;
-// this node removes no one yet. Its MsgSnap goes to sendMergedSnapshot,
-// as etcd's goes to its server.)
+// others in raft's order. (etcd also drops messages to members it knows
+// were removed; here their peers answer them with RejectRemoved. MsgSnap
+// goes to sendMergedSnapshot, as etcd's goes to its server.)
 func processMessages(msgs []*raftpb.Message) []*raftpb.Message {
 	last := -1
 	for i, m := range msgs {
@@ -314,6 +308,13 @@ func (n *Node) logEntries(ents []*raftpb.Entry) {
 // entries applied have made ready.
 func (n *Node) advance(rd *raft.Ready) stall {
 	n.rn.Advance(*rd)
+	// Answers to membership changes go out only now: raft takes the next
+	// change only once it is told this one was applied (etcd waits on
+	// raftAdvancedC for the same reason, etcd-io/etcd#15528).
+	for _, r := range n.confReplies {
+		n.env.Reply(r.to, r.resp)
+	}
+	n.confReplies = nil
 	n.serveReads()
 	return notStalled
 }

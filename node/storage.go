@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
@@ -30,6 +31,18 @@ import (
 //     until it is opened in place of the old one.
 //
 // A restart reads them back in etcd v3.7's order (Restart).
+
+// releaseDelayAfterSnapshot is how long a snapshot that got through still
+// holds compaction back (etcd's releaseDelayAfterSnapshot).
+const releaseDelayAfterSnapshot = 30 * time.Second
+
+// releaseSnapshots lets go of the snapshots sent whose delay is over.
+func (n *Node) releaseSnapshots() {
+	for len(n.snap.releases) > 0 && n.snap.releases[0] <= n.ticks {
+		n.snap.releases = n.snap.releases[1:]
+		n.snap.inflight = max(n.snap.inflight-1, 0)
+	}
+}
 
 // memorySnapshotCount is how often raft's in-memory log gets a snapshot
 // and is compacted, in applied entries (etcd's memorySnapshotCount).
@@ -59,11 +72,12 @@ func (w *walWriter) tail() wal.Segment { return w.segments[len(w.segments)-1] }
 type snapState struct {
 	appliedTerm uint64
 	confState   *raftpb.ConfState
-	diskIndex   uint64 // index of the last snapshot saved to disk
-	memoryIndex uint64 // index of the last snapshot of raft's in-memory log
-	inflight    int    // merged snapshots being sent: compaction waits
-	toDisk      bool   // this Ready saves a snapshot to disk
-	toMemory    bool   // this Ready snapshots raft's in-memory log
+	diskIndex   uint64   // index of the last snapshot saved to disk
+	memoryIndex uint64   // index of the last snapshot of raft's in-memory log
+	inflight    int      // merged snapshots being sent: compaction waits
+	releases    []uint64 // ticks at which a snapshot that got through stops holding compaction back
+	toDisk      bool     // this Ready saves a snapshot to disk
+	toMemory    bool     // this Ready snapshots raft's in-memory log
 }
 
 // backendState is the backend's batch transaction: applied writes not yet
@@ -96,7 +110,7 @@ type recovered struct {
 	log      wal.Contents
 }
 
-// recover reads a member's data directory as etcd v3.7 does
+// recoverDir reads a member's data directory as etcd v3.7 does
 // (server/etcdserver/bootstrap.go): the snapshot to start from is the
 // newest one the WAL records at or below its committed hard state
 // (recoverSnapshot builds it from that record; the .snap files are kept
@@ -406,7 +420,7 @@ func (n *Node) compactLog(*raft.Ready) stall {
 
 func hasSnapshot(_ *Node, rd *raft.Ready) bool { return !raft.IsEmptySnap(rd.Snapshot) }
 
-// saveReceivedSnap saves a snapshot from the leader before the Ready's
+// saveReceivedSnapFile and saveReceivedSnapWAL save a snapshot from the leader before the Ready's
 // entries and hard state, so that a restart after it finds the snapshot
 // its log continues from (raftNode.start: storage.SaveSnap).
 func (n *Node) saveReceivedSnapFile(rd *raft.Ready) stall { return n.writeSnapFile(rd.Snapshot) }
@@ -444,8 +458,15 @@ func (n *Node) openSnapshotBackend(rd *raft.Ready) stall {
 		panic(fmt.Sprintf("member %d: unexpected leader snapshot from outdated index %d (applied %d)", n.cfg.ID, md.GetIndex(), n.applied))
 	}
 	db := snapDir + snap.DBName(md.GetIndex())
+	if _, ok := n.env.ReadFile(db); !ok {
+		n.env.Logf("fatal: failed to open snapshot backend: %s is missing", db)
+		panic(fmt.Sprintf("member %d: failed to open snapshot backend: %s is missing", n.cfg.ID, db))
+	}
 	meta, store, err := openBackend(envDir{n.env}, db)
-	if _, ok := n.env.ReadFile(db); !ok || err != nil {
+	if err == nil && meta.ConsistentIndex != md.GetIndex() {
+		err = fmt.Errorf("its consistent index %d is not the snapshot's index %d", meta.ConsistentIndex, md.GetIndex())
+	}
+	if err != nil {
 		n.env.Logf("fatal: failed to open snapshot backend %s: %v", db, err)
 		panic(fmt.Sprintf("member %d: failed to open snapshot backend %s: %v", n.cfg.ID, db, err))
 	}
@@ -519,10 +540,15 @@ func (n *Node) sendMergedSnapshot(m *raftpb.Message) {
 // ended, as rafthttp reports it to raft: a failure makes raft probe the
 // follower again, and send another snapshot if it still needs one.
 func (n *Node) ReportSnapshot(to uint64, ok bool) {
-	n.snap.inflight = max(n.snap.inflight-1, 0)
 	status := raft.SnapshotFinish
-	if !ok {
+	if ok {
+		// etcd keeps compaction paused for 30s more after a snapshot got
+		// through (releaseDelayAfterSnapshot): the follower needs the
+		// entries right after it, or it would need another snapshot.
+		n.snap.releases = append(n.snap.releases, n.ticks+uint64(releaseDelayAfterSnapshot/n.cfg.HeartbeatInterval))
+	} else {
 		status = raft.SnapshotFailure
+		n.snap.inflight = max(n.snap.inflight-1, 0)
 	}
 	n.rn.ReportSnapshot(to, status)
 	n.process()

@@ -265,9 +265,9 @@ func TestOwnSnapshotStepsAreDurableInOrder(t *testing.T) {
 	require.GreaterOrEqual(t, snapFile, 0, "n2 wrote a .snap file before it removed a segment")
 	name := strings.TrimPrefix(ev[snapFile], "write ")
 	require.Contains(t, ev[:snapFile], "sync "+backend.Path, "a backend commit before the .snap file")
-	require.Equal(t, []string{"sync " + name, "append", "sync"}, ev[snapFile+1:snapFile+4],
+	require.Equal(t, []string{"sync " + name, "failpoint " + RaftBeforeWALSaveSnaphot, "append", "sync"}, ev[snapFile+1:snapFile+5],
 		"the .snap file is synced, then the WAL record is written and synced")
-	require.Greater(t, remove, snapFile+3, "segments go only after the record")
+	require.Greater(t, remove, snapFile+4, "segments go only after the record")
 	oldSnap := slices.IndexFunc(ev, func(s string) bool { return strings.HasPrefix(s, "remove "+snapDir) })
 	require.Greater(t, oldSnap, snapFile+3, "and older .snap files too")
 }
@@ -318,7 +318,7 @@ func TestAFollowerFarBehindCatchesUpByAMergedSnapshot(t *testing.T) {
 
 	before := c.nodes[3].Status().Applied
 	c.deliverSnap(s, true)
-	require.Zero(t, c.nodes[1].snap.inflight)
+	require.Equal(t, 1, c.nodes[1].snap.inflight, "compaction stays paused for 30s after a snapshot got through")
 	c.settle()
 	n3 := c.nodes[3]
 	require.Equal(t, []uint64{md.GetIndex()}, c.envs[3].installed)

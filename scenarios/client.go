@@ -245,7 +245,8 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 	switch {
 	case op.Kind == checker.Get && unavailable(resp.Err):
 		cl.retry(resp.Err.Error())
-	case resp.Err == api.ErrProposalDropped:
+	case resp.Err == api.ErrProposalDropped, resp.Err == api.ErrNotSupportedForLearner:
+		// Refused before anything was proposed: the write did not happen.
 		cl.finish(checker.Failed, resp.Err.Error())
 	case resp.Err != nil:
 		cl.finish(checker.Unknown, resp.Err.Error())
@@ -265,7 +266,7 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 // unavailable reports the errors etcd sends with gRPC's Unavailable code
 // (api/v3rpc/rpctypes): the ones clientv3 retries a read after.
 func unavailable(err error) bool {
-	return err == api.ErrLeaderChanged || err == api.ErrTimeout || err == api.ErrStopped
+	return err == api.ErrLeaderChanged || err == api.ErrTimeout || err == api.ErrStopped || err == api.ErrNotSupportedForLearner
 }
 
 func (cl *client) finish(outcome checker.Outcome, detail string) {

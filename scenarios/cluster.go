@@ -125,6 +125,7 @@ type member struct {
 	role       raft.StateType
 	term       uint64
 	removed    bool // removed from the cluster: stopped for good
+	received   int  // snapshots received, for their temporary files' names
 
 	// A paused process runs nothing until pausedUntil; its inputs wait in
 	// queued, and the ticks it missed collapse into one, as a Go ticker's
@@ -396,7 +397,7 @@ func (m *member) stop() {
 	m.epoch++
 	m.c.net.Detach(m.addr)
 	lost := m.disk.Crash()
-	m.c.sim.Logf(string(m.addr), "crashed: %d unsynced bytes lost", lost)
+	m.c.sim.Logf(string(m.addr), "process gone: %d unsynced bytes lost", lost)
 	m.node = nil
 	m.queued, m.pausedUntil = nil, 0
 	m.failpoints, m.syncFailed = nil, false

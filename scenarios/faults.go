@@ -28,6 +28,7 @@ type faultKind struct {
 	takesOut  bool      // it takes the members it hits out of service (downtime counts it)
 	onHit     bool      // it fires, and hits its member, only when the member reaches it (a failpoint)
 	waits     bool      // with nobody to pick, it tries again every 500ms for its window (an operator waiting for the learner)
+	newMember bool      // it picks nobody: its member is one it adds (who= is not taken)
 	args      []argSpec // kind-specific parameters
 	begin     func(*firing)
 	end       func(*firing) // nil: nothing to undo
@@ -124,7 +125,7 @@ var faultKinds = []faultKind{
 	{name: "pause", who: "leader", process: true, needFor: true, after: true, takesOut: true,
 		doc:   "stop members' processes (a long GC, a stopped VM): ticks and inputs wait, messages queue",
 		begin: func(f *firing) { f.each(func(id uint64) { f.c.member(id).pause(f.rec.End) }) }},
-	{name: "member-add", who: "leader", needFor: true,
+	{name: "member-add", needFor: true, newMember: true,
 		doc:   "an operator adds a member (learner=true by default, as etcd advises; learner=false adds a voter) and starts it on an empty disk; for= is how long the operator keeps retrying",
 		args:  []argSpec{{"learner", isBool}},
 		begin: beginMemberAdd},
@@ -190,7 +191,10 @@ func (f Fault) validate(s Settings) error {
 	case f.After != "" && !k.after:
 		return fmt.Errorf("%s cannot wait for a message (after= is for crash, isolate and pause)", f.Kind)
 	}
-	if _, err := parseSelector(f.Who, s.Nodes); err != nil {
+	if k.newMember && f.Who != "" {
+		return fmt.Errorf("%s takes no who=: the member is a new one", f.Kind)
+	}
+	if _, err := parseSelector(f.Who, s.Nodes); err != nil && !k.newMember {
 		return fmt.Errorf("who=%s: %w", f.Who, err)
 	}
 	if f.After != "" {

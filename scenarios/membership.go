@@ -7,14 +7,15 @@ import (
 
 	"github.com/etcdlab/etcdlab/disk"
 	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node"
 	"github.com/etcdlab/etcdlab/node/api"
 )
 
 // Membership in the simulation: an operator (the admin, etcdctl in
 // effect) asks the cluster to add, promote or remove a member, or to move
 // its leader; a member added is started on an empty disk and joins; a
-// member that applied its own removal stops. Clients follow the member
-// list, as clientv3 does with its endpoint auto-sync.
+// member that applied its own removal stops. Clients follow the voting
+// members, as clientv3 does with its endpoint auto-sync.
 
 // maxMembers bounds how many members a run may ever have.
 const maxMembers = 7
@@ -64,6 +65,9 @@ func (m *member) gone(from network.Addr) {
 // addMember makes the process for a member the cluster just added, with
 // an empty disk, and starts it joining.
 func (c *Cluster) addMember(id uint64) error {
+	if int(id) <= len(c.members) {
+		return nil // two operators' adds of one ID: the process exists
+	}
 	peers := []uint64{}
 	for _, m := range c.members {
 		if !m.removed {
@@ -73,13 +77,17 @@ func (c *Cluster) addMember(id uint64) error {
 	peers = append(peers, id)
 	m := c.newMember(id, peers)
 	c.members = append(c.members, m)
-	if err := m.start(startJoin); err != nil {
-		return err
-	}
+	return m.start(startJoin)
+}
+
+// learnEndpoint adds a member that now votes to every client's list:
+// clientv3's endpoint sync leaves learners out.
+func (c *Cluster) learnEndpoint(addr network.Addr) {
 	for _, cl := range c.clients {
-		cl.endpoints = append(cl.endpoints, &endpoint{addr: m.addr})
+		if cl.endpoint(addr) == nil {
+			cl.endpoints = append(cl.endpoints, &endpoint{addr: addr})
+		}
 	}
-	return nil
 }
 
 // newMember is a member's process and disk, before it starts. Its random
@@ -90,6 +98,9 @@ func (c *Cluster) newMember(id uint64, peers []uint64) *member {
 	m := &member{c: c, id: id, addr: nodeAddr(id), seen: map[clientReq]bool{}, rate: 1}
 	m.cfg = c.settings.Member
 	m.cfg.ID, m.cfg.Peers = id, peers
+	if int(id) > c.settings.Nodes {
+		m.cfg.InitialClusterState = node.ClusterStateExisting
+	}
 	m.disk = disk.New(s, s.Rand(fmt.Sprintf("disk/%d", id)), c.settings.Disk)
 	m.tickOffset = time.Duration(s.Rand(fmt.Sprintf("clock/%d", id)).Int64N(int64(m.cfg.HeartbeatInterval)))
 	m.raftRand = s.Reader(fmt.Sprintf("raft/%d", id))
@@ -189,7 +200,8 @@ func (a *admin) attempt(op *adminOp) {
 }
 
 // target picks the member to ask: the leader for MoveLeader (etcdctl
-// looks it up first), else the next live member in turn.
+// looks it up first), else the next live voting member in turn (a learner
+// serves none of these).
 func (a *admin) target(op *adminOp) network.Addr {
 	c := a.c
 	if op.req.MoveLeader != nil {
@@ -201,7 +213,7 @@ func (a *admin) target(op *adminOp) network.Addr {
 	for range c.members {
 		m := c.members[a.next%len(c.members)]
 		a.next++
-		if m.up && !m.removed {
+		if m.up && !m.removed && !m.node.Status().Learner {
 			return m.addr
 		}
 	}
@@ -230,10 +242,17 @@ func (a *admin) receive(from network.Addr, payload []byte) {
 	if !ok {
 		return
 	}
+	if resp.Err != nil && op.attempts > 1 && alreadyDone(op.req, resp.Err) {
+		// An earlier attempt timed out here but went through there: an
+		// operator's script reads "not found" after a remove, or "exists"
+		// after an add, as done.
+		a.c.sim.Logf("admin", "%s #%d: %s answered %v: an earlier attempt did it", describeAdmin(op.req), resp.ID, from, resp.Err)
+		resp.Err = nil
+	}
 	if resp.Err != nil {
 		switch resp.Err {
 		case api.ErrNotLeader, api.ErrLearnerNotReady, api.ErrUnhealthy, api.ErrNotEnoughStartedMembers,
-			api.ErrTimeout, api.ErrProposalDropped, api.ErrTimeoutLeaderTransfer, api.ErrStopped:
+			api.ErrTimeout, api.ErrProposalDropped, api.ErrTimeoutLeaderTransfer, api.ErrStopped, api.ErrNotSupportedForLearner:
 			a.failed(resp.ID, fmt.Sprintf("%s answered %v", from, resp.Err))
 			return
 		}
@@ -250,6 +269,19 @@ func (a *admin) receive(from network.Addr, payload []byte) {
 	if op.done != nil {
 		op.done(resp)
 	}
+}
+
+// alreadyDone: the error says what the request asked for is so already.
+func alreadyDone(r *api.Request, err error) bool {
+	switch {
+	case r.MemberAdd != nil:
+		return err == api.ErrIDExists
+	case r.MemberRemove != nil:
+		return err == api.ErrIDNotFound || err == api.ErrIDRemoved
+	case r.MemberPromote != nil:
+		return err == api.ErrMemberNotLearner
+	}
+	return false
 }
 
 func describeAdmin(r *api.Request) string {
@@ -278,12 +310,16 @@ func beginMemberAdd(f *firing) {
 		return
 	}
 	learner := f.Arg("learner") != "false"
-	f.rec.Targets, f.rec.Leader = []uint64{id}, 0
+	f.rec.Targets = []uint64{id}
 	f.rec.Label = fmt.Sprintf("%d member-add n%d", f.rec.Index, id)
 	f.rec.Note = describeAdmin(&api.Request{MemberAdd: &api.MemberAddRequest{ID: id, IsLearner: learner}})
 	c.admin().do(f, &api.Request{MemberAdd: &api.MemberAddRequest{ID: id, IsLearner: learner}}, func(*api.Response) {
 		if err := c.addMember(id); err != nil {
 			c.restartErrs = append(c.restartErrs, fmt.Sprintf("at %v: n%d cannot start: %v", c.sim.Now(), id, err))
+			return
+		}
+		if !learner {
+			c.learnEndpoint(nodeAddr(id))
 		}
 	})
 }
@@ -291,7 +327,10 @@ func beginMemberAdd(f *firing) {
 func beginMemberPromote(f *firing) {
 	for _, id := range f.targets {
 		f.rec.Note = describeAdmin(&api.Request{MemberPromote: &api.MemberPromoteRequest{ID: id}})
-		f.c.admin().do(f, &api.Request{MemberPromote: &api.MemberPromoteRequest{ID: id}}, nil)
+		addr := nodeAddr(id)
+		f.c.admin().do(f, &api.Request{MemberPromote: &api.MemberPromoteRequest{ID: id}}, func(*api.Response) {
+			f.c.learnEndpoint(addr)
+		})
 	}
 }
 

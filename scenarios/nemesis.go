@@ -65,9 +65,15 @@ func (c *Cluster) schedule(faults []Fault) {
 // fire begins a fault on the members its selector picks now, or on
 // target when a message triggered it.
 func (c *Cluster) fire(f *firing, target *member) {
-	if target != nil {
+	switch {
+	case target != nil:
 		f.targets = []uint64{target.id}
-	} else {
+	case f.kind.newMember:
+		c.sim.Logf("nemesis", "begin fault %d: %s", f.rec.Index, f.Fault)
+		f.rec.Fired, f.rec.Start, f.rec.End = true, c.sim.Now(), c.sim.Now()+f.For
+		f.kind.begin(f)
+		return
+	default:
 		f.targets = c.pick(f.who, f.kind.process, nil)
 	}
 	if len(f.targets) == 0 && f.kind.waits && c.sim.Now()+adminRetry < f.At+f.For {

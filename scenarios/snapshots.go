@@ -110,20 +110,27 @@ func (m *member) receiveSnapshot(from network.Addr, body []byte) {
 	db := body[k+int(n):]
 	idx := msg.GetSnapshot().GetMetadata().GetIndex()
 	name := "member/snap/" + snap.DBName(idx)
-	m.disk.WriteFile(name+".tmp", db)
-	epoch := m.epoch
-	m.disk.Sync(name+".tmp", func(err error) {
-		if m.epoch != epoch || err != nil {
-			return // the sender times out
-		}
-		m.disk.Rename(name+".tmp", name)
-		m.c.sim.Logf(string(m.addr), "saved snapshot db %s (%d bytes)", name, len(db))
-		m.call(func() {
-			m.node.Step(msg)
-			m.c.fireTriggers(m, msg, false)
+	m.call(func() {
+		// A temporary file of this receipt's own, as etcd's SaveDBFrom
+		// makes one, so two copies of one snapshot in flight never share
+		// it.
+		m.received++
+		tmp := fmt.Sprintf("%s.tmp-%d", name, m.received)
+		m.disk.WriteFile(tmp, db)
+		epoch := m.epoch
+		m.disk.Sync(tmp, func(err error) {
+			if m.epoch != epoch || err != nil {
+				return // the sender times out
+			}
+			m.call(func() {
+				m.disk.Rename(tmp, name)
+				m.c.sim.Logf(string(m.addr), "saved snapshot db %s (%d bytes)", name, len(db))
+				m.node.Step(msg)
+				m.c.fireTriggers(m, msg, false)
+				ack := binary.AppendUvarint([]byte{wireSnapDone}, idx)
+				m.c.net.Send(m.addr, from, fmt.Sprintf("snapshot %d saved", idx), ack)
+			})
 		})
-		ack := binary.AppendUvarint([]byte{wireSnapDone}, idx)
-		m.c.net.Send(m.addr, from, fmt.Sprintf("snapshot %d saved", idx), ack)
 	})
 }
 

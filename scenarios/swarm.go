@@ -170,7 +170,7 @@ func drawFailpoint(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 func drawAddAndPromote(rng *rand.Rand, s Settings, span time.Duration) []Fault {
 	at, dur := window(rng, 3*time.Second, 5*time.Second, span)
 	return []Fault{
-		{Kind: "member-add", Who: "leader", At: at, For: dur, Args: []Arg{{"learner", "true"}}},
+		{Kind: "member-add", At: at, For: dur, Args: []Arg{{"learner", "true"}}},
 		{Kind: "member-promote", Who: "learner", At: at + between(rng, 30*time.Millisecond, time.Second), For: dur},
 	}
 }

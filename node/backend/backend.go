@@ -20,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -28,14 +27,6 @@ import (
 
 // Path is the backend file in a member's data directory, as etcd names it.
 const Path = "member/snap/db"
-
-// etcd's defaults for --backend-batch-interval and --backend-batch-limit:
-// applied writes reach the file in a commit every interval, or sooner once
-// the limit of uncommitted writes is reached.
-const (
-	DefaultBatchInterval = 100 * time.Millisecond
-	DefaultBatchLimit    = 10000
-)
 
 // Meta is the meta bucket.
 type Meta struct {

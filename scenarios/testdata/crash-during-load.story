@@ -4,12 +4,10 @@
    4.203000s nemesis begin fault 1: failpoint at=4.203s for=3s who=any name=commitBeforePreCommitHook action=panic hit=1 restart-after=500ms on n2
    4.208530s nemesis failpoint commitBeforePreCommitHook panics n2
    4.208530s n2   died: failpoint commitBeforePreCommitHook: panic (fault 1)
-   4.208530s n2   crashed: 0 unsynced bytes lost
    4.708530s nemesis restart n2
    4.708530s n2   restarted: snapshot 1506, backend consistent index 1721, 241 WAL entries after the snapshot, Term:2 Vote:2 Commit:1739, 0 torn bytes cut
    5.527457s n1   raft: 1 became leader at term 3
    6.000000s nemesis begin fault 2: crash at=6s for=652ms who=any on n1
-   6.000000s n1   crashed: 16 unsynced bytes lost
    6.652000s nemesis restart n1
    6.652000s n1   restarted: snapshot 1807, backend consistent index 1902, 103 WAL entries after the snapshot, Term:3 Vote:1 Commit:1909, 17 torn bytes cut
    7.203000s nemesis end fault 1: failpoint
@@ -17,11 +15,9 @@
    8.149000s nemesis begin fault 3: failpoint at=8.149s for=3s who=any name=commitBeforePreCommitHook action=panic hit=3 restart-after=500ms on n1
    8.210138s nemesis failpoint commitBeforePreCommitHook panics n1
    8.210138s n1   died: failpoint commitBeforePreCommitHook: panic (fault 3)
-   8.210138s n1   crashed: 0 unsynced bytes lost
    8.710138s nemesis restart n1
    8.710138s n1   restarted: snapshot 1807, backend consistent index 2093, 306 WAL entries after the snapshot, Term:4 Vote:2 Commit:2108, 0 torn bytes cut
    9.733000s nemesis begin fault 4: crash at=9.733s for=950ms who=any on n2
-   9.733000s n2   crashed: 9 unsynced bytes lost
    9.733414s net  n3->n2 lost: n2 was down or restarted since it was sent
   10.683000s nemesis restart n2
   10.683000s n2   restarted: snapshot 2712, backend consistent index 2855, 155 WAL entries after the snapshot, Term:4 Vote:2 Commit:2865, 24 torn bytes cut

@@ -2,7 +2,6 @@
 # go run ./cmd/etcdlab replay leader-crash --seed 1
    0.641378s n2   raft: 2 became leader at term 2
    3.468000s nemesis begin fault 1: crash at=3.468s for=3.394s who=leader on n2
-   3.468000s n2   crashed: 0 unsynced bytes lost
    3.468776s net  n3->n2 lost: n2 was down or restarted since it was sent
    3.469299s net  n1->n2 lost: n2 was down or restarted since it was sent
    4.785578s n3   raft: 3 became leader at term 3
