@@ -284,26 +284,6 @@ func (n *Node) appendStorage(rd *raft.Ready) stall {
 	return notStalled
 }
 
-// logEntries chains the log's digest over entries now in the durable log
-// and reports each to the Env, for the log-matching checkers. Entries at
-// or below logBase are already known (applied, or covered by the snapshot
-// the log starts from).
-func (n *Node) logEntries(ents []*raftpb.Entry) {
-	for _, e := range ents {
-		i := e.GetIndex()
-		if i <= n.logBase {
-			continue
-		}
-		if i-n.logBase > uint64(len(n.logChain)) {
-			panic(fmt.Sprintf("member %d: log entry %d leaves a gap after %d", n.cfg.ID, i, n.logBase+uint64(len(n.logChain))-1))
-		}
-		n.logChain = append(n.logChain[:i-n.logBase], chainDigest(n.logChain[i-n.logBase-1], e))
-		n.env.Logged(i, e.GetTerm(), n.logChain[i-n.logBase])
-		n.logged = i
-	}
-	n.trimLogChain()
-}
-
 // advance tells raft the Ready is done, then serves the reads that the
 // entries applied have made ready.
 func (n *Node) advance(rd *raft.Ready) stall {
