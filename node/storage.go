@@ -29,7 +29,11 @@ import (
 //
 // A restart reads them back in etcd v3.7's order (Restart).
 
-const snapDir = "member/snap/"
+// SnapDir is where snapshot files, the backend and backends received with
+// snapshots live in a member's data directory, as etcd lays it out.
+const SnapDir = "member/snap/"
+
+const snapDir = SnapDir
 
 // envDir is the data directory, read through the Env.
 type envDir struct{ env Env }

@@ -511,7 +511,7 @@ func (e memberEnv) WriteFile(name string, b []byte) {
 	}
 	var term, idx uint64
 	fmt.Sscanf(name[strings.LastIndex(name, "/")+1:], "%016x-%016x.snap", &term, &idx)
-	if _, received := e.m.disk.Read("member/snap/" + snap.DBName(idx)); received {
+	if _, received := e.m.disk.Read(node.SnapDir + snap.DBName(idx)); received {
 		return
 	}
 	db, _ := e.m.disk.Read(backend.Path)

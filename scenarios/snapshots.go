@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node"
 	"github.com/etcdlab/etcdlab/node/snap"
 )
 
@@ -109,7 +110,7 @@ func (m *member) receiveSnapshot(from network.Addr, body []byte) {
 	}
 	db := body[k+int(n):]
 	idx := msg.GetSnapshot().GetMetadata().GetIndex()
-	name := "member/snap/" + snap.DBName(idx)
+	name := node.SnapDir + snap.DBName(idx)
 	m.call(func() {
 		// A temporary file of this receipt's own, as etcd's SaveDBFrom
 		// makes one, so two copies of one snapshot in flight never share
