@@ -3,6 +3,7 @@
 package charts
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -29,6 +30,7 @@ var (
 	colorFailed  = color.RGBA{A: 255}
 	colorFault   = color.NRGBA{R: 255, G: 120, B: 120, A: 60} // not premultiplied: a light wash
 	colorLeader  = color.RGBA{R: 120, G: 60, B: 160, A: 255}
+	colorStorage = color.RGBA{R: 0, G: 130, B: 130, A: 255}
 )
 
 // SaveLatency draws Latency and writes it to path; the extension picks the
@@ -179,6 +181,46 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		labels.Labels = append(labels.Labels, fmt.Sprintf(" n%d, term %d", lc.Member, lc.Term))
 	}
 
+	// Snapshots restored from the leader and membership changes done: a
+	// thin line each, labelled at the foot of the chart.
+	var events []event
+	for _, sn := range r.Snapshots {
+		if sn.Kind == scenarios.SnapshotRestored {
+			events = append(events, event{sn.At, fmt.Sprintf(" n%d snapshot %d", sn.Member, sn.Index)})
+		}
+	}
+	for _, f := range r.Faults {
+		if f.Done > 0 {
+			what := strings.TrimPrefix(f.Fault.Kind, "member-")
+			events = append(events, event{f.Done, fmt.Sprintf(" %s %s", what, memberNames(f.Targets))})
+		}
+	}
+	slices.SortStableFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
+	var below plotter.XYLabels
+	lastX, depth = math.Inf(-1), 0
+	for i, ev := range events {
+		x := seconds(ev.at)
+		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: ymin}, {X: x, Y: ymax}})
+		if err != nil {
+			return nil, err
+		}
+		line.Color = colorStorage
+		line.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
+		p.Add(line)
+		if i == 0 {
+			p.Legend.Add("snapshot restored, membership change", line)
+		}
+		// Close together, labels take turns on three rows at the foot.
+		if x-lastX < near {
+			depth = (depth + 1) % 3
+		} else {
+			depth = 0
+		}
+		lastX = x
+		below.XYs = append(below.XYs, plotter.XY{X: x, Y: ymin * 1.15 * math.Pow(1.3, float64(depth))})
+		below.Labels = append(below.Labels, ev.label)
+	}
+
 	for _, s := range []struct {
 		name   string
 		color  color.Color
@@ -214,8 +256,32 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		}
 		p.Add(l)
 	}
+	if len(below.Labels) > 0 {
+		l, err := plotter.NewLabels(below)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.TextStyle {
+			l.TextStyle[i].Color = colorStorage
+			l.TextStyle[i].Font.Size = vg.Points(8)
+		}
+		p.Add(l)
+	}
 	p.Add(plotter.NewGrid())
 	return p, nil
+}
+
+func memberNames(ids []uint64) string {
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = fmt.Sprintf("n%d", id)
+	}
+	return strings.Join(names, ",")
+}
+
+type event struct {
+	at    time.Duration
+	label string
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
