@@ -3,7 +3,8 @@ package api
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
+
+	"github.com/etcdlab/etcdlab/node/internal/wire"
 )
 
 // The wire form is a small hand-written binary encoding: requests are also
@@ -31,19 +32,19 @@ func (r *Request) Marshal() []byte {
 	switch {
 	case r.Range != nil:
 		b = append(b, opRange)
-		b = appendString(b, r.Range.Key)
-		b = appendBool(b, r.Range.Serializable)
+		b = wire.AppendString(b, r.Range.Key)
+		b = wire.AppendBool(b, r.Range.Serializable)
 	case r.Put != nil:
 		b = append(b, opPut)
-		b = appendString(b, r.Put.Key)
-		b = appendString(b, r.Put.Value)
+		b = wire.AppendString(b, r.Put.Key)
+		b = wire.AppendString(b, r.Put.Value)
 	case r.DeleteRange != nil:
 		b = append(b, opDeleteRange)
-		b = appendString(b, r.DeleteRange.Key)
+		b = wire.AppendString(b, r.DeleteRange.Key)
 	case r.MemberAdd != nil:
 		b = append(b, opMemberAdd)
 		b = binary.AppendUvarint(b, r.MemberAdd.ID)
-		b = appendBool(b, r.MemberAdd.IsLearner)
+		b = wire.AppendBool(b, r.MemberAdd.IsLearner)
 	case r.MemberRemove != nil:
 		b = binary.AppendUvarint(append(b, opMemberRemove), r.MemberRemove.ID)
 	case r.MemberPromote != nil:
@@ -60,30 +61,30 @@ func (r *Request) Marshal() []byte {
 
 // UnmarshalRequest decodes what Marshal encoded.
 func UnmarshalRequest(b []byte) (*Request, error) {
-	d := decoder{b: b}
-	r := &Request{ID: d.uvarint()}
-	switch d.byte() {
+	d := wire.NewDecoder(b, ErrCorrupt)
+	r := &Request{ID: d.Uvarint()}
+	switch d.Byte() {
 	case opRange:
-		r.Range = &RangeRequest{Key: d.string(), Serializable: d.bool()}
+		r.Range = &RangeRequest{Key: d.String(), Serializable: d.Bool()}
 	case opPut:
-		r.Put = &PutRequest{Key: d.string(), Value: d.string()}
+		r.Put = &PutRequest{Key: d.String(), Value: d.String()}
 	case opDeleteRange:
-		r.DeleteRange = &DeleteRangeRequest{Key: d.string()}
+		r.DeleteRange = &DeleteRangeRequest{Key: d.String()}
 	case opMemberAdd:
-		r.MemberAdd = &MemberAddRequest{ID: d.uvarint(), IsLearner: d.bool()}
+		r.MemberAdd = &MemberAddRequest{ID: d.Uvarint(), IsLearner: d.Bool()}
 	case opMemberRemove:
-		r.MemberRemove = &MemberRemoveRequest{ID: d.uvarint()}
+		r.MemberRemove = &MemberRemoveRequest{ID: d.Uvarint()}
 	case opMemberPromote:
-		r.MemberPromote = &MemberPromoteRequest{ID: d.uvarint()}
+		r.MemberPromote = &MemberPromoteRequest{ID: d.Uvarint()}
 	case opMemberList:
 		r.MemberList = &MemberListRequest{}
 	case opMoveLeader:
-		r.MoveLeader = &MoveLeaderRequest{TargetID: d.uvarint()}
+		r.MoveLeader = &MoveLeaderRequest{TargetID: d.Uvarint()}
 	case 0:
 	default:
-		d.fail()
+		d.Fail()
 	}
-	return r, d.done()
+	return r, d.Done()
 }
 
 // Marshal encodes the response.
@@ -97,15 +98,15 @@ func (r *Response) Marshal() []byte {
 	if r.Err != nil {
 		errMsg = r.Err.Error()
 	}
-	b = appendString(b, errMsg)
+	b = wire.AppendString(b, errMsg)
 	switch {
 	case r.Range != nil:
 		b = append(b, opRange)
 		b = binary.AppendVarint(b, r.Range.Count)
 		b = binary.AppendUvarint(b, uint64(len(r.Range.KVs)))
 		for _, kv := range r.Range.KVs {
-			b = appendString(b, kv.Key)
-			b = appendString(b, kv.Value)
+			b = wire.AppendString(b, kv.Key)
+			b = wire.AppendString(b, kv.Value)
 			b = binary.AppendVarint(b, kv.CreateRevision)
 			b = binary.AppendVarint(b, kv.ModRevision)
 			b = binary.AppendVarint(b, kv.Version)
@@ -117,13 +118,13 @@ func (r *Response) Marshal() []byte {
 		b = binary.AppendVarint(b, r.DeleteRange.Deleted)
 	case r.Members != nil:
 		b = append(b, opMembers)
-		b = appendBool(b, r.Members.Member != nil)
+		b = wire.AppendBool(b, r.Members.Member != nil)
 		if m := r.Members.Member; m != nil {
-			b = appendBool(binary.AppendUvarint(b, m.ID), m.IsLearner)
+			b = wire.AppendBool(binary.AppendUvarint(b, m.ID), m.IsLearner)
 		}
 		b = binary.AppendUvarint(b, uint64(len(r.Members.Members)))
 		for _, m := range r.Members.Members {
-			b = appendBool(binary.AppendUvarint(b, m.ID), m.IsLearner)
+			b = wire.AppendBool(binary.AppendUvarint(b, m.ID), m.IsLearner)
 		}
 	default:
 		b = append(b, 0)
@@ -135,40 +136,40 @@ func (r *Response) Marshal() []byte {
 // as the same value (ErrTimeout == ErrTimeout); another as a new error with
 // its message.
 func UnmarshalResponse(b []byte) (*Response, error) {
-	d := decoder{b: b}
-	r := &Response{ID: d.uvarint()}
-	r.Header = ResponseHeader{MemberID: d.uvarint(), Revision: d.varint(), RaftTerm: d.uvarint()}
-	if msg := d.string(); msg != "" {
+	d := wire.NewDecoder(b, ErrCorrupt)
+	r := &Response{ID: d.Uvarint()}
+	r.Header = ResponseHeader{MemberID: d.Uvarint(), Revision: d.Varint(), RaftTerm: d.Uvarint()}
+	if msg := d.String(); msg != "" {
 		r.Err = errorFromMessage(msg)
 	}
-	switch d.byte() {
+	switch d.Byte() {
 	case opRange:
-		rr := &RangeResponse{Count: d.varint()}
-		n := d.uvarint()
-		for i := uint64(0); i < n && d.err == nil; i++ {
-			rr.KVs = append(rr.KVs, KeyValue{Key: d.string(), Value: d.string(),
-				CreateRevision: d.varint(), ModRevision: d.varint(), Version: d.varint()})
+		rr := &RangeResponse{Count: d.Varint()}
+		n := d.Uvarint()
+		for i := uint64(0); i < n && d.Err() == nil; i++ {
+			rr.KVs = append(rr.KVs, KeyValue{Key: d.String(), Value: d.String(),
+				CreateRevision: d.Varint(), ModRevision: d.Varint(), Version: d.Varint()})
 		}
 		r.Range = rr
 	case opPut:
 		r.Put = &PutResponse{}
 	case opDeleteRange:
-		r.DeleteRange = &DeleteRangeResponse{Deleted: d.varint()}
+		r.DeleteRange = &DeleteRangeResponse{Deleted: d.Varint()}
 	case opMembers:
 		mr := &MemberResponse{}
-		if d.bool() {
-			mr.Member = &Member{ID: d.uvarint(), IsLearner: d.bool()}
+		if d.Bool() {
+			mr.Member = &Member{ID: d.Uvarint(), IsLearner: d.Bool()}
 		}
-		n := d.uvarint()
-		for i := uint64(0); i < n && d.err == nil; i++ {
-			mr.Members = append(mr.Members, Member{ID: d.uvarint(), IsLearner: d.bool()})
+		n := d.Uvarint()
+		for i := uint64(0); i < n && d.Err() == nil; i++ {
+			mr.Members = append(mr.Members, Member{ID: d.Uvarint(), IsLearner: d.Bool()})
 		}
 		r.Members = mr
 	case 0:
 	default:
-		d.fail()
+		d.Fail()
 	}
-	return r, d.done()
+	return r, d.Done()
 }
 
 func errorFromMessage(msg string) error {
@@ -178,80 +179,4 @@ func errorFromMessage(msg string) error {
 		}
 	}
 	return errors.New(msg)
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendBool(b []byte, v bool) []byte {
-	if v {
-		return append(b, 1)
-	}
-	return append(b, 0)
-}
-
-// decoder reads fields in order and remembers the first error, so a decode
-// function reads straight through and checks once at the end.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = ErrCorrupt
-	}
-	d.b = nil
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
-		d.fail()
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) bool() bool { return d.byte() == 1 }
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail()
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) done() error {
-	if d.err == nil && len(d.b) != 0 {
-		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
-	}
-	return d.err
 }

@@ -13,10 +13,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/internal/wire"
 )
 
 // Store is the state machine. Writes come only from applied raft entries,
@@ -101,8 +101,8 @@ func (s *Store) Marshal() []byte {
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
 		kv := s.keys[k]
-		b = appendString(b, kv.Key)
-		b = appendString(b, kv.Value)
+		b = wire.AppendString(b, kv.Key)
+		b = wire.AppendString(b, kv.Value)
 		b = binary.AppendVarint(b, kv.CreateRevision)
 		b = binary.AppendVarint(b, kv.ModRevision)
 		b = binary.AppendVarint(b, kv.Version)
@@ -110,72 +110,22 @@ func (s *Store) Marshal() []byte {
 	return b
 }
 
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
-}
-
 // ErrCorrupt is a store encoding that does not decode.
 var ErrCorrupt = errors.New("mvcc: corrupt store encoding")
 
 // Unmarshal decodes what Marshal encoded.
 func Unmarshal(b []byte) (*Store, error) {
-	d := decoder{b: b}
+	d := wire.NewDecoder(b, ErrCorrupt)
 	s := NewStore()
-	s.rev = d.varint()
-	n := d.uvarint()
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		kv := api.KeyValue{Key: d.string(), Value: d.string()}
-		kv.CreateRevision, kv.ModRevision, kv.Version = d.varint(), d.varint(), d.varint()
+	s.rev = d.Varint()
+	n := d.Uvarint()
+	for i := uint64(0); i < n && d.Err() == nil; i++ {
+		kv := api.KeyValue{Key: d.String(), Value: d.String()}
+		kv.CreateRevision, kv.ModRevision, kv.Version = d.Varint(), d.Varint(), d.Varint()
 		s.keys[kv.Key] = kv
 	}
-	if d.err == nil && len(d.b) > 0 {
-		d.err = fmt.Errorf("%w: %d bytes left over", ErrCorrupt, len(d.b))
-	}
-	if d.err != nil {
-		return nil, d.err
+	if err := d.Done(); err != nil {
+		return nil, err
 	}
 	return s, nil
-}
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: truncated", ErrCorrupt)
-	}
-	d.b = nil
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail()
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
 }
