@@ -92,8 +92,13 @@ var kvModel = porcupine.Model{
 	},
 }
 
-// LinearizableTimeout bounds porcupine's search, in wall-clock time.
-var LinearizableTimeout = time.Minute
+// LinearizableTimeout bounds porcupine's search, in wall-clock time, and
+// VisualizationTimeout its search for the partial orders a failure's
+// picture shows.
+var (
+	LinearizableTimeout  = time.Minute
+	VisualizationTimeout = 5 * time.Second
+)
 
 // CheckLinearizable checks a KV history. When the history is not
 // linearizable and dir is not empty, porcupine's HTML visualization is
@@ -104,7 +109,7 @@ func CheckLinearizable(ops []Operation, dir, name string) Verdict {
 	// operations in flight on one key. Its timeout is wall-clock time, so
 	// an "undecided" may differ between machines: the run's fingerprint is
 	// taken before the verdicts for that reason.
-	result, info := porcupine.CheckOperationsVerbose(kvModel, history, LinearizableTimeout)
+	result := porcupine.CheckOperationsTimeout(kvModel, history, LinearizableTimeout)
 	v := Verdict{Name: "linearizable", OK: result == porcupine.Ok}
 	keys := len(kvModel.Partition(history))
 	switch result {
@@ -117,8 +122,14 @@ func CheckLinearizable(ops []Operation, dir, name string) Verdict {
 			LinearizableTimeout, len(history), keys)
 		return v
 	}
-	v.Detail = fmt.Sprintf("not linearizable: %s", firstIllegalKey(history))
-	if dir != "" {
+	detail, part := firstIllegalKey(history)
+	v.Detail = "not linearizable: " + detail
+	if dir != "" && part != nil {
+		// The picture is of the failing key alone, searched for a bounded
+		// time: porcupine's verbose mode looks for the longest partial
+		// orders, which on a busy key takes far longer, and far more
+		// memory, than finding that there is no full one.
+		_, info := porcupine.CheckOperationsVerbose(kvModel, part, VisualizationTimeout)
 		path, err := writeVisualization(info, dir, name)
 		// The error stays out of Detail: the trace records Detail, and a
 		// run's fingerprint must not depend on the report directory.
@@ -149,15 +160,15 @@ func porcupineHistory(ops []Operation) []porcupine.Operation {
 }
 
 // firstIllegalKey names the first key, in sorted order, whose history
-// alone is not linearizable.
-func firstIllegalKey(history []porcupine.Operation) string {
+// alone is not linearizable, and returns that history.
+func firstIllegalKey(history []porcupine.Operation) (string, []porcupine.Operation) {
 	for _, part := range kvModel.Partition(history) {
-		if !porcupine.CheckOperations(kvModel, part) {
+		if porcupine.CheckOperationsTimeout(kvModel, part, LinearizableTimeout) == porcupine.Illegal {
 			k := part[0].Input.(kvInput).key
-			return fmt.Sprintf("key %s (%d operations) has no valid order", k, len(part))
+			return fmt.Sprintf("key %s (%d operations) has no valid order", k, len(part)), part
 		}
 	}
-	return "no single key is at fault"
+	return "no single key is at fault", nil
 }
 
 func writeVisualization(info porcupine.LinearizationInfo, dir, name string) (string, error) {

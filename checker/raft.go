@@ -132,6 +132,10 @@ func (c *Raft) Applied(at time.Duration, member, index, digest uint64) []string 
 	// Once a member's applied prefix differs, it differs at every later
 	// index too: report it once, not at every entry.
 	c.diverged[member] = true
+	if ref.member == member {
+		return []string{c.violate(at, "n%d applied different entries up to index %d than in its life before a restart (digests %016x, %016x)",
+			member, index, ref.digest, digest)}
+	}
 	return []string{c.violate(at, "n%d and n%d applied different entries up to index %d (digests %016x, %016x)",
 		ref.member, member, index, ref.digest, digest)}
 }

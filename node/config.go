@@ -122,7 +122,7 @@ func (c Config) Validate() error {
 	case c.InitialClusterState != ClusterStateNew && c.InitialClusterState != ClusterStateExisting:
 		return fmt.Errorf("--initial-cluster-state must be %q or %q, got %q", ClusterStateNew, ClusterStateExisting, c.InitialClusterState)
 	case c.SnapshotCount == 0:
-		return fmt.Errorf("--snapshot-count must be positive")
+		return fmt.Errorf("--snapshot-count must be at least 1")
 	case c.BackendBatchInterval <= 0:
 		return fmt.Errorf("--backend-batch-interval must be positive, got %v", c.BackendBatchInterval)
 	case c.BackendBatchLimit <= 0:
@@ -130,7 +130,7 @@ func (c Config) Validate() error {
 	case c.MaxWALs < 0 || c.MaxSnapshots < 0:
 		return fmt.Errorf("--max-wals and --max-snapshots must not be negative")
 	case c.WALSegmentSize < 1024:
-		return fmt.Errorf("the WAL segment size must be at least 1KiB, got %d bytes", c.WALSegmentSize)
+		return fmt.Errorf("wal-segment-size must be at least 1024 bytes, got %d", c.WALSegmentSize)
 	case c.ElectionTimeout%c.HeartbeatInterval != 0:
 		return fmt.Errorf("--election-timeout[%v] must be a multiple of --heartbeat-interval[%v]: raft counts it in ticks", c.ElectionTimeout, c.HeartbeatInterval)
 	}

@@ -249,6 +249,7 @@ func releasesEarly(n *Node, rd *raft.Ready) bool {
 }
 
 func (n *Node) releaseReceived(rd *raft.Ready) stall {
+	n.snap.receivedAny = true
 	n.release(rd.Snapshot.GetMetadata().GetIndex())
 	return notStalled
 }

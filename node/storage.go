@@ -61,6 +61,7 @@ type snapState struct {
 	memoryIndex uint64   // index of the last snapshot of raft's in-memory log
 	inflight    int      // merged snapshots being sent: compaction waits
 	releases    []uint64 // ticks at which a snapshot that got through stops holding compaction back
+	receivedAny bool     // a snapshot came from the leader: received backends may be left to purge
 	toDisk      bool     // this Ready saves a snapshot to disk
 	toMemory    bool     // this Ready snapshots raft's in-memory log
 }
@@ -262,6 +263,9 @@ func (n *Node) release(index uint64) {
 }
 
 func (n *Node) purgeSnapFiles(index uint64) {
+	if n.cfg.MaxSnapshots == 0 && !n.snap.receivedAny {
+		return // nothing to purge: no listing, which would grow with every snapshot kept
+	}
 	var snaps []string
 	for _, name := range n.env.List() {
 		base, ok := strings.CutPrefix(name, snapDir)

@@ -404,6 +404,9 @@ func (m *member) stop() {
 	for _, cl := range m.c.clients {
 		cl.connectionLost(m.addr)
 	}
+	if m.c.adm != nil {
+		m.c.adm.connectionLost(m.addr)
+	}
 	// m.seen survives: a duplicate of a request the dead incarnation took
 	// must not reach the new one, as TCP would never deliver it.
 }

@@ -16,6 +16,7 @@ type expectKind struct {
 	name, doc string
 	args      []string // parameters, all required
 	fault     bool     // it has fault=N
+	faultOf   []string // the fault kinds fault=N may name; any if empty
 	setup     func(c *Cluster, x Expectation, e Experiment) func() checker.Verdict
 }
 
@@ -77,6 +78,7 @@ var expectKinds = []expectKind{
 			}
 		}},
 	{name: "done", doc: "the operator's request of fault=N (member-add, member-promote, member-remove, move-leader) succeeds", args: []string{"fault"}, fault: true,
+		faultOf: []string{"member-add", "member-promote", "member-remove", "move-leader"},
 		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
 			rec := c.faults[argInt(x.Args, "fault", 0)-1]
 			return func() checker.Verdict {
@@ -89,6 +91,7 @@ var expectKinds = []expectKind{
 			}
 		}},
 	{name: "leads", doc: "the member fault=N picked leads within= after the fault fires (move-leader's target)", args: []string{"fault", "within"}, fault: true,
+		faultOf: []string{"move-leader"},
 		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
 			within := argDuration(x.Args, "within", 0)
 			rec := c.faults[argInt(x.Args, "fault", 0)-1]
@@ -97,8 +100,18 @@ var expectKinds = []expectKind{
 				if !rec.Fired || len(rec.Targets) == 0 {
 					return checker.Verdict{Name: name, Detail: "the fault never fired: " + rec.Note}
 				}
+				target := rec.Targets[0]
+				var before *LeaderChange // the last leader change up to the fault
+				for i, lc := range c.leaderChanges {
+					if lc.At <= rec.Start {
+						before = &c.leaderChanges[i]
+					}
+				}
+				if before != nil && before.Member == target && !c.ledAfter(before, rec.Start+within) {
+					return checker.Verdict{Name: name, OK: true, Detail: fmt.Sprintf("n%d already led term %d", target, before.Term)}
+				}
 				for _, lc := range c.leaderChanges {
-					if lc.Member == rec.Targets[0] && lc.At >= rec.Start && lc.At <= rec.Start+within {
+					if lc.Member == target && lc.At >= rec.Start && lc.At <= rec.Start+within {
 						return checker.Verdict{Name: name, OK: true, Detail: fmt.Sprintf("n%d leads term %d from %v, %v after the request",
 							lc.Member, lc.Term, lc.At.Round(time.Microsecond), (lc.At - rec.Start).Round(time.Microsecond))}
 					}
@@ -110,7 +123,8 @@ var expectKinds = []expectKind{
 		args: []string{"within"}, setup: setupLiveness},
 }
 
-func (x Expectation) validate(faults int) error {
+func (x Expectation) validate(schedule []Fault) error {
+	faults := len(schedule)
 	i := slices.IndexFunc(expectKinds, func(k expectKind) bool { return k.name == x.Kind })
 	if i < 0 {
 		names := make([]string, len(expectKinds))
@@ -132,8 +146,12 @@ func (x Expectation) validate(faults int) error {
 		case key == "fault" && faults == 0:
 			return fmt.Errorf("fault=%s: the schedule has no faults", v)
 		case key == "fault":
-			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > faults {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > faults {
 				return fmt.Errorf("fault=%s: the schedule has faults 1..%d", v, faults)
+			}
+			if kind := schedule[n-1].Kind; len(k.faultOf) > 0 && !slices.Contains(k.faultOf, kind) {
+				return fmt.Errorf("fault=%s is a %s fault; %s is for %s", v, kind, x.Kind, strings.Join(k.faultOf, ", "))
 			}
 		}
 	}
@@ -221,6 +239,16 @@ func (c *Cluster) commit(id uint64) uint64 {
 	}
 	_, _, _, commit := c.Status(id)
 	return commit
+}
+
+// ledAfter reports whether another member became leader after lc and by t.
+func (c *Cluster) ledAfter(lc *LeaderChange, t time.Duration) bool {
+	for _, o := range c.leaderChanges {
+		if o.At > lc.At && o.At <= t && o.Member != lc.Member {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *Cluster) allApplied(index uint64) bool {

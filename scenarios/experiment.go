@@ -108,7 +108,7 @@ func (e Experiment) Validate() error {
 		}
 	}
 	for i, x := range e.Expect {
-		if err := x.validate(len(e.Faults)); err != nil {
+		if err := x.validate(e.Faults); err != nil {
 			return atLine(x.Line, fmt.Errorf("expect %d (%s): %w", i+1, x.Kind, err))
 		}
 		if x.Kind == "liveness" {

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ type faultKind struct {
 	onHit     bool      // it fires, and hits its member, only when the member reaches it (a failpoint)
 	waits     bool      // with nobody to pick, it tries again every 500ms for its window (an operator waiting for the learner)
 	newMember bool      // it picks nobody: its member is one it adds (who= is not taken)
+	one       bool      // it acts on one member: who= must pick one
 	args      []argSpec // kind-specific parameters
 	begin     func(*firing)
 	end       func(*firing) // nil: nothing to undo
@@ -129,13 +131,13 @@ var faultKinds = []faultKind{
 		doc:   "an operator adds a member (learner=true by default, as etcd advises; learner=false adds a voter) and starts it on an empty disk; for= is how long the operator keeps retrying",
 		args:  []argSpec{{"learner", isBool}},
 		begin: beginMemberAdd},
-	{name: "member-promote", who: "learner", needFor: true, waits: true,
+	{name: "member-promote", who: "learner", needFor: true, waits: true, one: true,
 		doc:   "an operator promotes a learner to a voter (waiting for one to be up), retrying while the leader answers it is not ready (ErrLearnerNotReady)",
 		begin: beginMemberPromote},
-	{name: "member-remove", who: "follower", needFor: true,
+	{name: "member-remove", who: "follower", needFor: true, one: true,
 		doc:   "an operator removes members (the leader too); a removed member stops",
 		begin: beginMemberRemove},
-	{name: "move-leader", who: "follower", needFor: true,
+	{name: "move-leader", who: "follower", needFor: true, one: true,
 		doc:   "an operator moves leadership to the member picked (etcdctl move-leader)",
 		begin: beginMoveLeader},
 	{name: "clock", who: "any", process: true,
@@ -194,8 +196,12 @@ func (f Fault) validate(s Settings) error {
 	if k.newMember && f.Who != "" {
 		return fmt.Errorf("%s takes no who=: the member is a new one", f.Kind)
 	}
-	if _, err := parseSelector(f.Who, s.Nodes); err != nil && !k.newMember {
+	sel, err := parseSelector(f.Who, s.Nodes)
+	if err != nil && !k.newMember {
 		return fmt.Errorf("who=%s: %w", f.Who, err)
+	}
+	if k.one && (len(sel) != 1 || sel[0].role == "all" || sel[0].count != 1) {
+		return fmt.Errorf("%s acts on one member: who=%s picks more (use leader, follower, learner, any or nN)", f.Kind, f.Who)
 	}
 	if f.After != "" {
 		if _, err := parseTrigger(f.After); err != nil {
@@ -365,7 +371,12 @@ func cutFromTheRest(f *firing) { f.blockPeers(f.targets, f.c.others(f.targets)) 
 func beginBlackhole(f *firing) {
 	cutFromTheRest(f)
 	c := f.c
-	ahead := int64(c.settings.Member.SnapshotCount + c.settings.Member.SnapshotCatchUpEntries)
+	// Saturating: a sum past int64 means "never", not a wrapped small
+	// number.
+	ahead := int64(math.MaxInt64)
+	if sum := c.settings.Member.SnapshotCount + c.settings.Member.SnapshotCatchUpEntries; sum >= c.settings.Member.SnapshotCount && sum <= math.MaxInt64 {
+		ahead = int64(sum)
+	}
 	var poll func()
 	poll = func() {
 		if len(f.blocked) == 0 {

@@ -220,6 +220,21 @@ func (a *admin) target(op *adminOp) network.Addr {
 	return ""
 }
 
+// connectionLost is a member's process ending while the admin waits on
+// it: the gRPC connection closes, and the attempt fails at once.
+func (a *admin) connectionLost(addr network.Addr) {
+	var ids []uint64
+	for id, op := range a.ops { //lint:allow maprange sorted below
+		if op.to == addr {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		a.failed(id, "connection closed by "+string(addr))
+	}
+}
+
 func (a *admin) failed(id uint64, why string) {
 	op, ok := a.ops[id]
 	if !ok {
@@ -306,6 +321,7 @@ func beginMemberAdd(f *firing) {
 	c := f.c
 	id := uint64(len(c.members) + 1)
 	if id > maxMembers {
+		f.rec.Fired = false
 		f.rec.Note = fmt.Sprintf("a run has at most %d members", maxMembers)
 		return
 	}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -244,7 +245,7 @@ var settingsTable = []setting{
 	intSetting("backend-batch-limit", "etcd --backend-batch-limit: uncommitted writes that force a backend commit", func(s *Settings) *int { return &s.Member.BackendBatchLimit }),
 	intSetting("max-wals", "etcd --max-wals: released WAL segments kept on disk (0 keeps all)", func(s *Settings) *int { return &s.Member.MaxWALs }),
 	intSetting("max-snapshots", "etcd --max-snapshots: snapshot files kept on disk (0 keeps all)", func(s *Settings) *int { return &s.Member.MaxSnapshots }),
-	intSetting("wal-segment-size", "bytes after which the WAL starts a new segment file (etcd's wal.SegmentSizeBytes, 64000000)", func(s *Settings) *int { return &s.Member.WALSegmentSize }),
+	intSetting("wal-segment-size", "bytes (at least 1024) after which the WAL starts a new segment file (etcd's wal.SegmentSizeBytes, 64000000)", func(s *Settings) *int { return &s.Member.WALSegmentSize }),
 	{key: "bug", doc: "deliberate bugs in every member, comma-separated, or none: " + strings.Join(node.BugNames(), ", "),
 		get: func(s *Settings) string {
 			if on := s.Member.Bugs.On(); len(on) > 0 {
@@ -304,7 +305,7 @@ func uintSetting(key, doc string, field func(*Settings) *uint64) setting {
 		set: func(s *Settings, v string) error {
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				return fmt.Errorf("%q is not a whole number of at least 0", v)
+				return fmt.Errorf("%q is not a whole number from 1 to %d", v, uint64(math.MaxUint64))
 			}
 			*field(s) = n
 			return nil

@@ -92,7 +92,7 @@ func run(args []string, out io.Writer) (int, error) {
 		for _, s := range scenarios.All() {
 			fmt.Fprintf(out, "  %-14s %s\n", s.Name, s.Summary)
 		}
-		fmt.Fprintln(out, "fault kinds (fault KIND at=TIME for=DURATION who=leader|follower[:N]|any[:N]|all|nN ...):")
+		fmt.Fprintln(out, "fault kinds (fault KIND at=TIME for=DURATION who=leader|follower[:N]|learner|any[:N]|all|nN ...):")
 		for _, k := range scenarios.FaultKinds() {
 			fmt.Fprintf(out, "  %-12s %s\n", k[0], k[1])
 		}

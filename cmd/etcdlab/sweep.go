@@ -66,7 +66,7 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 		}
 	}
 	start := time.Now()
-	fmt.Fprintf(out, "sweep %s, %d seeds\n", inv.source, len(inv.seeds))
+	fmt.Fprintf(out, "sweep %s, %s\n", inv.source, seedCount(len(inv.seeds)))
 	var failed []string // replay commands
 	var downs []scenarios.Downtime
 	var simulated time.Duration
@@ -113,8 +113,8 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 		}
 	}
 	wall := time.Since(start)
-	fmt.Fprintf(out, "%d seeds: %d ok, %d failed; simulated %v in %v wall time\n",
-		len(inv.seeds), len(inv.seeds)-len(failed), len(failed), simulated, wall.Round(time.Millisecond))
+	fmt.Fprintf(out, "%s: %d ok, %d failed; simulated %v in %v wall time\n",
+		seedCount(len(inv.seeds)), len(inv.seeds)-len(failed), len(failed), simulated, wall.Round(time.Millisecond))
 	if inv.report == "downtime" {
 		writeDowntimeSummary(out, downs, len(inv.seeds))
 	}
@@ -210,4 +210,11 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
+}
+
+func seedCount(n int) string {
+	if n == 1 {
+		return "1 seed"
+	}
+	return fmt.Sprintf("%d seeds", n)
 }
