@@ -195,6 +195,9 @@ func (n *Network) Link() Link { return n.link }
 // link over a window.
 func (n *Network) SetRoute(from, to Addr, l Link) { n.routes[route{from, to}] = l }
 
+// RouteLink is the link messages from one address to another fare on now.
+func (n *Network) RouteLink(from, to Addr) Link { return n.linkFor(route{from, to}) }
+
 // ClearRoute puts a route back on the default link.
 func (n *Network) ClearRoute(from, to Addr) { delete(n.routes, route{from, to}) }
 

@@ -58,7 +58,7 @@ func snapDBIndex(name string) uint64 {
 }
 
 // snapshotTimeout is how long a snapshot sender waits, beyond the time the
-// whole db takes on the link, for the follower to answer that it saved the
+// whole db takes on the link to the follower, for the follower to answer that it saved the
 // snapshot (rafthttp's snapResponseReadTimeout); then it reports failure.
 const snapshotTimeout = 5 * time.Second
 
@@ -79,7 +79,7 @@ func (e memberEnv) SendSnapshot(msg *raftpb.Message, db []byte) {
 	c.net.Send(m.addr, nodeAddr(to), fmt.Sprintf("MsgSnap index %d with a %d-byte db", idx, len(db)), payload)
 	c.fireTriggers(m, msg, true)
 	epoch := m.epoch
-	link := c.net.Link()
+	link := c.net.RouteLink(m.addr, nodeAddr(to))
 	wait := link.Latency + snapshotTimeout
 	if link.BytesPerSec > 0 {
 		wait += time.Duration(float64(len(payload)) / float64(link.BytesPerSec) * float64(time.Second))
