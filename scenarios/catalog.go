@@ -85,11 +85,7 @@ var catalog = []Scenario{
 			s := DefaultSettings(3)
 			s.Duration = 24 * time.Second
 			s.Clients, s.Keys, s.ThinkTime = 12, 20, 5*time.Millisecond
-			s.Member.SnapshotCount = 100
-			s.Member.SnapshotCatchUpEntries = 20
-			s.Member.WALSegmentSize = 4 << 10
-			s.Member.MaxWALs = 1
-			s.Member.MaxSnapshots = 2
+			smallStorage(&s, 100, 20)
 			return s
 		},
 		Schedule: func(rng *rand.Rand, e *Experiment) {
@@ -117,10 +113,7 @@ var catalog = []Scenario{
 			s.Clients = 12
 			s.ThinkTime = 2 * time.Millisecond
 			s.Workload = Workload{Get: 20, Put: 70, Delete: 10}
-			s.Member.SnapshotCount = 300
-			s.Member.SnapshotCatchUpEntries = 100
-			s.Member.WALSegmentSize = 4 << 10
-			s.Member.MaxWALs = 1
+			smallStorage(&s, 300, 100)
 			return s
 		},
 		Schedule: func(rng *rand.Rand, e *Experiment) {
@@ -147,10 +140,7 @@ var catalog = []Scenario{
 		Settings: func(rng *rand.Rand) Settings {
 			s := DefaultSettings(3)
 			s.Duration = 36 * time.Second
-			s.Member.SnapshotCount = 100
-			s.Member.SnapshotCatchUpEntries = 20
-			s.Member.WALSegmentSize = 16 << 10
-			s.Member.MaxWALs = 2
+			smallStorage(&s, 100, 20)
 			return s
 		},
 		Schedule: func(rng *rand.Rand, e *Experiment) {
@@ -199,6 +189,15 @@ var catalog = []Scenario{
 		},
 	},
 	nemesisScenario,
+}
+
+// smallStorage has members snapshot every count entries, keep catchUp
+// entries behind a compaction, and cut and purge their WAL in small
+// segments, so a run of seconds shows all of it.
+func smallStorage(s *Settings, count, catchUp uint64) {
+	s.Member.SnapshotCount, s.Member.SnapshotCatchUpEntries = count, catchUp
+	s.Member.WALSegmentSize = 4 << 10
+	s.Member.MaxWALs, s.Member.MaxSnapshots = 1, 2
 }
 
 // snapshotFailpoints are the failpoints a member meets installing a
