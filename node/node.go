@@ -60,6 +60,11 @@ type Env interface {
 	// or read back at a restart) at index, with that digest. Checkers use
 	// all three; a real process may ignore them.
 	Applied(index, digest uint64)
+	// AppliedWrite reports that the client's write request with that ID
+	// took effect here, at store revision rev (deleted: how many keys a
+	// delete removed). A checker uses it to settle writes whose clients
+	// never learnt the outcome; a real process may ignore it.
+	AppliedWrite(reqID uint64, rev, deleted int64)
 	Logged(index, term, digest uint64)
 	SnapshotInstalled(index, term, digest uint64)
 	// PeerActive reports whether the transport's streams to the peer are

@@ -248,6 +248,8 @@ func (e *testEnv) RejectRemoved(from uint64) {}
 
 func (e *testEnv) Applied(index, digest uint64)      {}
 func (e *testEnv) Logged(index, term, digest uint64) {}
+
+func (e *testEnv) AppliedWrite(reqID uint64, rev, deleted int64) {}
 func (e *testEnv) SnapshotInstalled(index, term, digest uint64) {
 	e.installed = append(e.installed, index)
 }

@@ -218,6 +218,11 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 		resp.DeleteRange = &api.DeleteRangeResponse{Deleted: n.store.Delete(req.DeleteRange.Key)}
 		n.noteWrite(resp.DeleteRange.Deleted > 0)
 	}
+	deleted := int64(0)
+	if resp.DeleteRange != nil {
+		deleted = resp.DeleteRange.Deleted
+	}
+	n.env.AppliedWrite(req.ID, n.store.Rev(), deleted)
 	r, ok := n.requests[id]
 	if !ok {
 		return // proposed elsewhere, or already timed out here

@@ -53,6 +53,7 @@ type call struct {
 	to       network.Addr // where that attempt went
 	deadline time.Duration
 	retries  int
+	attempts []uint64 // the request IDs of every attempt sent
 }
 
 // gRPC's default reconnect backoff (grpc/backoff.DefaultConfig), which
@@ -151,6 +152,7 @@ func (cl *client) send() {
 	cl.seq++
 	op.req.ID = uint64(cl.id)<<32 | cl.seq
 	op.attempt, op.to = op.req.ID, ep.addr
+	op.attempts = append(op.attempts, op.req.ID)
 	desc := fmt.Sprintf("%s #%x", node.DescribeRequest(op.req), op.req.ID)
 	if op.retries > 0 {
 		desc += fmt.Sprintf(" (retry %d)", op.retries)
@@ -272,6 +274,9 @@ func unavailable(err error) bool {
 func (cl *client) finish(outcome checker.Outcome, detail string) {
 	op := cl.op.op
 	op.Return, op.Outcome = cl.c.sim.Now(), outcome
+	if outcome == checker.Unknown && op.Kind != checker.Get {
+		cl.c.openWrites = append(cl.c.openWrites, openWrite{op: len(cl.c.history), attempts: cl.op.attempts})
+	}
 	cl.op = nil
 	cl.c.history = append(cl.c.history, op)
 	cl.c.sim.Logf(string(cl.addr), "%s: %s (%s, %v)", describeOp(op), outcome, detail, op.Return-op.Call)

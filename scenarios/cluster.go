@@ -47,7 +47,9 @@ type Cluster struct {
 	crashed       []uint64 // members that went down at least once, in order
 	snapshots     []*SnapshotRecord
 	peakLog       PeakLog
-	adm           *admin // the operator's etcdctl, once a membership fault needs it
+	adm           *admin                   // the operator's etcdctl, once a membership fault needs it
+	appliedWrites map[uint64]*appliedWrite // client write requests the members applied, by request ID
+	openWrites    []openWrite              // writes that ended with an unknown outcome
 }
 
 // PeakLog is the longest raft log a member held in memory during a run.
@@ -76,11 +78,12 @@ const (
 
 func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 	c := &Cluster{
-		sim:      s,
-		net:      network.New(s, st.Link),
-		settings: st,
-		raft:     checker.NewRaft(),
-		nemesis:  s.Rand("nemesis"),
+		sim:           s,
+		net:           network.New(s, st.Link),
+		settings:      st,
+		raft:          checker.NewRaft(),
+		appliedWrites: map[uint64]*appliedWrite{},
+		nemesis:       s.Rand("nemesis"),
 	}
 	for _, r := range st.Routes {
 		c.net.SetRoute(nodeAddr(r.From), nodeAddr(r.To), c.routeLink(r.From, r.To))

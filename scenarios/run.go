@@ -169,8 +169,11 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 			e.Scenario, MaxEvents, s.Now(), st.Duration)
 	}
 	c.endClients()
+	settled, resolved := c.settledHistory()
+	s.Logf("run", "%s", resolved)
 
 	r := &Result{
+		Resolved:      resolved,
 		Experiment:    e,
 		Settings:      st,
 		History:       c.history,
@@ -197,7 +200,11 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 			r.Members = append(r.Members, node.Status{ID: m.id})
 		}
 	}
-	r.Verdicts = append(r.Verdicts, checker.CheckLinearizable(c.history, opts.ReportDir, reportName(e)))
+	lin := checker.CheckLinearizable(settled, opts.ReportDir, reportName(e))
+	if resolved.TookEffect+resolved.NeverApplied > 0 {
+		lin.Detail += fmt.Sprintf("; %d unknown writes settled from the applied log", resolved.TookEffect+resolved.NeverApplied)
+	}
+	r.Verdicts = append(r.Verdicts, lin)
 	r.Verdicts = append(r.Verdicts, c.raft.Verdict(), c.converged(), c.panicked())
 	if c.restarts > 0 {
 		r.Verdicts = append(r.Verdicts, c.restarted())

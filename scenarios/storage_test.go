@@ -53,3 +53,18 @@ func TestCompactionSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// Writes whose clients never learnt the outcome are settled from the
+// applied log before the check, and the settling changes nothing the
+// clients saw: the result's history keeps their view.
+func TestOpenWritesAreSettledFromTheAppliedLog(t *testing.T) {
+	r, err := Run("crash-during-load", 1, Options{})
+	require.NoError(t, err)
+	require.True(t, r.OK(), r.Report())
+	res := r.Resolved
+	require.Positive(t, res.TookEffect, "%s", res)
+	require.Positive(t, res.NeverApplied, "%s", res)
+	_, _, unknown := r.Counts()
+	require.GreaterOrEqual(t, unknown, res.TookEffect+res.NeverApplied+res.Open, "the history is the clients' view")
+	require.Contains(t, verdict(t, r, "linearizable").Detail, "settled from the applied log")
+}

@@ -342,6 +342,9 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	ok, failed, unknown := r.Counts()
 	fmt.Fprintf(out, "operations: %d ok, %d failed, %d unknown outcome; latency p50 %v, p99 %v (virtual)\n",
 		ok, failed, unknown, r.Latency(0.50).Round(time.Microsecond), r.Latency(0.99).Round(time.Microsecond))
+	if res := r.Resolved; res.TookEffect+res.NeverApplied+res.Open > 0 {
+		fmt.Fprintf(out, "  %s\n", res)
+	}
 	fmt.Fprintf(out, "network: %d messages sent, %d delivered, %d lost, %d duplicated, %d retransmitted, %d blocked, %d refused\n",
 		r.Net.Sent, r.Net.Delivered, r.Net.Dropped, r.Net.Duplicated, r.Net.Retransmitted, r.Net.Blocked, r.Net.Refused)
 	var disks []string

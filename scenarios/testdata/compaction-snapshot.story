@@ -11,7 +11,7 @@
   12.285157s net  n2->n3 lost: n3 was down or restarted since it was sent
   18.468000s nemesis end fault 1: blackhole
   18.468000s nemesis end fault 2: failpoint
-  24.000000s run  verdict linearizable ok=true: 6804 operations on 20 keys checked (6733 ok, 71 with unknown outcome)
+  24.000000s run  verdict linearizable ok=true: 6786 operations on 20 keys checked (6786 ok, 0 with unknown outcome); 71 unknown writes settled from the applied log
   24.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 3701 indexes compared; logs match at all 3700 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
   24.000000s run  verdict members converged ok=true: live members applied index 3701, revision 3560, store 03a81548962d458e
   24.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it

@@ -23,7 +23,7 @@
   10.683000s n2   restarted: snapshot 2712, backend consistent index 2855, 155 WAL entries after the snapshot, Term:4 Vote:2 Commit:2865, 24 torn bytes cut
   10.735894s n1   raft: 1 became leader at term 5
   11.149000s nemesis end fault 3: failpoint
-  26.000000s run  verdict linearizable ok=true: 11141 operations on 5 keys checked (11093 ok, 48 with unknown outcome)
+  26.000000s run  verdict linearizable ok=true: 11107 operations on 5 keys checked (11107 ok, 0 with unknown outcome); 48 unknown writes settled from the applied log
   26.000000s run  verdict raft safety ok=true: one leader per term (4 terms had one); commit indexes never went back; applied entries agree at all 8901 indexes compared; logs match at all 8900 (index, term) pairs two members held; new leaders held every committed entry (4 elections checked)
   26.000000s run  verdict members converged ok=true: live members applied index 8901, revision 8752, store 2fd820b3b88a34a7
   26.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it

@@ -8,7 +8,7 @@
    6.862000s nemesis restart n2
    6.862000s n2   restarted: snapshot 0, backend consistent index 364, 369 WAL entries after the snapshot, Term:2 Vote:2 Commit:367, 0 torn bytes cut
    6.863295s net  n3->n2 lost: n2 was down or restarted since it was sent
-  14.000000s run  verdict linearizable ok=true: 2068 operations on 5 keys checked (2063 ok, 5 with unknown outcome)
+  14.000000s run  verdict linearizable ok=true: 2065 operations on 5 keys checked (2065 ok, 0 with unknown outcome); 5 unknown writes settled from the applied log
   14.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1145 indexes compared; logs match at all 1144 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
   14.000000s run  verdict members converged ok=true: live members applied index 1145, revision 1106, store 2344cc746dc1b427
   14.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it

@@ -17,7 +17,7 @@
   16.631000s nemesis begin fault 5: isolate at=16.631s for=1.762s who=follower on n3
   18.393000s nemesis end fault 5: isolate
   18.925631s n4   raft: 4 became leader at term 3
-  36.000000s run  verdict linearizable ok=true: 6829 operations on 5 keys checked (6821 ok, 8 with unknown outcome)
+  36.000000s run  verdict linearizable ok=true: 6822 operations on 5 keys checked (6822 ok, 0 with unknown outcome); 8 unknown writes settled from the applied log
   36.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 3725 indexes compared; logs match at all 3724 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
   36.000000s run  verdict members converged ok=true: live members applied index 3725, revision 3602, store 9485419cd65e9214
   36.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it

@@ -3,7 +3,7 @@
    0.641378s n2   raft: 2 became leader at term 2
    2.937000s nemesis begin fault 1: move-leader at=2.937s for=3s who=follower on n3
    2.950544s n3   raft: 3 became leader at term 3
-  10.000000s run  verdict linearizable ok=true: 1458 operations on 5 keys checked (1457 ok, 1 with unknown outcome)
+  10.000000s run  verdict linearizable ok=true: 1457 operations on 5 keys checked (1457 ok, 0 with unknown outcome); 1 unknown writes settled from the applied log
   10.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 780 indexes compared; logs match at all 779 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
   10.000000s run  verdict members converged ok=true: live members applied index 780, revision 753, store 9d91116023947c82
   10.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it

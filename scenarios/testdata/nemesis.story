@@ -11,7 +11,7 @@
    9.910000s nemesis end fault 3: partition
    9.928303s n1   raft: 1 became leader at term 3
   10.467000s nemesis end fault 4: bridge
-  27.000000s run  verdict linearizable ok=true: 3596 operations on 5 keys checked (3580 ok, 16 with unknown outcome)
+  27.000000s run  verdict linearizable ok=true: 3586 operations on 5 keys checked (3586 ok, 0 with unknown outcome); 16 unknown writes settled from the applied log
   27.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1936 indexes compared; logs match at all 1935 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
   27.000000s run  verdict members converged ok=true: live members applied index 1936, revision 1871, store 8ae91c92b5680645
   27.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it

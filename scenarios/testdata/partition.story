@@ -5,7 +5,7 @@
    4.536377s n4   raft warning: 4 stepped down to follower since quorum is not active
    4.785140s n3   raft: 3 became leader at term 3
    7.862000s nemesis end fault 1: partition
-  16.000000s run  verdict linearizable ok=true: 1865 operations on 5 keys checked (1852 ok, 13 with unknown outcome)
+  16.000000s run  verdict linearizable ok=true: 1857 operations on 5 keys checked (1857 ok, 0 with unknown outcome); 13 unknown writes settled from the applied log
   16.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 971 indexes compared; logs match at all 972 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
   16.000000s run  verdict members converged ok=true: live members applied index 971, revision 943, store 7dd9e778c974d5b8
   16.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it

@@ -1,0 +1,99 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/etcdlab/etcdlab/checker"
+)
+
+// Writes whose clients never learnt the outcome (a timeout, a connection
+// reset) are open-ended in the history, and each one left open multiplies
+// porcupine's search. A simulation knows what a real client cannot: which
+// requests the members applied. As etcd's robustness tests patch their
+// histories from the requests the cluster persisted, a run settles such
+// writes from the applied log before the check:
+//
+//   - applied by a quorum of the initial cluster: the write took effect,
+//     at the revision the members applied it at, by the time the first of
+//     them applied it (which is after its commit, so a sound bound);
+//   - applied by no member: it never took effect within the history;
+//   - applied by some, but not a quorum (a bug switch may apply entries
+//     that are later overwritten): it stays open.
+
+// appliedWrite is a client write request as the members applied it.
+type appliedWrite struct {
+	first   time.Duration // when the first member applied it
+	rev     int64
+	deleted int64
+	members []uint64
+}
+
+// openWrite is a write that finished with an unknown outcome: its place
+// in the history, and the request IDs of all its attempts.
+type openWrite struct {
+	op       int
+	attempts []uint64
+}
+
+// Resolved counts what the applied log settled.
+type Resolved struct {
+	TookEffect, NeverApplied, Open int
+}
+
+func (r Resolved) String() string {
+	return fmt.Sprintf("%d unknown writes settled from the applied log: %d took effect, %d never applied, %d left open",
+		r.TookEffect+r.NeverApplied+r.Open, r.TookEffect, r.NeverApplied, r.Open)
+}
+
+// AppliedWrite: the member applied a client's write.
+func (e memberEnv) AppliedWrite(reqID uint64, rev, deleted int64) {
+	c := e.m.c
+	w, ok := c.appliedWrites[reqID]
+	if !ok {
+		w = &appliedWrite{first: c.sim.Now(), rev: rev, deleted: deleted}
+		c.appliedWrites[reqID] = w
+	}
+	if !slices.Contains(w.members, e.m.id) {
+		w.members = append(w.members, e.m.id)
+	}
+}
+
+// settledHistory is the history for the checker: a copy of the clients'
+// history (which the run reports as the clients saw it) with the open
+// writes settled.
+func (c *Cluster) settledHistory() ([]checker.Operation, Resolved) {
+	var r Resolved
+	history := slices.Clone(c.history)
+	quorum := c.settings.Nodes/2 + 1
+	for _, ow := range c.openWrites {
+		op := &history[ow.op]
+		var took *appliedWrite
+		anywhere := false
+		for _, id := range ow.attempts {
+			w, ok := c.appliedWrites[id]
+			if !ok {
+				continue
+			}
+			anywhere = true
+			if len(w.members) >= quorum && (took == nil || w.first < took.first) {
+				took = w
+			}
+		}
+		switch {
+		case took != nil:
+			op.Outcome, op.Return, op.Rev = checker.OK, max(took.first, op.Call), took.rev
+			if op.Kind == checker.Delete {
+				op.Found = took.deleted > 0
+			}
+			r.TookEffect++
+		case !anywhere:
+			op.Outcome = checker.Failed
+			r.NeverApplied++
+		default:
+			r.Open++
+		}
+	}
+	return history, r
+}
