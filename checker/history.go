@@ -27,6 +27,10 @@ const (
 	Put Kind = iota + 1
 	Get
 	Delete
+	// CAS writes Value if the key holds Expect (etcd: a Txn comparing the
+	// value, with a Put on success); Found says whether it succeeded, as
+	// a Txn's succeeded flag. The cas of Jepsen's etcd register test.
+	CAS
 )
 
 func (k Kind) String() string {
@@ -37,6 +41,8 @@ func (k Kind) String() string {
 		return "get"
 	case Delete:
 		return "delete"
+	case CAS:
+		return "cas"
 	}
 	return "unknown kind"
 }
@@ -69,11 +75,12 @@ type Operation struct {
 	Client  int
 	Kind    Kind
 	Key     string
-	Value   string        // Put: the value written
+	Value   string        // Put, CAS: the value written
+	Expect  string        // CAS: the value the key must hold
 	Call    time.Duration // when the client sent the request
 	Return  time.Duration // when the reply came, or the client gave up
 	Outcome Outcome
-	Found   bool   // Get: the key existed; Delete: a key was deleted
+	Found   bool   // Get: the key existed; Delete: a key was deleted; CAS: it succeeded
 	Result  string // Get: the value read, when Found
 	// The reply's header, when a reply came: the member that answered,
 	// its raft term and the store's revision then.

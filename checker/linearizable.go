@@ -13,9 +13,10 @@ import (
 
 // kvInput and kvOutput are what porcupine sees of an operation.
 type kvInput struct {
-	kind  Kind
-	key   string
-	value string
+	kind   Kind
+	key    string
+	value  string
+	expect string // CAS
 }
 
 type kvOutput struct {
@@ -59,6 +60,14 @@ var kvModel = porcupine.Model{
 			return true, kvState{exists: true, value: in.value}
 		case Delete:
 			return out.unknown || out.found == st.exists, kvState{}
+		case CAS:
+			holds := st.exists && st.value == in.expect
+			next := st
+			if holds {
+				next = kvState{exists: true, value: in.value}
+			}
+			// An unknown cas did whatever the state made it do.
+			return out.unknown || out.found == holds, next
 		default: // Get
 			if out.found != st.exists {
 				return false, st
@@ -74,6 +83,10 @@ var kvModel = porcupine.Model{
 			return fmt.Sprintf("put(%s, %q) -> ?", in.key, in.value)
 		case in.kind == Put:
 			return fmt.Sprintf("put(%s, %q)", in.key, in.value)
+		case in.kind == CAS && out.unknown:
+			return fmt.Sprintf("cas(%s, %q -> %q) -> ?", in.key, in.expect, in.value)
+		case in.kind == CAS:
+			return fmt.Sprintf("cas(%s, %q -> %q) -> %v", in.key, in.expect, in.value, out.found)
 		case out.unknown:
 			return fmt.Sprintf("delete(%s) -> ?", in.key)
 		case in.kind == Delete:
@@ -146,7 +159,7 @@ func porcupineHistory(ops []Operation) []porcupine.Operation {
 		}
 		p := porcupine.Operation{
 			ClientId: op.Client,
-			Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value},
+			Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
 			Call:     int64(op.Call),
 			Output:   kvOutput{unknown: op.Outcome == Unknown, found: op.Found, value: op.Result},
 			Return:   int64(op.Return),
