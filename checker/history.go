@@ -91,11 +91,26 @@ type Operation struct {
 
 // Verdict is one check's judgement of a run.
 type Verdict struct {
-	Name          string // what was checked, e.g. "linearizable"
-	OK            bool
+	Name string // what was checked, e.g. "linearizable"
+	OK   bool
+	// Undecided: the check gave up within its wall-clock limit, so the
+	// run was neither passed nor failed (OK is false: nobody vouches for
+	// it). It depends on the machine, never on the run.
+	Undecided     bool
 	Detail        string // one readable line
 	Visualization string // path of an HTML explanation of a failure, if one was written
 	// VisualizationErr is why the explanation could not be written. It
 	// is about the machine, not the run, so it is never in the trace.
 	VisualizationErr error
+}
+
+// Mark is how reports print a verdict's outcome.
+func (v Verdict) Mark() string {
+	switch {
+	case v.OK:
+		return "ok"
+	case v.Undecided:
+		return "UNDECIDED"
+	}
+	return "FAIL"
 }

@@ -131,6 +131,7 @@ func CheckLinearizable(ops []Operation, dir, name string) Verdict {
 			len(history), keys, count(ops, OK), countUnknownWrites(ops))
 		return v
 	case porcupine.Unknown:
+		v.Undecided = true
 		v.Detail = fmt.Sprintf("undecided: porcupine gave up after %v of wall time on %d operations on %d keys; fewer clients, or more keys, make the search smaller",
 			LinearizableTimeout, len(history), keys)
 		return v

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -106,4 +107,24 @@ func TestVerdictIsDeterministic(t *testing.T) {
 	ops := []Operation{put(1, "a", "1", 0, 3), put(2, "b", "2", 1, 2), get(3, "a", "1", 4, 5), get(3, "b", "", 4, 5)}
 	require.Equal(t, check(t, ops...), check(t, ops...))
 	require.False(t, check(t, ops...).OK)
+}
+
+// A history porcupine cannot decide in time is undecided, not failed: many
+// writes open at once on one key, and reads that pin down no order, are
+// exponential work. The wall-clock limit is cut short here to make it so.
+func TestAnUndecidableHistoryIsUndecidedNotFailed(t *testing.T) {
+	defer func(d time.Duration) { LinearizableTimeout = d }(LinearizableTimeout)
+	LinearizableTimeout = 10 * time.Millisecond
+	var ops []Operation
+	for c := 1; c <= 40; c++ {
+		ops = append(ops, with(put(c, "k", fmt.Sprintf("v%d", c), c, 100000), Unknown))
+	}
+	for c := 1; c <= 40; c++ {
+		ops = append(ops, get(100+c, "k", fmt.Sprintf("v%d", 41-c), 1000+2*c, 1001+2*c))
+	}
+	v := check(t, ops...)
+	require.False(t, v.OK)
+	require.True(t, v.Undecided, v.Detail)
+	require.Equal(t, "UNDECIDED", v.Mark())
+	require.Contains(t, v.Detail, "undecided")
 }

@@ -134,11 +134,7 @@ func (r *Result) Report() string {
 // visualization of a failure.
 func (r *Result) WriteVerdicts(w io.Writer) {
 	for _, v := range r.Verdicts {
-		mark := "ok  "
-		if !v.OK {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(w, "  %s %-28s %s\n", mark, v.Name, v.Detail)
+		fmt.Fprintf(w, "  %-4s %-28s %s\n", v.Mark(), v.Name, v.Detail)
 		switch {
 		case v.VisualizationErr != nil:
 			fmt.Fprintf(w, "       visualization not written: %v\n", v.VisualizationErr)

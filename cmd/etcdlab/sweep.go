@@ -94,11 +94,11 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 			fmt.Fprintf(out, "  seed %-6d ok   ops ok %d, unknown %d, p99 %v, fingerprint %.12s\n",
 				seed, ok, unknown, r.Latency(0.99).Round(time.Microsecond), r.Fingerprint)
 		default:
-			fmt.Fprintf(out, "  seed %-6d FAIL %s: %s\n", seed, bad[0].Name, shorten(bad[0].Detail, 110))
+			fmt.Fprintf(out, "  seed %-6d %s %s: %s\n", seed, bad[0].Mark(), bad[0].Name, shorten(bad[0].Detail, 110))
 			bad = bad[1:]
 		}
 		for _, v := range bad {
-			fmt.Fprintf(out, "              FAIL %s: %s\n", v.Name, shorten(v.Detail, 100))
+			fmt.Fprintf(out, "              %s %s: %s\n", v.Mark(), v.Name, shorten(v.Detail, 100))
 		}
 		for _, v := range r.Failed() {
 			if v.Visualization != "" {
