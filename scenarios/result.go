@@ -71,6 +71,17 @@ func (r *Result) Counts() (ok, failed, unknown int) {
 
 // Latency is the q-quantile (0..1) of successful operations' latency in
 // virtual time; 0 if none succeeded.
+// LatencyOf is Latency over the operations of one kind.
+func (r *Result) LatencyOf(kind checker.Kind, q float64) (time.Duration, int) {
+	var ls []time.Duration
+	for _, op := range r.History {
+		if op.Outcome == checker.OK && op.Kind == kind {
+			ls = append(ls, op.Return-op.Call)
+		}
+	}
+	return Quantile(ls, q), len(ls)
+}
+
 func (r *Result) Latency(q float64) time.Duration {
 	var ls []time.Duration
 	for _, op := range r.History {

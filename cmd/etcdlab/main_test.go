@@ -51,7 +51,7 @@ func TestRunPrintsVerdictsAndFingerprint(t *testing.T) {
 	code, err := run([]string{"run", "election", "--seed", "3"}, &out)
 	require.NoError(t, err)
 	require.Equal(t, 0, code, out.String())
-	for _, want := range []string{"election, seed 3", "leaders:", "ok   linearizable", "fingerprint: "} {
+	for _, want := range []string{"election, seed 3", "leaders:", "  by type: get p50 ", "ok   linearizable", "fingerprint: "} {
 		require.Contains(t, out.String(), want)
 	}
 }
