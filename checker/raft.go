@@ -56,6 +56,23 @@ type digestRef struct {
 	compared       bool // a second member reported it too
 }
 
+// record keeps the first digest reported at key, and counts in *compared
+// the keys a second member reports too. It returns the first report and
+// whether there was one before this.
+func record[K comparable](refs map[K]digestRef, key K, member, digest uint64, compared *int) (digestRef, bool) {
+	ref, seen := refs[key]
+	if !seen {
+		refs[key] = digestRef{member: member, digest: digest}
+		return ref, false
+	}
+	if ref.member != member && !ref.compared {
+		ref.compared = true
+		refs[key] = ref
+		*compared++
+	}
+	return ref, true
+}
+
 // MemberState is a member's raft state, as the Raft checker needs it.
 type MemberState struct {
 	ID     uint64
@@ -116,15 +133,9 @@ func (c *Raft) Applied(at time.Duration, member, index, digest uint64) []string 
 	if index > c.maxApplied.index {
 		c.maxApplied = mark{index, member}
 	}
-	ref, seen := c.applied[index]
+	ref, seen := record(c.applied, index, member, digest, &c.compared)
 	if !seen {
-		c.applied[index] = digestRef{member: member, digest: digest}
 		return nil
-	}
-	if ref.member != member && !ref.compared {
-		ref.compared = true
-		c.applied[index] = ref
-		c.compared++
 	}
 	if ref.digest == digest || c.diverged[member] {
 		return nil

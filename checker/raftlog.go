@@ -65,16 +65,9 @@ func (c *Raft) match(at time.Duration, member uint64, v *logView, index, term, d
 		// holding the right entries be reported against them.
 		return nil
 	}
-	key := [2]uint64{index, term}
-	ref, seen := c.logged[key]
+	ref, seen := record(c.logged, [2]uint64{index, term}, member, digest, &c.logCompared)
 	if !seen {
-		c.logged[key] = digestRef{member: member, digest: digest}
 		return nil
-	}
-	if ref.member != member && !ref.compared {
-		ref.compared = true
-		c.logged[key] = ref
-		c.logCompared++
 	}
 	if ref.digest == digest {
 		return nil

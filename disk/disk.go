@@ -259,6 +259,15 @@ func (d *Disk) Read(name string) ([]byte, bool) {
 	return append([]byte{}, f.data...), true
 }
 
+// FileSize is a file's current length, without copying it as Read does.
+func (d *Disk) FileSize(name string) (int, bool) {
+	f, ok := d.files[name]
+	if !ok {
+		return 0, false
+	}
+	return len(f.data), true
+}
+
 // List returns the names of the files on the disk, sorted.
 func (d *Disk) List() []string { return slices.Sorted(maps.Keys(d.files)) }
 

@@ -645,14 +645,7 @@ func (it *interaction) put(t *testing.T, d *datadriven.TestData, out *strings.Bu
 	}
 	if !d.HasArg("n") {
 		it.request(via.cfg.ID, fmt.Sprintf("put %s=%s", key, value), &api.Request{Put: &api.PutRequest{Key: key, Value: value}})
-		it.settle()
-		replies := it.takeReplies()
-		if len(replies) == 0 {
-			fmt.Fprintln(out, "no reply yet")
-		}
-		for _, r := range replies {
-			fmt.Fprintln(out, describeReply(r))
-		}
+		it.settleAndPrintReplies(out)
 		return
 	}
 	count := it.intArg(t, d, "n", 1)
@@ -691,6 +684,12 @@ func (it *interaction) get(t *testing.T, d *datadriven.TestData, out *strings.Bu
 	}
 	key := d.CmdArgs[1].Key
 	it.request(it.node(t, d, ids[0]).cfg.ID, "get "+key, &api.Request{Range: &api.RangeRequest{Key: key}})
+	it.settleAndPrintReplies(out)
+}
+
+// settleAndPrintReplies settles and prints the clients' replies, or that
+// none came.
+func (it *interaction) settleAndPrintReplies(out *strings.Builder) {
 	it.settle()
 	replies := it.takeReplies()
 	if len(replies) == 0 {

@@ -218,33 +218,6 @@ func confChange(id uint64, req *api.Request) *raftpb.ConfChange {
 	return cc
 }
 
-// noteMember records an applied change in the membership the backend
-// holds (etcd's members bucket): what validateConfChange checks against.
-// The initial members get there as their bootstrap entries are applied,
-// as in etcd, whose backend starts empty.
-func (n *Node) noteMember(cc *raftpb.ConfChange) {
-	switch cc.GetType() {
-	case raftpb.ConfChangeType_ConfChangeAddNode:
-		n.members[cc.GetNodeId()] = false
-	case raftpb.ConfChangeType_ConfChangeAddLearnerNode:
-		n.members[cc.GetNodeId()] = true
-	case raftpb.ConfChangeType_ConfChangeRemoveNode:
-		delete(n.members, cc.GetNodeId())
-	}
-}
-
-// setMembers sets the backend's membership from a conf state (read from
-// the backend at a restart, or from a snapshot's).
-func (n *Node) setMembers(cs *raftpb.ConfState) {
-	n.members = map[uint64]bool{}
-	for _, id := range cs.GetVoters() {
-		n.members[id] = false
-	}
-	for _, id := range cs.GetLearners() {
-		n.members[id] = true
-	}
-}
-
 // promoteContext marks a ConfChange that promotes a learner, as etcd's
 // ConfigChangeContext.IsPromote does: raft sees an AddNode either way.
 const promoteContext = "promote"
@@ -259,15 +232,12 @@ func (n *Node) validateConfChange(cc *raftpb.ConfChange) error {
 	if n.removed[id] {
 		return api.ErrIDRemoved
 	}
-	learner, exists := n.members[id]
+	cs := n.snap.confState
+	learner := slices.Contains(cs.GetLearners(), id)
+	exists := learner || slices.Contains(cs.GetVoters(), id)
 	switch cc.GetType() {
 	case raftpb.ConfChangeType_ConfChangeAddNode, raftpb.ConfChangeType_ConfChangeAddLearnerNode:
-		learners := 0
-		for _, l := range n.members { //lint:allow maprange counting only
-			if l {
-				learners++
-			}
-		}
+		learners := len(cs.GetLearners())
 		switch {
 		case string(cc.GetContext()) == promoteContext && !exists:
 			return api.ErrIDNotFound
@@ -346,6 +316,9 @@ func (n *Node) moveLeader(from string, req *api.Request) error {
 // checkLeaderTransfers answers the MoveLeader requests whose target now
 // leads, as etcd's MoveLeader polls every tick.
 func (n *Node) checkLeaderTransfers() {
+	if len(n.transfers) == 0 {
+		return
+	}
 	lead := n.rn.BasicStatus().Lead
 	waiting := n.transfers[:0]
 	for _, id := range n.transfers {

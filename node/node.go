@@ -14,6 +14,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -125,7 +126,6 @@ type Node struct {
 	// removed are the members removed from the cluster; transfers the
 	// MoveLeader requests waiting for their target to lead.
 	removed   map[uint64]bool
-	members   map[uint64]bool // the membership the backend holds: ID -> is a learner
 	transfers []uint64
 	// toApply are committed entries held back by a failpoint's sleep
 	// before a membership change (confFailpointPassed: the first of them
@@ -258,7 +258,6 @@ func Restart(cfg Config, env Env) (*Node, error) {
 	for _, id := range r.meta.Removed {
 		n.removed[id] = true
 	}
-	n.setMembers(r.meta.ConfState)
 	if r.meta.ConsistentIndex < snapIndex {
 		n.digest = 0 // "consistent index was never saved": nothing to chain from
 	}
@@ -323,7 +322,6 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage, store *mvcc.Store
 		store:    store,
 		requests: map[uint64]*request{},
 		removed:  map[uint64]bool{},
-		members:  map[uint64]bool{},
 		nextID:   firstRequestID(cfg.ID, env.Now()),
 	}, nil
 }
@@ -495,9 +493,11 @@ func (n *Node) Status() Status {
 		LogEntries: last + 1 - first, Learner: n.isLearner()}
 }
 
+// isLearner reads the conf state the member last applied, which is
+// raft's configuration: raft.RawNode.Status would copy every progress,
+// and this runs for every request and every Status.
 func (n *Node) isLearner() bool {
-	_, ok := n.rn.Status().Config.Learners[n.cfg.ID]
-	return ok
+	return slices.Contains(n.snap.confState.GetLearners(), n.cfg.ID)
 }
 
 // Hash is a digest of the applied state, equal on members that applied

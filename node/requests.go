@@ -191,9 +191,6 @@ func (n *Node) applyConfChange(e *raftpb.Entry, inBackend bool) {
 		n.env.Logf("refused membership change at index %d: %v", e.GetIndex(), invalid)
 	}
 	n.snap.confState = n.rn.ApplyConfChange(v1)
-	if invalid == nil && !inBackend {
-		n.noteMember(v1)
-	}
 	n.confChanged(v1, invalid)
 }
 

@@ -197,11 +197,12 @@ func (n *Node) openSnapshotBackend(rd *raft.Ready) stall {
 		panic(fmt.Sprintf("member %d: unexpected leader snapshot from outdated index %d (applied %d)", n.cfg.ID, md.GetIndex(), n.applied))
 	}
 	db := snapDir + snap.DBName(md.GetIndex())
-	if _, ok := n.env.ReadFile(db); !ok {
+	b, ok := n.env.ReadFile(db)
+	if !ok {
 		n.env.Logf("fatal: failed to open snapshot backend: %s is missing", db)
 		panic(fmt.Sprintf("member %d: failed to open snapshot backend: %s is missing", n.cfg.ID, db))
 	}
-	meta, store, err := openBackend(envDir{n.env}, db)
+	meta, store, err := decodeBackend(db, b)
 	if err == nil && meta.ConsistentIndex != md.GetIndex() {
 		err = fmt.Errorf("its consistent index %d is not the snapshot's index %d", meta.ConsistentIndex, md.GetIndex())
 	}
@@ -217,7 +218,6 @@ func (n *Node) openSnapshotBackend(rd *raft.Ready) stall {
 	for _, id := range meta.Removed {
 		n.removed[id] = true
 	}
-	n.setMembers(meta.ConfState)
 	n.applied, n.digest = md.GetIndex(), meta.Digest
 	n.snap.appliedTerm, n.snap.confState = md.GetTerm(), md.GetConfState()
 	n.snap.diskIndex, n.snap.memoryIndex = md.GetIndex(), md.GetIndex()

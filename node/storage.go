@@ -151,6 +151,11 @@ func openBackend(d wal.Dir, name string) (backend.Meta, *mvcc.Store, error) {
 	if !ok {
 		return backend.Meta{ConfState: &raftpb.ConfState{}}, mvcc.NewStore(), nil
 	}
+	return decodeBackend(name, b)
+}
+
+// decodeBackend reads a backend file's meta bucket and store.
+func decodeBackend(name string, b []byte) (backend.Meta, *mvcc.Store, error) {
 	meta, data, err := backend.Decode(b)
 	if err != nil {
 		return meta, nil, fmt.Errorf("%s: %w", name, err)
@@ -268,16 +273,13 @@ func (n *Node) purgeSnapFiles(index uint64) {
 	}
 	var snaps []string
 	for _, name := range n.env.List() {
-		base, ok := strings.CutPrefix(name, snapDir)
-		switch {
-		case !ok:
-		case strings.HasSuffix(base, ".snap"):
+		if !strings.HasPrefix(name, snapDir) {
+			continue
+		}
+		if _, _, ok := snap.ParseName(name); ok {
 			snaps = append(snaps, name) // names sort oldest first
-		case strings.HasSuffix(base, ".snap.db"):
-			var db uint64
-			if _, err := fmt.Sscanf(base, "%016x.snap.db", &db); err == nil && db < index {
-				n.env.Remove(name) // storage.Release: ReleaseSnapDBs
-			}
+		} else if db, ok := snap.ParseDBName(name); ok && db < index {
+			n.env.Remove(name) // storage.Release: ReleaseSnapDBs
 		}
 	}
 	for n.cfg.MaxSnapshots > 0 && len(snaps) > n.cfg.MaxSnapshots {

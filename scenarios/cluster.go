@@ -5,7 +5,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -512,16 +511,15 @@ func (e memberEnv) Append(name string, b []byte) { e.m.disk.Append(name, b) }
 // summary, with the size of the backend it goes with.
 func (e memberEnv) WriteFile(name string, b []byte) {
 	e.m.disk.WriteFile(name, b)
-	if !strings.HasSuffix(name, ".snap") {
+	_, idx, ok := snap.ParseName(name)
+	if !ok {
 		return
 	}
-	var term, idx uint64
-	fmt.Sscanf(name[strings.LastIndex(name, "/")+1:], "%016x-%016x.snap", &term, &idx)
-	if _, received := e.m.disk.Read(node.SnapDir + snap.DBName(idx)); received {
+	if _, received := e.m.disk.FileSize(node.SnapDir + snap.DBName(idx)); received {
 		return
 	}
-	db, _ := e.m.disk.Read(backend.Path)
-	e.m.c.noteSnapshot(SnapshotRecord{Kind: SnapshotSaved, Member: e.m.id, Index: idx, Size: len(db)})
+	size, _ := e.m.disk.FileSize(backend.Path)
+	e.m.c.noteSnapshot(SnapshotRecord{Kind: SnapshotSaved, Member: e.m.id, Index: idx, Size: size})
 }
 func (e memberEnv) Truncate(name string, size int) { e.m.disk.Truncate(name, size) }
 func (e memberEnv) Remove(name string)             { e.m.disk.Remove(name) }
@@ -532,8 +530,8 @@ func (e memberEnv) List() []string { return e.m.disk.List() }
 
 func (e memberEnv) Rename(from, to string) {
 	e.m.disk.Rename(from, to)
-	if strings.HasSuffix(from, ".snap.db") && to == backend.Path {
-		e.m.c.noteSnapshot(SnapshotRecord{Kind: SnapshotRestored, Member: e.m.id, Index: snapDBIndex(from)})
+	if idx, ok := snap.ParseDBName(from); ok && to == backend.Path {
+		e.m.c.noteSnapshot(SnapshotRecord{Kind: SnapshotRestored, Member: e.m.id, Index: idx})
 	}
 }
 

@@ -74,7 +74,7 @@ var expectKinds = []expectKind{
 							Detail: fmt.Sprintf("n%d restored snapshot %d at %v", sn.Member, sn.Index, sn.At)}
 					}
 				}
-				return checker.Verdict{Name: name, Detail: fmt.Sprintf("no member of %s restored a snapshot after %v", memberList(rec.Targets), rec.Start)}
+				return checker.Verdict{Name: name, Detail: fmt.Sprintf("no member of %s restored a snapshot after %v", MemberList(rec.Targets), rec.Start)}
 			}
 		}},
 	{name: "done", doc: "the operator's request of fault=N (member-add, member-promote, member-remove, move-leader) succeeds", args: []string{"fault"}, fault: true,

@@ -385,7 +385,7 @@ func beginBlackhole(f *firing) {
 		behind, rest := c.maxRev(f.targets), c.maxRev(c.others(f.targets))
 		if rest-behind > ahead {
 			c.sim.Logf("nemesis", "end fault %d: blackhole: the others are at revision %d, %s at %d, more than %d behind",
-				f.rec.Index, rest, memberList(f.targets), behind, ahead)
+				f.rec.Index, rest, MemberList(f.targets), behind, ahead)
 			f.unblock()
 			f.rec.End = c.sim.Now()
 			f.rec.Note = fmt.Sprintf("ended when the others were %d revisions ahead", rest-behind)
@@ -415,14 +415,14 @@ func beginOneWay(f *firing) {
 			f.blockRoute(a, b)
 		}
 	}
-	f.rec.Note = "to " + memberList(to)
+	f.rec.Note = "to " + MemberList(to)
 }
 
 func beginBridge(f *firing) {
 	rest := f.c.others(f.targets)
 	left, right := rest[:len(rest)/2], rest[len(rest)/2:]
 	f.blockPeers(left, right)
-	f.rec.Note = fmt.Sprintf("%s | %s", memberList(left), memberList(right))
+	f.rec.Note = fmt.Sprintf("%s | %s", MemberList(left), MemberList(right))
 }
 
 func beginLink(f *firing) {
@@ -492,7 +492,7 @@ func beginFailpoint(f *firing) {
 			hit: argInt(f.Args, "hit", 1), restartAfter: argDuration(f.Args, "restart-after", 0),
 		})
 	}
-	f.rec.Note = fmt.Sprintf("armed on %s, never hit", memberList(f.targets))
+	f.rec.Note = fmt.Sprintf("armed on %s, never hit", MemberList(f.targets))
 }
 
 func endFailpoint(f *firing) {
@@ -520,7 +520,8 @@ type injectedPanic struct {
 
 func (p injectedPanic) String() string { return p.msg }
 
-func memberList(ids []uint64) string {
+// MemberList names members as reports do: n1,n3, or nobody.
+func MemberList(ids []uint64) string {
 	if len(ids) == 0 {
 		return "nobody"
 	}

@@ -92,14 +92,14 @@ func (c *Cluster) fire(f *firing, target *member) {
 			c.noteHit(f.rec, id)
 		}
 		f.rec.Fired, f.rec.Start, f.rec.End = true, now, now+f.For
-		f.rec.Label = fmt.Sprintf("%d %s %s", f.rec.Index, f.Kind, memberList(f.targets))
+		f.rec.Label = fmt.Sprintf("%d %s %s", f.rec.Index, f.Kind, MemberList(f.targets))
 	}
-	c.sim.Logf("nemesis", "begin fault %d: %s on %s", f.rec.Index, f.Fault, memberList(f.targets))
+	c.sim.Logf("nemesis", "begin fault %d: %s on %s", f.rec.Index, f.Fault, MemberList(f.targets))
 	f.kind.begin(f)
 	if f.kind.cuts && len(f.blocked) == 0 {
 		// A partition with every member on one side cuts nothing.
 		f.rec.Fired = false
-		f.rec.Note = fmt.Sprintf("blocked no route: %s put every member on one side", memberList(f.targets))
+		f.rec.Note = fmt.Sprintf("blocked no route: %s put every member on one side", MemberList(f.targets))
 		c.sim.Logf("nemesis", "fault %d (%s) cut nothing", f.rec.Index, f.Kind)
 		return
 	}

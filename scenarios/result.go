@@ -180,7 +180,7 @@ func (r *Result) Coverage() string {
 			continue
 		}
 		n++
-		d := fmt.Sprintf("%s %s", f.Fault.Kind, memberList(f.Targets))
+		d := fmt.Sprintf("%s %s", f.Fault.Kind, MemberList(f.Targets))
 		if f.Leader != 0 {
 			d += " (leader)"
 		}
@@ -195,7 +195,7 @@ func (r *Result) Coverage() string {
 	}
 	s += fmt.Sprintf("; %d leaders elected", len(r.LeaderChanges))
 	if len(r.Crashed) > 0 {
-		s += "; crashed " + memberList(r.Crashed)
+		s += "; crashed " + MemberList(r.Crashed)
 	}
 	return s
 }

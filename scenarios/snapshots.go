@@ -3,7 +3,7 @@ package scenarios
 import (
 	"encoding/binary"
 	"fmt"
-	"strings"
+	"slices"
 	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
@@ -47,14 +47,6 @@ func (c *Cluster) noteSnapshot(r SnapshotRecord) *SnapshotRecord {
 	rec := &r
 	c.snapshots = append(c.snapshots, rec)
 	return rec
-}
-
-// snapDBIndex is the index in a received backend's name, <index>.snap.db.
-func snapDBIndex(name string) uint64 {
-	var idx uint64
-	base := name[strings.LastIndex(name, "/")+1:]
-	fmt.Sscanf(base, "%016x.snap.db", &idx)
-	return idx
 }
 
 // snapshotTimeout is how long a snapshot sender waits, beyond the time the
@@ -141,8 +133,11 @@ func (m *member) snapshotDone(from network.Addr, body []byte) {
 	if k <= 0 {
 		return
 	}
-	var peer uint64
-	fmt.Sscanf(string(from), "n%d", &peer)
+	i := slices.IndexFunc(m.c.members, func(p *member) bool { return p.addr == from })
+	if i < 0 {
+		return
+	}
+	peer := m.c.members[i].id
 	for _, rec := range m.c.snapshots {
 		if rec.Kind == SnapshotSent && rec.Member == m.id && rec.Peer == peer && rec.Index == idx && !rec.done {
 			rec.done, rec.Took = true, m.c.sim.Now()-rec.At

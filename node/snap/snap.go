@@ -60,6 +60,23 @@ func DBName(index uint64) string {
 	return fmt.Sprintf("%016x.snap.db", index)
 }
 
+// ParseName reads back what Name wrote; ok is false for any other name.
+// A directory in front of the name is ignored.
+func ParseName(name string) (term, index uint64, ok bool) {
+	var rest string
+	n, _ := fmt.Sscanf(baseName(name), "%016x-%016x%s", &term, &index, &rest)
+	return term, index, n == 3 && rest == snapSuffix
+}
+
+// ParseDBName reads back what DBName wrote.
+func ParseDBName(name string) (index uint64, ok bool) {
+	var rest string
+	n, _ := fmt.Sscanf(baseName(name), "%016x%s", &index, &rest)
+	return index, n == 2 && rest == ".snap.db"
+}
+
+func baseName(name string) string { return name[strings.LastIndex(name, "/")+1:] }
+
 // snappb.Snapshot field numbers (snappb/snap.proto).
 const (
 	crcField  protowire.Number = 1 // optional uint32

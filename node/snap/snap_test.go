@@ -271,3 +271,18 @@ func TestLoadNewestAvailable(t *testing.T) {
 		})
 	}
 }
+
+func TestNamesParseBack(t *testing.T) {
+	term, index, ok := ParseName("member/snap/" + Name(3, 0x2a))
+	require.True(t, ok)
+	require.Equal(t, [2]uint64{3, 0x2a}, [2]uint64{term, index})
+	_, _, ok = ParseName(DBName(7))
+	require.False(t, ok, "a received backend is not a snapshot file")
+	db, ok := ParseDBName("member/snap/" + DBName(0x22))
+	require.True(t, ok)
+	require.Equal(t, uint64(0x22), db)
+	_, ok = ParseDBName(Name(1, 2))
+	require.False(t, ok)
+	_, ok = ParseDBName(DBName(5) + ".tmp-1")
+	require.False(t, ok, "a temporary file is not a received backend")
+}

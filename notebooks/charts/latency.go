@@ -192,7 +192,7 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	for _, f := range r.Faults {
 		if f.Done > 0 {
 			what := strings.TrimPrefix(f.Fault.Kind, "member-")
-			events = append(events, event{f.Done, fmt.Sprintf(" %s %s", what, memberNames(f.Targets))})
+			events = append(events, event{f.Done, fmt.Sprintf(" %s %s", what, scenarios.MemberList(f.Targets))})
 		}
 	}
 	slices.SortStableFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
@@ -269,14 +269,6 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	}
 	p.Add(plotter.NewGrid())
 	return p, nil
-}
-
-func memberNames(ids []uint64) string {
-	names := make([]string, len(ids))
-	for i, id := range ids {
-		names[i] = fmt.Sprintf("n%d", id)
-	}
-	return strings.Join(names, ",")
 }
 
 type event struct {
