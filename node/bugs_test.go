@@ -23,7 +23,7 @@ func TestAckBeforeFsyncLosesAnAcknowledgedWrite(t *testing.T) {
 		c.nodes[2].cfg.Bugs.AckBeforeFsync = bug
 		notToN2 := func(m *raftpb.Message) bool { return m.GetTo() != 2 }
 
-		c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
+		c.nodes[1].Request("c1", &api.Request{ID: 1, Put: putReq("k", "v")})
 		c.envs[1].sync()
 		c.msgs = slices.DeleteFunc(c.msgs, notToN2) // n3 hears nothing
 		c.deliver()
@@ -55,7 +55,7 @@ func TestAckBeforeFsyncLosesAnAcknowledgedWrite(t *testing.T) {
 
 		c.drop = func(m *raftpb.Message) bool { return m.GetTo() == 1 || m.GetFrom() == 1 }
 		c.elect(3)
-		c.nodes[3].Request("c2", &api.Request{ID: 2, Range: &api.RangeRequest{Key: "k"}})
+		c.nodes[3].Request("c2", &api.Request{ID: 2, Range: rangeReq("k")})
 		c.settle()
 		require.Len(t, c.replies["c2"], 1)
 		require.NoError(t, c.replies["c2"][0].Err)

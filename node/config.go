@@ -9,6 +9,10 @@ import (
 type Config struct {
 	ID    uint64   // this member's raft ID, not 0
 	Peers []uint64 // every member of the initial cluster, this one included
+	// ClusterID is the cluster's ID, 0 to compute it from Peers as a new
+	// cluster does (ClusterID). A member joining a running cluster is
+	// given it, as etcd learns it from the cluster's members at start.
+	ClusterID uint64
 
 	// HeartbeatInterval is etcd's --heartbeat-interval (default 100 ms):
 	// the node's tick. Raft's heartbeat timeout is one tick.

@@ -615,10 +615,10 @@ func describeReply(r *api.Response) string {
 	case r.Err != nil:
 		return "error: " + r.Err.Error()
 	case r.Range != nil:
-		if len(r.Range.KVs) == 0 {
+		if len(r.Range.Kvs) == 0 {
 			return fmt.Sprintf("not found, at revision %d", r.Header.Revision)
 		}
-		kv := r.Range.KVs[0]
+		kv := r.Range.Kvs[0]
 		return fmt.Sprintf("%s=%s (modified at revision %d, version %d), at revision %d",
 			kv.Key, kv.Value, kv.ModRevision, kv.Version, r.Header.Revision)
 	case r.Members != nil:
@@ -644,7 +644,7 @@ func (it *interaction) put(t *testing.T, d *datadriven.TestData, out *strings.Bu
 		d.Fatalf(t, "put <member> k=v [n=...]")
 	}
 	if !d.HasArg("n") {
-		it.request(via.cfg.ID, fmt.Sprintf("put %s=%s", key, value), &api.Request{Put: &api.PutRequest{Key: key, Value: value}})
+		it.request(via.cfg.ID, fmt.Sprintf("put %s=%s", key, value), &api.Request{Put: putReq(key, value)})
 		it.settleAndPrintReplies(out)
 		return
 	}
@@ -653,7 +653,7 @@ func (it *interaction) put(t *testing.T, d *datadriven.TestData, out *strings.Bu
 	var revs []int64
 	for i := range count {
 		k := fmt.Sprintf("%s%d", key, i+1)
-		it.request(via.cfg.ID, fmt.Sprintf("put %s=%s", k, value), &api.Request{Put: &api.PutRequest{Key: k, Value: value}})
+		it.request(via.cfg.ID, fmt.Sprintf("put %s=%s", k, value), &api.Request{Put: putReq(k, value)})
 		it.settle()
 		for _, r := range it.takeReplies() {
 			if r.Err != nil {
@@ -683,7 +683,7 @@ func (it *interaction) get(t *testing.T, d *datadriven.TestData, out *strings.Bu
 		d.Fatalf(t, "get <member> <key>")
 	}
 	key := d.CmdArgs[1].Key
-	it.request(it.node(t, d, ids[0]).cfg.ID, "get "+key, &api.Request{Range: &api.RangeRequest{Key: key}})
+	it.request(it.node(t, d, ids[0]).cfg.ID, "get "+key, &api.Request{Range: rangeReq(key)})
 	it.settleAndPrintReplies(out)
 }
 

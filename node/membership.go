@@ -104,7 +104,7 @@ func (n *Node) handleMembership(from string, req *api.Request) {
 	var err error
 	switch {
 	case req.MemberList != nil:
-		n.env.Reply(from, &api.Response{ID: req.ID, Header: n.header(), Members: &api.MemberResponse{Members: n.membership()}})
+		n.reply(from, &api.Response{ID: req.ID, Members: &api.MemberResponse{Members: n.membership()}})
 		return
 	case req.MemberAdd != nil:
 		err = n.mayAddMember(req.MemberAdd)
@@ -119,7 +119,7 @@ func (n *Node) handleMembership(from string, req *api.Request) {
 		}
 	}
 	if err != nil {
-		n.env.Reply(from, &api.Response{ID: req.ID, Header: n.header(), Err: err})
+		n.reply(from, &api.Response{ID: req.ID, Err: err})
 		return
 	}
 	n.handleWrite(from, req) // proposed as a ConfChange: see proposeHeld
@@ -274,7 +274,7 @@ func (n *Node) confChanged(cc *raftpb.ConfChange, err error) {
 	}
 	delete(n.requests, cc.GetId())
 	if err != nil {
-		n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: err})
+		n.reply(r.from, &api.Response{ID: r.req.ID, Err: err})
 		return
 	}
 	mr := &api.MemberResponse{Members: n.membership()}
@@ -328,7 +328,7 @@ func (n *Node) checkLeaderTransfers() {
 		case lead == r.req.MoveLeader.TargetID:
 			delete(n.requests, id)
 			n.env.Logf("leadership transfer finished: new-leader-member-id=%x", lead)
-			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Members: &api.MemberResponse{}})
+			n.reply(r.from, &api.Response{ID: r.req.ID, Members: &api.MemberResponse{}})
 		default:
 			waiting = append(waiting, id)
 		}

@@ -12,11 +12,15 @@
 package node
 
 import (
+	"cmp"
+	"crypto/sha1"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
@@ -61,11 +65,14 @@ type Env interface {
 	// or read back at a restart) at index, with that digest. Checkers use
 	// all three; a real process may ignore them.
 	Applied(index, digest uint64)
-	// AppliedWrite reports that the client's write request with that ID
-	// took effect here, at store revision rev (deleted: how many keys a
-	// delete removed). A checker uses it to settle writes whose clients
+	// Proposed reports that the client's request reqID went into raft as
+	// the entry whose InternalRaftRequest has the server's request ID id.
+	Proposed(reqID, id uint64)
+	// AppliedWrite reports that the write whose InternalRaftRequest has
+	// request ID id took effect here, at store revision rev (deleted: how
+	// many keys a delete removed). A checker uses it to settle writes whose clients
 	// never learnt the outcome; a real process may ignore it.
-	AppliedWrite(reqID uint64, rev, deleted int64)
+	AppliedWrite(id uint64, rev, deleted int64)
 	Logged(index, term, digest uint64)
 	SnapshotInstalled(index, term, digest uint64)
 	// PeerActive reports whether the transport's streams to the peer are
@@ -145,11 +152,13 @@ type Node struct {
 	// one-slot channel keeps a single tick for when it is free again.
 	tickMissed bool
 
-	nextID   uint64              // request IDs: see firstRequestID
-	requests map[uint64]*request // by proposal ID: waiting to be applied or read
-	queue    []uint64            // proposal IDs in arrival order, for timeouts
-	held     []uint64            // writes not yet proposed, in arrival order: see proposeHeld
-	reads    []uint64            // linearizable reads not yet served, in arrival order
+	nextID uint64 // request IDs: see firstRequestID
+	// clusterID is etcd's cluster ID, in every response header.
+	clusterID uint64
+	requests  map[uint64]*request // by proposal ID: waiting to be applied or read
+	queue     []uint64            // proposal IDs in arrival order, for timeouts
+	held      []uint64            // writes not yet proposed, in arrival order: see proposeHeld
+	reads     []uint64            // linearizable reads not yet served, in arrival order
 	// The ReadIndex round in flight: its context (0 if none) and the tick
 	// it was last asked at.
 	readRound, readAsked uint64
@@ -315,14 +324,15 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage, store *mvcc.Store
 		return nil, fmt.Errorf("member %d: %w", cfg.ID, err)
 	}
 	return &Node{
-		cfg:      cfg,
-		env:      env,
-		rn:       rn,
-		storage:  storage,
-		store:    store,
-		requests: map[uint64]*request{},
-		removed:  map[uint64]bool{},
-		nextID:   firstRequestID(cfg.ID, env.Now()),
+		cfg:       cfg,
+		env:       env,
+		rn:        rn,
+		storage:   storage,
+		store:     store,
+		requests:  map[uint64]*request{},
+		removed:   map[uint64]bool{},
+		nextID:    firstRequestID(cfg.ID, env.Now()),
+		clusterID: cmp.Or(cfg.ClusterID, ClusterID(cfg.Peers)),
 	}, nil
 }
 
@@ -418,7 +428,7 @@ func (n *Node) Request(from string, req *api.Request) {
 	case n.isLearner() && !(req.Range != nil && req.Range.Serializable) && req.MemberList == nil:
 		// etcd's interceptor refuses a learner every RPC but serializable
 		// reads and a few read-only ones.
-		n.env.Reply(from, &api.Response{ID: req.ID, Header: n.header(), Err: api.ErrNotSupportedForLearner})
+		n.reply(from, &api.Response{ID: req.ID, Err: api.ErrNotSupportedForLearner})
 	case req.Range != nil:
 		n.handleRange(from, req)
 	case req.Put != nil, req.DeleteRange != nil:
@@ -426,7 +436,7 @@ func (n *Node) Request(from string, req *api.Request) {
 	case req.MemberAdd != nil, req.MemberRemove != nil, req.MemberPromote != nil, req.MemberList != nil, req.MoveLeader != nil:
 		n.handleMembership(from, req)
 	default:
-		n.env.Reply(from, &api.Response{ID: req.ID, Header: n.header(), Err: api.ErrBadRequest})
+		n.reply(from, &api.Response{ID: req.ID, Err: api.ErrBadRequest})
 	}
 	n.process()
 }
@@ -504,8 +514,20 @@ func (n *Node) isLearner() bool {
 // the same entries.
 func (n *Node) Hash() string { return n.store.Hash() }
 
-func (n *Node) header() api.ResponseHeader {
-	return api.ResponseHeader{MemberID: n.cfg.ID, Revision: n.store.Rev(), RaftTerm: n.rn.BasicStatus().GetTerm()}
+func (n *Node) header() *pb.ResponseHeader {
+	return &pb.ResponseHeader{ClusterId: n.clusterID, MemberId: n.cfg.ID, Revision: n.store.Rev(), RaftTerm: n.rn.BasicStatus().GetTerm()}
+}
+
+// ClusterID is etcd's cluster ID (membership.RaftCluster.genID): the
+// first 8 bytes of the SHA-1 of the initial members' IDs, sorted.
+func ClusterID(peers []uint64) uint64 {
+	ids := slices.Sorted(slices.Values(peers))
+	b := make([]byte, 0, 8*len(ids))
+	for _, id := range ids {
+		b = binary.BigEndian.AppendUint64(b, id)
+	}
+	sum := sha1.Sum(b)
+	return binary.BigEndian.Uint64(sum[:8])
 }
 
 // firstRequestID is where a member's request IDs start, as in etcd's

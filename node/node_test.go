@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -249,7 +251,8 @@ func (e *testEnv) RejectRemoved(from uint64) {}
 func (e *testEnv) Applied(index, digest uint64)      {}
 func (e *testEnv) Logged(index, term, digest uint64) {}
 
-func (e *testEnv) AppliedWrite(reqID uint64, rev, deleted int64) {}
+func (e *testEnv) AppliedWrite(id uint64, rev, deleted int64) {}
+func (e *testEnv) Proposed(reqID, id uint64)                  {}
 func (e *testEnv) SnapshotInstalled(index, term, digest uint64) {
 	e.installed = append(e.installed, index)
 }
@@ -416,7 +419,7 @@ func (c *cluster) tryRestart(id uint64, files map[string][]byte) (*Node, error) 
 // each settled before the next, as client c1.
 func (c *cluster) put(via uint64, key string, values ...string) {
 	for i, v := range values {
-		c.nodes[via].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: key, Value: v}})
+		c.nodes[via].Request("c1", &api.Request{ID: uint64(i + 1), Put: putReq(key, v)})
 		c.settle()
 	}
 }
@@ -464,18 +467,19 @@ func TestWritesAreAnsweredOnceAppliedAndReadsSeeThem(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
 
-	c.nodes[2].Request("c1", &api.Request{ID: 10, Put: &api.PutRequest{Key: "k", Value: "v1"}})
+	c.nodes[2].Request("c1", &api.Request{ID: 10, Put: putReq("k", "v1")})
 	c.settle()
 	require.Len(t, c.replies["c1"], 1)
 	put := c.replies["c1"][0]
 	require.NoError(t, put.Err)
 	require.NotNil(t, put.Put)
 
-	c.nodes[3].Request("c2", &api.Request{ID: 11, Range: &api.RangeRequest{Key: "k"}})
+	c.nodes[3].Request("c2", &api.Request{ID: 11, Range: rangeReq("k")})
 	c.settle()
 	get := c.replies["c2"][0]
 	require.NoError(t, get.Err)
-	require.Equal(t, []api.KeyValue{{Key: "k", Value: "v1", CreateRevision: 2, ModRevision: 2, Version: 1}}, get.Range.KVs)
+	require.Len(t, get.Range.Kvs, 1)
+	require.True(t, proto.Equal(&mvccpb.KeyValue{Key: []byte("k"), Value: []byte("v1"), CreateRevision: 2, ModRevision: 2, Version: 1}, get.Range.Kvs[0]))
 	require.Equal(t, put.Header.Revision, get.Header.Revision)
 }
 
@@ -485,7 +489,7 @@ func TestWritesAreAnsweredOnceAppliedAndReadsSeeThem(t *testing.T) {
 func TestLinearizableReadWaitsForTheLeader(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
-	c.nodes[3].Request("c1", &api.Request{ID: 1, Range: &api.RangeRequest{Key: "k"}})
+	c.nodes[3].Request("c1", &api.Request{ID: 1, Range: rangeReq("k")})
 	c.msgs = nil // the ReadIndex request to the leader is lost
 	c.settle()
 	require.Empty(t, c.replies["c1"])
@@ -500,14 +504,14 @@ func TestLinearizableReadWaitsForTheLeader(t *testing.T) {
 
 	c.replies["c1"] = nil
 	c.nodes[3].cfg.Bugs.StaleReads = true
-	c.nodes[3].Request("c1", &api.Request{ID: 2, Range: &api.RangeRequest{Key: "k"}})
+	c.nodes[3].Request("c1", &api.Request{ID: 2, Range: rangeReq("k")})
 	require.Len(t, c.replies["c1"], 1)
 }
 
 func TestRequestsTimeOut(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
-	c.nodes[2].Request("c1", &api.Request{ID: 7, Put: &api.PutRequest{Key: "k", Value: "v"}})
+	c.nodes[2].Request("c1", &api.Request{ID: 7, Put: putReq("k", "v")})
 	c.msgs = nil // the proposal forwarded to the leader is lost
 	for range c.nodes[2].cfg.requestTicks() {
 		c.nodes[2].Tick()
@@ -548,7 +552,7 @@ func TestReadsArrivingTogetherShareOneReadIndexRound(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
 	for id := uint64(1); id <= 3; id++ {
-		c.nodes[3].Request("c1", &api.Request{ID: id, Range: &api.RangeRequest{Key: "k"}})
+		c.nodes[3].Request("c1", &api.Request{ID: id, Range: rangeReq("k")})
 	}
 	rounds := 0
 	for _, m := range c.msgs {
@@ -586,7 +590,7 @@ func TestApplyBeforeCommitAcknowledgesWithoutAQuorum(t *testing.T) {
 		c := newCluster(t, 1, 2, 3)
 		c.elect(1)
 		c.nodes[1].cfg.Bugs.ApplyBeforeCommit = bug
-		c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
+		c.nodes[1].Request("c1", &api.Request{ID: 1, Put: putReq("k", "v")})
 		c.msgs = nil // the leader's appends to its followers are lost
 		for c.envs[1].syncing() {
 			c.envs[1].sync()
@@ -689,7 +693,7 @@ func TestRestartRefusesALogMissingCommittedEntries(t *testing.T) {
 func TestRestartedMemberDoesNotReuseRequestIDs(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
-	c.nodes[2].Request("c2", &api.Request{ID: 100, Put: &api.PutRequest{Key: "k", Value: "old"}})
+	c.nodes[2].Request("c2", &api.Request{ID: 100, Put: putReq("k", "old")})
 	c.drop = func(m *raftpb.Message) bool { return m.GetTo() == 2 }
 	c.settle() // n2's proposal reaches n1; n1 and n3 commit it, n2 never hears
 
@@ -705,7 +709,7 @@ func TestRestartedMemberDoesNotReuseRequestIDs(t *testing.T) {
 	c.drop = nil
 
 	c.replies["c2"] = nil
-	n.Request("c2", &api.Request{ID: 200, Put: &api.PutRequest{Key: "k", Value: "new"}})
+	n.Request("c2", &api.Request{ID: 200, Put: putReq("k", "new")})
 	c.settle() // n2 applies put k=old, then put k=new
 	require.Len(t, c.replies["c2"], 1)
 	require.Equal(t, uint64(200), c.replies["c2"][0].ID)
@@ -721,7 +725,7 @@ func TestApplyBeforeCommitStillAppliesCommittedConfChanges(t *testing.T) {
 	c.nodes[1].cfg.Bugs.ApplyBeforeCommit = true
 	c.drop = func(m *raftpb.Message) bool { return m.GetFrom() == 1 || m.GetTo() == 1 }
 	for i := range 3 {
-		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: "k", Value: "x"}})
+		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: putReq("k", "x")})
 		c.settle()
 	}
 	early := c.nodes[1].Status()
@@ -791,3 +795,11 @@ func TestForgetVoteGivesATermTwoLeaders(t *testing.T) {
 		require.Equal(t, "at 0s: n1 and n3 both lead term 2", v.Detail)
 	}
 }
+
+func putReq(key, value string) *pb.PutRequest {
+	return &pb.PutRequest{Key: []byte(key), Value: []byte(value)}
+}
+
+func rangeReq(key string) *pb.RangeRequest { return &pb.RangeRequest{Key: []byte(key)} }
+
+func deleteReq(key string) *pb.DeleteRangeRequest { return &pb.DeleteRangeRequest{Key: []byte(key)} }

@@ -28,7 +28,7 @@ const readIndexRetry = 500 * time.Millisecond
 // at once and may be stale.
 func (n *Node) handleRange(from string, req *api.Request) {
 	if req.Range.Serializable || n.cfg.Bugs.StaleReads {
-		n.env.Reply(from, n.rangeResponse(req))
+		n.reply(from, n.rangeResponse(req))
 		return
 	}
 	id := n.newProposalID()
@@ -102,7 +102,7 @@ func (n *Node) failReadRound() {
 	for _, id := range n.reads {
 		if r, ok := n.requests[id]; ok && r.batch == n.readRound {
 			delete(n.requests, id)
-			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: api.ErrLeaderChanged})
+			n.reply(r.from, &api.Response{ID: r.req.ID, Err: api.ErrLeaderChanged})
 		}
 	}
 	n.readRound = 0
@@ -121,7 +121,7 @@ func (n *Node) serveReads() {
 			waiting = append(waiting, id)
 		default:
 			delete(n.requests, id)
-			n.env.Reply(r.from, n.rangeResponse(r.req))
+			n.reply(r.from, n.rangeResponse(r.req))
 		}
 	}
 	n.reads = waiting

@@ -16,9 +16,9 @@ func TestReadRoundFailsWhenTheLeaderChanges(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
 	c.put(1, "k", "v")
-	c.nodes[3].Request("r1", &api.Request{ID: 1, Range: &api.RangeRequest{Key: "k"}})
+	c.nodes[3].Request("r1", &api.Request{ID: 1, Range: rangeReq("k")})
 	c.msgs = nil // the ReadIndex request to n1 is lost
-	c.nodes[3].Request("r2", &api.Request{ID: 2, Range: &api.RangeRequest{Key: "k"}})
+	c.nodes[3].Request("r2", &api.Request{ID: 2, Range: rangeReq("k")})
 	require.Empty(t, c.msgs, "r2 waits for the next round")
 
 	// n1 hands over to n2; n3 hears of its new leader from its appends,
@@ -40,5 +40,5 @@ func TestReadRoundFailsWhenTheLeaderChanges(t *testing.T) {
 	c.settle()
 	require.Len(t, c.replies["r2"], 1)
 	require.NoError(t, c.replies["r2"][0].Err)
-	require.Equal(t, "v", c.replies["r2"][0].Range.KVs[0].Value)
+	require.Equal(t, "v", string(c.replies["r2"][0].Range.Kvs[0].Value))
 }

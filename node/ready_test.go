@@ -41,7 +41,7 @@ func TestReadyMeetsEtcdsFailpointsInEtcdsOrder(t *testing.T) {
 	for id := uint64(1); id <= 3; id++ {
 		c.takeEvents(id)
 	}
-	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
+	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: putReq("k", "v")})
 	require.Equal(t, []string{
 		"failpoint raftBeforeLeaderSend", "send MsgApp", "send MsgApp",
 		"failpoint raftBeforeSave", "append", "failpoint walBeforeSync", "sync",
@@ -69,7 +69,7 @@ func stallFollowerOnAPut(t *testing.T, sleep time.Duration) *cluster {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
 	c.envs[2].sleeps = map[string]time.Duration{RaftBeforeFollowerSend: sleep}
-	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
+	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: putReq("k", "v")})
 	c.envs[1].sync()
 	c.msgs = slices.DeleteFunc(c.msgs, func(m *raftpb.Message) bool { return m.GetTo() != 2 })
 	c.deliver()
@@ -102,7 +102,7 @@ func TestFailpointSleepStallsTheReadyUntilResume(t *testing.T) {
 func TestFailedFsyncKillsTheMember(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
-	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
+	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: putReq("k", "v")})
 	require.True(t, c.envs[1].syncing())
 	require.PanicsWithValue(t, "member 1: failed to save Raft hard state and entries: input/output error", func() {
 		c.envs[1].failSync(errors.New("input/output error"))
@@ -117,12 +117,12 @@ func TestReadySendsOnlyItsLastAppResp(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
 	toN2 := func(m *raftpb.Message) bool { return m.GetTo() != 2 }
-	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "a"}})
+	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: putReq("k", "a")})
 	c.msgs = slices.DeleteFunc(c.msgs, toN2)
 	c.deliver() // n2 waits for the fsync of a
 	c.envs[1].sync()
 	for i, v := range []string{"b", "c"} {
-		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 2), Put: &api.PutRequest{Key: "k", Value: v}})
+		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 2), Put: putReq("k", v)})
 		c.envs[1].sync()
 	}
 	c.msgs = slices.DeleteFunc(c.msgs, toN2)
@@ -163,7 +163,7 @@ func TestAStalledMemberDoesNotTickRaft(t *testing.T) {
 func TestASyncCompletingTwicePanics(t *testing.T) {
 	c := newCluster(t, 1, 2, 3)
 	c.elect(1)
-	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: &api.PutRequest{Key: "k", Value: "v"}})
+	c.nodes[1].Request("c1", &api.Request{ID: 1, Put: putReq("k", "v")})
 	require.True(t, c.envs[1].syncing())
 	done := c.envs[1].syncs[0].done
 	c.envs[1].sync()

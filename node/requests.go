@@ -1,10 +1,10 @@
 package node
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -42,6 +42,7 @@ func (n *Node) proposeHeld() {
 		if cc := confChange(id, r.req); cc != nil {
 			err = n.rn.ProposeConfChange(cc)
 		} else {
+			n.env.Proposed(r.req.ID, id)
 			err = n.rn.Propose(encodeProposal(id, r.req))
 		}
 		if err != nil {
@@ -51,7 +52,7 @@ func (n *Node) proposeHeld() {
 				err = api.ErrProposalDropped
 			}
 			delete(n.requests, id)
-			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: err})
+			n.reply(r.from, &api.Response{ID: r.req.ID, Err: err})
 		}
 	}
 }
@@ -77,7 +78,7 @@ func (n *Node) expireRequests() {
 			if r.req.MoveLeader != nil {
 				err = api.ErrTimeoutLeaderTransfer
 			}
-			n.env.Reply(r.from, &api.Response{ID: r.req.ID, Header: n.header(), Err: err})
+			n.reply(r.from, &api.Response{ID: r.req.ID, Err: err})
 		}
 	}
 }
@@ -198,58 +199,45 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 	if len(e.GetData()) == 0 {
 		return // a new leader's empty entry
 	}
-	id, req, err := decodeProposal(e.GetData())
-	if err != nil {
+	r := &pb.InternalRaftRequest{}
+	if err := proto.Unmarshal(e.GetData(), r); err != nil {
 		// Every member decodes the same bytes the same way, so skipping
 		// keeps them in agreement; it can only be a bug in the encoder.
 		n.env.Logf("entry %d: %v", e.GetIndex(), err)
 		return
 	}
-	resp := &api.Response{ID: req.ID}
-	switch {
-	case req.Put != nil:
-		n.store.Put(req.Put.Key, req.Put.Value)
-		resp.Put = &api.PutResponse{}
-		n.noteWrite(false)
-	case req.DeleteRange != nil:
-		resp.DeleteRange = &api.DeleteRangeResponse{Deleted: n.store.Delete(req.DeleteRange.Key)}
-		n.noteWrite(resp.DeleteRange.Deleted > 0)
+	id := r.GetHeader().GetID()
+	resp, deleted := n.apply(r)
+	if resp.Err == nil {
+		n.env.AppliedWrite(id, n.store.Rev(), deleted)
 	}
-	deleted := int64(0)
-	if resp.DeleteRange != nil {
-		deleted = resp.DeleteRange.Deleted
-	}
-	n.env.AppliedWrite(req.ID, n.store.Rev(), deleted)
-	r, ok := n.requests[id]
+	w, ok := n.requests[id]
 	if !ok {
 		return // proposed elsewhere, or already timed out here
 	}
 	delete(n.requests, id)
-	resp.Header = n.header()
-	n.env.Reply(r.from, resp)
+	resp.ID = w.req.ID
+	n.reply(w.from, resp)
 }
 
-func (n *Node) rangeResponse(req *api.Request) *api.Response {
-	rr := &api.RangeResponse{}
-	if kv, ok := n.store.Get(req.Range.Key); ok {
-		rr.KVs, rr.Count = []api.KeyValue{kv}, 1
-	}
-	return &api.Response{ID: req.ID, Header: n.header(), Range: rr}
+// reply sends a response, with this member's header in it and in the
+// response inside, as etcd's servers fill each response's header.
+func (n *Node) reply(to string, resp *api.Response) {
+	resp.SetHeader(n.header())
+	n.env.Reply(to, resp)
 }
 
-// A proposal is the server's proposal ID followed by the client's request,
-// as etcd wraps requests in an InternalRaftRequest with a server-made ID.
+// encodeProposal wraps a client's write in an InternalRaftRequest with the
+// server's request ID in its header, the data of etcd's raft entries.
 func encodeProposal(id uint64, req *api.Request) []byte {
-	return append(binary.AppendUvarint(nil, id), req.Marshal()...)
-}
-
-func decodeProposal(b []byte) (uint64, *api.Request, error) {
-	id, k := binary.Uvarint(b)
-	if k <= 0 {
-		return 0, nil, fmt.Errorf("proposal: %w", api.ErrCorrupt)
+	r := &pb.InternalRaftRequest{Header: &pb.RequestHeader{ID: id},
+		Put: req.Put, DeleteRange: req.DeleteRange, Txn: req.Txn, Compaction: req.Compact,
+		LeaseGrant: req.LeaseGrant, LeaseRevoke: req.LeaseRevoke, Alarm: req.Alarm}
+	b, err := proto.Marshal(r)
+	if err != nil {
+		panic(fmt.Sprintf("proposal: %v", err)) // keys and values are bytes: it cannot fail
 	}
-	req, err := api.UnmarshalRequest(b[k:])
-	return id, req, err
+	return b
 }
 
 // EntryFormatter returns how to describe the entries of a message of type
@@ -263,30 +251,15 @@ func EntryFormatter(t raftpb.MessageType) raft.EntryFormatter {
 }
 
 // FormatEntryData describes a proposal for traces, in the
-// raft.EntryFormatter shape: "put k1=c2-7", "delete k3", "range k0".
+// raft.EntryFormatter shape: "put k1=c2-7", "delete k3".
 func FormatEntryData(b []byte) string {
 	if len(b) == 0 {
 		return "(empty)"
 	}
-	_, req, err := decodeProposal(b)
-	if err != nil {
+	r := &pb.InternalRaftRequest{}
+	if err := proto.Unmarshal(b, r); err != nil {
 		return fmt.Sprintf("<%d bytes: %v>", len(b), err)
 	}
-	return DescribeRequest(req)
-}
-
-// DescribeRequest is a request in a few words.
-func DescribeRequest(req *api.Request) string {
-	switch {
-	case req.Range != nil:
-		if req.Range.Serializable {
-			return "range " + req.Range.Key + " (serializable)"
-		}
-		return "range " + req.Range.Key
-	case req.Put != nil:
-		return "put " + req.Put.Key + "=" + req.Put.Value
-	case req.DeleteRange != nil:
-		return "delete " + req.DeleteRange.Key
-	}
-	return "empty request"
+	return DescribeRequest(&api.Request{Put: r.Put, DeleteRange: r.DeleteRange, Txn: r.Txn,
+		Compact: r.Compaction, LeaseGrant: r.LeaseGrant, LeaseRevoke: r.LeaseRevoke, Alarm: r.Alarm})
 }

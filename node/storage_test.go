@@ -111,7 +111,7 @@ func TestBackendCommitsInBatches(t *testing.T) {
 	c.nodes[2].CommitTick()
 	require.Empty(t, e.events, "nothing new to commit")
 
-	c.nodes[1].Request("c1", &api.Request{ID: 9, DeleteRange: &api.DeleteRangeRequest{Key: "k"}})
+	c.nodes[1].Request("c1", &api.Request{ID: 9, DeleteRange: deleteReq("k")})
 	c.settle()
 	require.Contains(t, e.events, "write "+backend.Path, "a delete commits at once")
 	_, ok := c.nodes[2].store.Get("k")
@@ -141,7 +141,7 @@ func TestACommitDuringAnApplyCoversTheEntryBeingApplied(t *testing.T) {
 	assert.Equal(t, int64(3), n.Status().Rev, "no put applied twice")
 	assert.Equal(t, c.nodes[1].Hash(), n.Hash())
 
-	c.nodes[1].Request("c1", &api.Request{ID: 9, DeleteRange: &api.DeleteRangeRequest{Key: "k"}})
+	c.nodes[1].Request("c1", &api.Request{ID: 9, DeleteRange: deleteReq("k")})
 	c.settle()
 	assert.Equal(t, c.nodes[2].Status().Applied, backendMeta(t, c.envs[2].files[backend.Path].durable).ConsistentIndex,
 		"the delete's commit covers the delete")
@@ -493,7 +493,7 @@ func TestReleaseWALEarlyLeavesAMemberThatCannotRestart(t *testing.T) {
 			saving := func() bool { return c.nodes[2].snap.diskIndex > 0 && e.pendingSyncOf(".snap") }
 			for i := 0; !saving(); i++ {
 				require.Less(t, i, 100, "n2 never saved a snapshot")
-				c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: fmt.Sprintf("k%d", i), Value: "v"}})
+				c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: putReq(fmt.Sprintf("k%d", i), "v")})
 				c.settleUntil(saving)
 			}
 			files := c.crash(2)
@@ -523,7 +523,7 @@ func TestAFullSegmentIsSyncedBeforeTheNextIsCut(t *testing.T) {
 	cut := func() bool { return len(walSegments(e.List())) > 1 }
 	for i := 0; !cut(); i++ {
 		require.Less(t, i, 100, "n2 never cut its WAL")
-		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: &api.PutRequest{Key: fmt.Sprintf("k%d", i), Value: "v"}})
+		c.nodes[1].Request("c1", &api.Request{ID: uint64(i + 1), Put: putReq(fmt.Sprintf("k%d", i), "v")})
 		c.settleUntil(cut)
 	}
 	segs := walSegments(e.List())

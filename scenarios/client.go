@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
 	"github.com/etcdlab/etcdlab/checker"
 	"github.com/etcdlab/etcdlab/network"
 	"github.com/etcdlab/etcdlab/node"
@@ -104,13 +106,13 @@ func (cl *client) issue() {
 	switch p := cl.rng.IntN(100); {
 	case p < s.Workload.Get:
 		op.Kind = checker.Get
-		req.Range = &api.RangeRequest{Key: op.Key}
+		req.Range = &pb.RangeRequest{Key: []byte(op.Key)}
 	case p < s.Workload.Get+s.Workload.Put:
 		op.Kind, op.Value = checker.Put, fmt.Sprintf("c%d-%d", cl.id, cl.seq+1)
-		req.Put = &api.PutRequest{Key: op.Key, Value: op.Value}
+		req.Put = &pb.PutRequest{Key: []byte(op.Key), Value: []byte(op.Value)}
 	default:
 		op.Kind = checker.Delete
-		req.DeleteRange = &api.DeleteRangeRequest{Key: op.Key}
+		req.DeleteRange = &pb.DeleteRangeRequest{Key: []byte(op.Key)}
 	}
 	cl.op = &call{op: op, req: req, deadline: now + s.ClientTimeout}
 	op0 := cl.op
@@ -243,7 +245,7 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 		e.backoff = 0
 	}
 	op := &cl.op.op
-	op.Member, op.Term, op.Rev = resp.Header.MemberID, resp.Header.RaftTerm, resp.Header.Revision
+	op.Member, op.Term, op.Rev = resp.Header.MemberId, resp.Header.RaftTerm, resp.Header.Revision
 	switch {
 	case op.Kind == checker.Get && unavailable(resp.Err):
 		cl.retry(resp.Err.Error())
@@ -253,15 +255,16 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 	case resp.Err != nil:
 		cl.finish(checker.Unknown, resp.Err.Error())
 	case resp.Range != nil:
-		if len(resp.Range.KVs) > 0 {
-			op.Found, op.Result = true, resp.Range.KVs[0].Value
+		if len(resp.Range.Kvs) > 0 {
+			kv := resp.Range.Kvs[0]
+			op.Found, op.Result = true, string(kv.Value)
 		}
-		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberID, resp.Header.Revision))
+		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberId, resp.Header.Revision))
 	case resp.DeleteRange != nil:
 		op.Found = resp.DeleteRange.Deleted > 0
-		cl.finish(checker.OK, fmt.Sprintf("n%d, deleted %d, rev %d", resp.Header.MemberID, resp.DeleteRange.Deleted, resp.Header.Revision))
+		cl.finish(checker.OK, fmt.Sprintf("n%d, deleted %d, rev %d", resp.Header.MemberId, resp.DeleteRange.Deleted, resp.Header.Revision))
 	default:
-		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberID, resp.Header.Revision))
+		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberId, resp.Header.Revision))
 	}
 }
 

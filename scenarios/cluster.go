@@ -48,6 +48,7 @@ type Cluster struct {
 	peakLog       PeakLog
 	adm           *admin                   // the operator's etcdctl, once a membership fault needs it
 	appliedWrites map[uint64]*appliedWrite // client write requests the members applied, by request ID
+	proposals     map[uint64]uint64        // the client request ID of each raft entry's request ID
 	openWrites    []openWrite              // writes that ended with an unknown outcome
 }
 
@@ -82,6 +83,7 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		settings:      st,
 		raft:          checker.NewRaft(),
 		appliedWrites: map[uint64]*appliedWrite{},
+		proposals:     map[uint64]uint64{},
 		nemesis:       s.Rand("nemesis"),
 	}
 	for _, r := range st.Routes {

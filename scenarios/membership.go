@@ -100,6 +100,13 @@ func (c *Cluster) newMember(id uint64, peers []uint64) *member {
 	m.cfg.ID, m.cfg.Peers = id, peers
 	if int(id) > c.settings.Nodes {
 		m.cfg.InitialClusterState = node.ClusterStateExisting
+		// The initial cluster is members 1..Nodes; etcd's joining member
+		// learns the cluster ID from them.
+		initial := make([]uint64, c.settings.Nodes)
+		for i := range initial {
+			initial[i] = uint64(i + 1)
+		}
+		m.cfg.ClusterID = node.ClusterID(initial)
 	}
 	m.disk = disk.New(s, s.Rand(fmt.Sprintf("disk/%d", id)), c.settings.Disk)
 	m.tickOffset = time.Duration(s.Rand(fmt.Sprintf("clock/%d", id)).Int64N(int64(m.cfg.HeartbeatInterval)))

@@ -47,9 +47,17 @@ func (r Resolved) String() string {
 		r.TookEffect+r.NeverApplied+r.Open, r.TookEffect, r.NeverApplied, r.Open)
 }
 
-// AppliedWrite: the member applied a client's write.
-func (e memberEnv) AppliedWrite(reqID uint64, rev, deleted int64) {
+// Proposed: the member proposed a client's request as the raft entry
+// with request ID id. IDs are unique across members (node.firstRequestID).
+func (e memberEnv) Proposed(reqID, id uint64) { e.m.c.proposals[id] = reqID }
+
+// AppliedWrite: the member applied the write proposed with request ID id.
+func (e memberEnv) AppliedWrite(id uint64, rev, deleted int64) {
 	c := e.m.c
+	reqID, ok := c.proposals[id]
+	if !ok {
+		return // not a client's (an admin's), or proposed before the run recorded it
+	}
 	w, ok := c.appliedWrites[reqID]
 	if !ok {
 		w = &appliedWrite{first: c.sim.Now(), rev: rev, deleted: deleted}

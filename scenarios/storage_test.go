@@ -34,7 +34,7 @@ func TestSnapshotSkipsStoreIsCaught(t *testing.T) {
 // WAL segments purged before the snapshot that covers them is saved: a
 // crash in between leaves a member that cannot restart from its disk.
 func TestReleaseWALEarlyIsCaught(t *testing.T) {
-	r, err := Run("crash-during-load", 1, Options{}.With("bug", "release-wal-early"))
+	r, err := Run("crash-during-load", 8, Options{}.With("bug", "release-wal-early"))
 	require.NoError(t, err)
 	v := verdict(t, r, "members restart from their disks")
 	require.False(t, v.OK, r.Report())

@@ -1,24 +1,53 @@
-// Package api is the client API of an etcdlab node: plain Go mirrors of
-// etcd's gRPC request and response types, and the errors etcd returns.
+// Package api is the client API of an etcdlab node: the request and
+// response messages of etcd's gRPC services, in etcd's own types
+// (go.etcd.io/etcd/api/v3 etcdserverpb and mvccpb), and the errors etcd
+// returns (its rpctypes values, so a client compares them as clientv3
+// users do).
 //
-// The KV service's Range, Put and DeleteRange exist so far, each on a
-// single key, with the Cluster service (MemberAdd, MemberRemove,
-// MemberPromote, MemberList) and Maintenance's MoveLeader. The shapes
-// follow etcdserverpb so that Txn, Watch, Lease and the rest of
-// Maintenance can join without changing what is here.
+// A Request carries one RPC of the KV, Lease, Watch or Maintenance
+// service exactly as etcd's documentation describes it: a RangeRequest
+// with its key, range_end, revision and serializable flag; a TxnRequest
+// with its compares and branches; a WatchRequest on the client's watch
+// stream. Only the Cluster service and MoveLeader use the lab's own small
+// types (MemberAddRequest names the new member's ID instead of its peer
+// URLs, so the harness can start the process that goes with it).
 package api
 
-import "errors"
+import (
+	"errors"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+)
 
 // Request is one client RPC. Exactly one of the operation fields is set.
-// ID is chosen by the client and must be unique in the cluster: the node
-// uses it to find the waiting request when the raft entry it proposed is
-// applied (etcd's RequestHeader.ID plays this part).
+// ID is chosen by the client; the node answers with the same ID. It is
+// the lab's stand-in for a gRPC call's stream: etcd's own request IDs
+// (RequestHeader.ID in the raft entry) are made by the server.
 type Request struct {
-	ID          uint64
-	Range       *RangeRequest
-	Put         *PutRequest
-	DeleteRange *DeleteRangeRequest
+	ID uint64
+	// The KV service.
+	Range       *pb.RangeRequest
+	Put         *pb.PutRequest
+	DeleteRange *pb.DeleteRangeRequest
+	Txn         *pb.TxnRequest
+	Compact     *pb.CompactionRequest
+	// The Lease service. KeepAlive is one message of the client's
+	// keep-alive stream.
+	LeaseGrant      *pb.LeaseGrantRequest
+	LeaseRevoke     *pb.LeaseRevokeRequest
+	LeaseKeepAlive  *pb.LeaseKeepAliveRequest
+	LeaseTimeToLive *pb.LeaseTimeToLiveRequest
+	LeaseLeases     *pb.LeaseLeasesRequest
+	// The Watch service: one message of the client's watch stream (create,
+	// cancel or progress). Its answers come as Responses with Watch set,
+	// as many as there are events.
+	Watch *pb.WatchRequest
+	// The Maintenance service.
+	Status     *pb.StatusRequest
+	HashKV     *pb.HashKVRequest
+	Defragment *pb.DefragmentRequest
+	Alarm      *pb.AlarmRequest
 	// The Cluster service, and Maintenance's MoveLeader.
 	MemberAdd     *MemberAddRequest
 	MemberRemove  *MemberRemoveRequest
@@ -53,53 +82,6 @@ type Member struct {
 	IsLearner bool
 }
 
-// RangeRequest reads a key. Serializable reads are served from the local
-// state machine and may be stale; the default is linearizable, which costs
-// a ReadIndex round to the leader.
-type RangeRequest struct {
-	Key          string
-	Serializable bool
-}
-
-// PutRequest writes a key.
-type PutRequest struct {
-	Key, Value string
-}
-
-// DeleteRangeRequest deletes a key.
-type DeleteRangeRequest struct {
-	Key string
-}
-
-// Response answers the Request with the same ID. Err is set instead of the
-// operation's response when the request failed.
-type Response struct {
-	ID          uint64
-	Header      ResponseHeader
-	Err         error
-	Range       *RangeResponse
-	Put         *PutResponse
-	DeleteRange *DeleteRangeResponse
-	Members     *MemberResponse
-}
-
-// ResponseHeader is etcd's: who answered, at which store revision and raft
-// term.
-type ResponseHeader struct {
-	MemberID uint64
-	Revision int64
-	RaftTerm uint64
-}
-
-// KeyValue is a key's current version, with etcd's revision bookkeeping.
-type KeyValue struct {
-	Key            string
-	Value          string
-	CreateRevision int64
-	ModRevision    int64
-	Version        int64
-}
-
 // MemberResponse answers every Cluster request: the members after it (and
 // for MemberAdd, Member is the one added). MoveLeader answers with an
 // empty one.
@@ -108,49 +90,89 @@ type MemberResponse struct {
 	Members []Member
 }
 
-// RangeResponse holds the key if it exists (Count is 0 or 1).
-type RangeResponse struct {
-	KVs   []KeyValue
-	Count int64
+// Response answers the Request with the same ID (a watch event has the ID
+// of the stream's create request). Err is set instead of the operation's
+// response when the request failed. Header is the header of the response
+// inside (etcd's ResponseHeader: cluster, member, revision, raft term),
+// kept here too so that errors carry one.
+type Response struct {
+	ID     uint64
+	Header *pb.ResponseHeader
+	Err    error
+
+	Range       *pb.RangeResponse
+	Put         *pb.PutResponse
+	DeleteRange *pb.DeleteRangeResponse
+	Txn         *pb.TxnResponse
+	Compact     *pb.CompactionResponse
+
+	LeaseGrant      *pb.LeaseGrantResponse
+	LeaseRevoke     *pb.LeaseRevokeResponse
+	LeaseKeepAlive  *pb.LeaseKeepAliveResponse
+	LeaseTimeToLive *pb.LeaseTimeToLiveResponse
+	LeaseLeases     *pb.LeaseLeasesResponse
+
+	Watch *pb.WatchResponse
+
+	Status     *pb.StatusResponse
+	HashKV     *pb.HashKVResponse
+	Defragment *pb.DefragmentResponse
+	Alarm      *pb.AlarmResponse
+
+	Members *MemberResponse
 }
 
-// PutResponse is empty beyond the header, as in etcd without prev_kv.
-type PutResponse struct{}
-
-// DeleteRangeResponse says how many keys were deleted.
-type DeleteRangeResponse struct {
-	Deleted int64
-}
-
-// Errors a node returns, with etcd's messages.
+// Errors a node returns. Where etcd's client sees an rpctypes value, the
+// node returns that same value, so `err == api.ErrCompacted` reads as
+// `err == rpctypes.ErrCompacted` does in clientv3 code.
 var (
 	// ErrTimeout: the request was not done within the server's request
 	// timeout. Like in etcd, a write may still take effect later.
-	ErrTimeout = errors.New("etcdserver: request timed out")
-	// ErrProposalDropped: raft refused the proposal, as it does during a
-	// leader transfer. The write definitely did not happen. (While no
-	// leader is known, writes wait for one instead, as in etcd.)
-	ErrProposalDropped = errors.New("raft proposal dropped")
+	ErrTimeout = rpctypes.ErrTimeout
 	// ErrLeaderChanged: a linearizable read's ReadIndex round was in
 	// flight when a new leader appeared (etcd's read loop fails the round
 	// then). The read did not happen; a client may retry it.
-	ErrLeaderChanged = errors.New("etcdserver: leader changed")
+	ErrLeaderChanged = rpctypes.ErrLeaderChanged
 	// ErrStopped: the server is shutting down.
-	ErrStopped = errors.New("etcdserver: server stopped")
-	// ErrBadRequest: the request carries no operation or cannot be decoded.
+	ErrStopped = rpctypes.ErrStopped
+	// ErrProposalDropped: raft refused the proposal, as it does during a
+	// leader transfer. The write definitely did not happen. (While no
+	// leader is known, writes wait for one instead, as in etcd.) etcd's
+	// server returns raft's error as it is; gRPC makes it Unknown.
+	ErrProposalDropped = errors.New("raft proposal dropped")
+	// ErrBadRequest: the request carries no operation or cannot be
+	// decoded (gRPC would refuse it before the server sees it).
 	ErrBadRequest = errors.New("etcdserver: bad request")
 
-	// Membership errors (server/etcdserver/errors, membership/errors.go).
-	ErrNotLeader               = errors.New("etcdserver: not leader")
-	ErrLearnerNotReady         = errors.New("etcdserver: can only promote a learner member which is in sync with leader")
-	ErrUnhealthy               = errors.New("etcdserver: unhealthy cluster")
-	ErrNotEnoughStartedMembers = errors.New("etcdserver: re-configuration failed due to not enough started members")
+	// The KV service's errors.
+	ErrEmptyKey         = rpctypes.ErrEmptyKey
+	ErrKeyNotFound      = rpctypes.ErrKeyNotFound
+	ErrValueProvided    = rpctypes.ErrValueProvided
+	ErrLeaseProvided    = rpctypes.ErrLeaseProvided
+	ErrTooManyOps       = rpctypes.ErrTooManyOps
+	ErrDuplicateKey     = rpctypes.ErrDuplicateKey
+	ErrInvalidSortOpt   = rpctypes.ErrInvalidSortOption
+	ErrCompacted        = rpctypes.ErrCompacted
+	ErrFutureRev        = rpctypes.ErrFutureRev
+	ErrNoSpace          = rpctypes.ErrNoSpace
+	ErrRequestTooLarge  = rpctypes.ErrRequestTooLarge
+	ErrLeaseNotFound    = rpctypes.ErrLeaseNotFound
+	ErrLeaseExist       = rpctypes.ErrLeaseExist
+	ErrLeaseTTLTooLarge = rpctypes.ErrLeaseTTLTooLarge
+	ErrNoLeader         = rpctypes.ErrNoLeader
+	ErrNotLeader        = rpctypes.ErrNotLeader
+
+	// Membership errors (server/etcdserver/errors, membership/errors.go),
+	// as the server returns them before gRPC translates them.
+	ErrLearnerNotReady         = rpctypes.ErrMemberLearnerNotReady
+	ErrUnhealthy               = rpctypes.ErrUnhealthy
+	ErrNotEnoughStartedMembers = rpctypes.ErrMemberNotEnoughStarted
 	ErrTooManyLearners         = errors.New("membership: too many learner members in cluster")
 	ErrIDNotFound              = errors.New("membership: ID not found")
 	ErrIDExists                = errors.New("membership: ID exists")
 	ErrIDRemoved               = errors.New("membership: ID removed")
 	ErrMemberNotLearner        = errors.New("membership: can only promote a learner member")
-	ErrBadLeaderTransferee     = errors.New("etcdserver: bad leader transferee")
+	ErrBadLeaderTransferee     = rpctypes.ErrBadLeaderTransferee
 	ErrTimeoutLeaderTransfer   = errors.New("etcdserver: request timed out, leader transfer took too long")
 	// ErrNotSupportedForLearner: a learner serves only serializable reads
 	// (and MemberList); gRPC's code is Unavailable.
@@ -159,30 +181,47 @@ var (
 
 // knownErrors lets errors survive the wire as their message and come back
 // as the same value, so callers can compare with ==.
-var knownErrors = []error{ErrTimeout, ErrProposalDropped, ErrLeaderChanged, ErrStopped, ErrBadRequest,
-	ErrNotLeader, ErrLearnerNotReady, ErrUnhealthy, ErrNotEnoughStartedMembers, ErrTooManyLearners,
+var knownErrors = []error{ErrTimeout, ErrLeaderChanged, ErrStopped, ErrProposalDropped, ErrBadRequest,
+	ErrEmptyKey, ErrKeyNotFound, ErrValueProvided, ErrLeaseProvided, ErrTooManyOps, ErrDuplicateKey,
+	ErrInvalidSortOpt, ErrCompacted, ErrFutureRev, ErrNoSpace, ErrRequestTooLarge, ErrLeaseNotFound,
+	ErrLeaseExist, ErrLeaseTTLTooLarge, ErrNoLeader, ErrNotLeader,
+	ErrLearnerNotReady, ErrUnhealthy, ErrNotEnoughStartedMembers, ErrTooManyLearners,
 	ErrIDNotFound, ErrIDExists, ErrIDRemoved, ErrMemberNotLearner, ErrBadLeaderTransferee, ErrTimeoutLeaderTransfer,
 	ErrNotSupportedForLearner}
 
+// IsWrite says whether the request changes the store, and so goes
+// through raft as an entry (etcd's InternalRaftRequest).
+func (r *Request) IsWrite() bool {
+	return r.Put != nil || r.DeleteRange != nil || (r.Txn != nil && !IsTxnReadOnly(r.Txn)) ||
+		r.Compact != nil || r.LeaseGrant != nil || r.LeaseRevoke != nil || (r.Alarm != nil && r.Alarm.Action != pb.AlarmRequest_GET)
+}
+
+// IsTxnReadOnly says whether every operation of a Txn, in both
+// branches, is a Range (etcd's txn.IsTxnReadonly; a nested Txn counts as
+// a write there too): such a Txn is served like a Range, without a raft
+// entry.
+func IsTxnReadOnly(r *pb.TxnRequest) bool {
+	for _, ops := range [][]*pb.RequestOp{r.Success, r.Failure} {
+		for _, op := range ops {
+			if op.GetRequestRange() == nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Op names the request's operation, for traces.
 func (r *Request) Op() string {
-	switch {
-	case r.Range != nil:
-		return "range"
-	case r.Put != nil:
-		return "put"
-	case r.DeleteRange != nil:
-		return "delete"
-	case r.MemberAdd != nil:
-		return "member-add"
-	case r.MemberRemove != nil:
-		return "member-remove"
-	case r.MemberPromote != nil:
-		return "member-promote"
-	case r.MemberList != nil:
-		return "member-list"
-	case r.MoveLeader != nil:
-		return "move-leader"
+	for _, o := range ops {
+		if o.req(r) {
+			return o.name
+		}
+	}
+	for _, o := range memberOps {
+		if o.req(r) {
+			return o.name
+		}
 	}
 	return "empty"
 }

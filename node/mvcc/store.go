@@ -15,7 +15,6 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/etcdlab/etcdlab/node/api"
 	"github.com/etcdlab/etcdlab/node/internal/wire"
 )
 
@@ -23,19 +22,19 @@ import (
 // in log order, so every member's store goes through the same revisions.
 type Store struct {
 	rev  int64
-	keys map[string]api.KeyValue
+	keys map[string]KeyValue
 }
 
 // NewStore returns an empty store at revision 1, where etcd starts.
 func NewStore() *Store {
-	return &Store{rev: 1, keys: map[string]api.KeyValue{}}
+	return &Store{rev: 1, keys: map[string]KeyValue{}}
 }
 
 // Rev is the store's current revision.
 func (s *Store) Rev() int64 { return s.rev }
 
 // Get returns the key's current version.
-func (s *Store) Get(key string) (api.KeyValue, bool) {
+func (s *Store) Get(key string) (KeyValue, bool) {
 	kv, ok := s.keys[key]
 	return kv, ok
 }
@@ -45,7 +44,7 @@ func (s *Store) Put(key, value string) int64 {
 	s.rev++
 	kv, ok := s.keys[key]
 	if !ok {
-		kv = api.KeyValue{Key: key, CreateRevision: s.rev}
+		kv = KeyValue{Key: key, CreateRevision: s.rev}
 	}
 	kv.Value = value
 	kv.ModRevision = s.rev
@@ -120,7 +119,7 @@ func Unmarshal(b []byte) (*Store, error) {
 	s.rev = d.Varint()
 	n := d.Uvarint()
 	for i := uint64(0); i < n && d.Err() == nil; i++ {
-		kv := api.KeyValue{Key: d.String(), Value: d.String()}
+		kv := KeyValue{Key: d.String(), Value: d.String()}
 		kv.CreateRevision, kv.ModRevision, kv.Version = d.Varint(), d.Varint(), d.Varint()
 		s.keys[kv.Key] = kv
 	}
@@ -128,4 +127,13 @@ func Unmarshal(b []byte) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// KeyValue is a key's current version, with etcd's revision bookkeeping.
+type KeyValue struct {
+	Key            string
+	Value          string
+	CreateRevision int64
+	ModRevision    int64
+	Version        int64
 }

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/etcdlab/etcdlab/node/api"
+	
 )
 
 // etcd's revision rules: every change bumps the store's revision; a key
@@ -19,7 +19,7 @@ func TestRevisionsFollowEtcd(t *testing.T) {
 	require.Equal(t, int64(4), s.Put("a", "2"))
 	kv, ok := s.Get("a")
 	require.True(t, ok)
-	require.Equal(t, api.KeyValue{Key: "a", Value: "2", CreateRevision: 2, ModRevision: 4, Version: 2}, kv)
+	require.Equal(t, KeyValue{Key: "a", Value: "2", CreateRevision: 2, ModRevision: 4, Version: 2}, kv)
 
 	require.Equal(t, int64(0), s.Delete("missing"))
 	require.Equal(t, int64(4), s.Rev())
@@ -30,7 +30,7 @@ func TestRevisionsFollowEtcd(t *testing.T) {
 
 	s.Put("a", "3")
 	kv, _ = s.Get("a")
-	require.Equal(t, api.KeyValue{Key: "a", Value: "3", CreateRevision: 6, ModRevision: 6, Version: 1}, kv, "a new life after delete")
+	require.Equal(t, KeyValue{Key: "a", Value: "3", CreateRevision: 6, ModRevision: 6, Version: 1}, kv, "a new life after delete")
 }
 
 func TestHashSeesEveryDifference(t *testing.T) {
@@ -56,7 +56,7 @@ func TestMarshalRoundTrips(t *testing.T) {
 	require.Equal(t, s.Rev(), got.Rev())
 	kv, ok := got.Get("a")
 	require.True(t, ok)
-	require.Equal(t, api.KeyValue{Key: "a", Value: "2", CreateRevision: 2, ModRevision: 4, Version: 2}, kv)
+	require.Equal(t, KeyValue{Key: "a", Value: "2", CreateRevision: 2, ModRevision: 4, Version: 2}, kv)
 
 	empty, err := Unmarshal(NewStore().Marshal())
 	require.NoError(t, err)

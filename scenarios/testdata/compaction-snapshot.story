@@ -3,17 +3,17 @@
    0.642122s n2   raft: 2 became leader at term 2
    2.468000s nemesis begin fault 1: blackhole at=2.468s for=16s who=follower on n3
    2.468000s nemesis begin fault 2: failpoint at=2.468s for=16s who=all name=raftAfterSaveSnap action=panic hit=1 restart-after=500ms on n1,n2,n3
-  11.768000s nemesis end fault 1: blackhole: the others are at revision 658, n3 at 525, more than 120 behind
-  11.784379s nemesis failpoint raftAfterSaveSnap panics n3
-  11.784379s n3   died: failpoint raftAfterSaveSnap: panic (fault 2)
-  12.284379s nemesis restart n3
-  12.284379s n3   restarted: snapshot 505, backend consistent index 553, 51 WAL entries after the snapshot, Term:2 Vote:2 Commit:554, 0 torn bytes cut
-  12.285157s net  n2->n3 lost: n3 was down or restarted since it was sent
+  11.768000s nemesis end fault 1: blackhole: the others are at revision 658, n3 at 532, more than 120 behind
+  11.788821s nemesis failpoint raftAfterSaveSnap panics n3
+  11.788821s n3   died: failpoint raftAfterSaveSnap: panic (fault 2)
+  11.789052s net  n2->n3 lost: n3 was down or restarted since it was sent
+  12.288821s nemesis restart n3
+  12.288821s n3   restarted: snapshot 507, backend consistent index 559, 52 WAL entries after the snapshot, Term:2 Vote:2 Commit:559, 0 torn bytes cut
   18.468000s nemesis end fault 1: blackhole
   18.468000s nemesis end fault 2: failpoint
-  24.000000s run  verdict linearizable ok=true: 6786 operations on 20 keys checked (6786 ok, 0 with unknown outcome); 71 unknown writes settled from the applied log
-  24.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 3701 indexes compared; logs match at all 3700 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
-  24.000000s run  verdict members converged ok=true: live members applied index 3701, revision 3560, store 03a81548962d458e
+  24.000000s run  verdict linearizable ok=true: 6778 operations on 20 keys checked (6778 ok, 0 with unknown outcome); 69 unknown writes settled from the applied log
+  24.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 3718 indexes compared; logs match at all 3717 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
+  24.000000s run  verdict members converged ok=true: live members applied index 3718, revision 3581, store fc9cff0c145752d6
   24.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   24.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)
-  24.000000s run  verdict caught up by snapshot after fault 1 ok=true: n3 restored snapshot 887 at 12.3129507s
+  24.000000s run  verdict caught up by snapshot after fault 1 ok=true: n3 restored snapshot 903 at 12.321985504s

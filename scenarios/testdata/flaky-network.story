@@ -3,8 +3,8 @@
    0.548920s n4   raft: 4 became leader at term 2
    2.468000s nemesis begin fault 1: link at=2.468s for=6.394s who=all jitter=20ms drop=0.1 duplicate=0.05 on n1,n2,n3,n4,n5
    8.862000s nemesis end fault 1: link
-  14.000000s run  verdict linearizable ok=true: 1030 operations on 5 keys checked (1030 ok, 0 with unknown outcome); 10 unknown writes settled from the applied log
-  14.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 552 indexes compared; logs match at all 551 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
-  14.000000s run  verdict members converged ok=true: live members applied index 552, revision 526, store 87846fb8ab7aa401
+  14.000000s run  verdict linearizable ok=true: 1067 operations on 5 keys checked (1067 ok, 0 with unknown outcome); 10 unknown writes settled from the applied log
+  14.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 568 indexes compared; logs match at all 567 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
+  14.000000s run  verdict members converged ok=true: live members applied index 568, revision 541, store 47651995425ef08e
   14.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  14.000000s run  verdict writes succeed during fault ok=true: 99 writes completed between 2.468s and 8.862s
+  14.000000s run  verdict writes succeed during fault ok=true: 87 writes completed between 2.468s and 8.862s

@@ -9,10 +9,10 @@
    7.993000s nemesis begin fault 4: bridge at=7.993s for=2.474s who=leader on n4
    8.536377s n4   raft warning: 4 stepped down to follower since quorum is not active
    9.910000s nemesis end fault 3: partition
-   9.928303s n1   raft: 1 became leader at term 3
   10.467000s nemesis end fault 4: bridge
-  27.000000s run  verdict linearizable ok=true: 3586 operations on 5 keys checked (3586 ok, 0 with unknown outcome); 16 unknown writes settled from the applied log
-  27.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1936 indexes compared; logs match at all 1935 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
-  27.000000s run  verdict members converged ok=true: live members applied index 1936, revision 1871, store 8ae91c92b5680645
+  10.685427s n3   raft: 3 became leader at term 3
+  27.000000s run  verdict linearizable ok=true: 3563 operations on 5 keys checked (3563 ok, 0 with unknown outcome); 19 unknown writes settled from the applied log
+  27.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1929 indexes compared; logs match at all 1928 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
+  27.000000s run  verdict members converged ok=true: live members applied index 1929, revision 1853, store 770a96f080f4aa59
   27.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  27.000000s run  verdict liveness after faults ok=true: faults healed at 10.467s; within 6s: leader n1 +0s, first write +76ms, all members applied index 306 +60ms
+  27.000000s run  verdict liveness after faults ok=true: faults healed at 10.467s; within 6s: leader n3 +220ms, first write +258ms, all members applied index 298 +0s

@@ -3,11 +3,11 @@
    0.549231s n4   raft: 4 became leader at term 2
    3.468000s nemesis begin fault 1: partition at=3.468s for=4.394s who=leader,follower on n4,n5
    4.536377s n4   raft warning: 4 stepped down to follower since quorum is not active
-   4.785140s n3   raft: 3 became leader at term 3
+   4.787534s n3   raft: 3 became leader at term 3
    7.862000s nemesis end fault 1: partition
-  16.000000s run  verdict linearizable ok=true: 1857 operations on 5 keys checked (1857 ok, 0 with unknown outcome); 13 unknown writes settled from the applied log
-  16.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 971 indexes compared; logs match at all 972 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
-  16.000000s run  verdict members converged ok=true: live members applied index 971, revision 943, store 7dd9e778c974d5b8
+  16.000000s run  verdict linearizable ok=true: 1867 operations on 5 keys checked (1867 ok, 0 with unknown outcome); 14 unknown writes settled from the applied log
+  16.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 992 indexes compared; logs match at all 995 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
+  16.000000s run  verdict members converged ok=true: live members applied index 992, revision 960, store 51bf7dcf3e156b97
   16.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  16.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.785s, 1.317s after 3.468s (bound 5s)
-  16.000000s run  verdict cut-off leader commits nothing (fault 1) ok=true: n4 commit index 359 at 3.568s, 359 at 7.862s
+  16.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.788s, 1.32s after 3.468s (bound 5s)
+  16.000000s run  verdict cut-off leader commits nothing (fault 1) ok=true: n4 commit index 360 at 3.568s, 360 at 7.862s
