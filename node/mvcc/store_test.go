@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	
 )
 
 // etcd's revision rules: every change bumps the store's revision; a key
