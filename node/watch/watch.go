@@ -148,7 +148,10 @@ func New(h History, cfg Config) *Hub {
 }
 
 // OpenStream opens a watch stream at virtual time now, which starts its
-// progress ticker. Opening an id that is open is the member's bug.
+// progress ticker. etcd adds up to a tenth of the interval of random
+// jitter to each stream's ticker; the hub has no random stream, so its
+// tickers run at the interval exactly. Opening an id that is open is the
+// member's bug.
 func (h *Hub) OpenStream(id StreamID, now time.Duration) {
 	if h.streams[id] != nil {
 		panic("watch: stream " + string(id) + " is already open")
@@ -265,6 +268,10 @@ func (h *Hub) SyncWatchers() []Output {
 			w.restore = false
 		}
 		if w.minRev < compactRev {
+			// With 512 or more unsynced watchers etcd picks them into a
+			// copy of the group and removes a compacted one from the copy
+			// only, so it is sent this response again at every sync until
+			// the client cancels it. Here it is sent once.
 			h.send(w, response{watchID: w.id, compactRevision: compactRev})
 			w.compacted = true
 			h.removeWatcher(w)
