@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -463,7 +464,7 @@ func TestGuarantees(t *testing.T) {
 	seen := map[string]int{}
 	for seed := range uint64(20) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			checkGuarantees(t, seed, seen)
+			checkGuarantees(t, seed, seen, Config{})
 		})
 	}
 	// The run must have met every case it checks.
@@ -471,6 +472,31 @@ func TestGuarantees(t *testing.T) {
 		require.Positive(t, seen[kind], "no %s response in any seed: %v", kind, seen)
 	}
 }
+
+// TestGuaranteesCatchSkipEvent: the check above fails, for every seed,
+// with the deliberate bug on; a watch checker can catch it too.
+func TestGuaranteesCatchSkipEvent(t *testing.T) {
+	for seed := range uint64(20) {
+		r := &recorder{}
+		func() {
+			defer func() {
+				if p := recover(); p != nil && p != errFailNow {
+					panic(p)
+				}
+			}()
+			checkGuarantees(r, seed, map[string]int{}, Config{SkipEvent: true})
+		}()
+		require.True(t, r.failed, "seed %d: the lost event went unnoticed", seed)
+	}
+}
+
+// recorder is a require.TestingT that notes a failure and stops the check.
+type recorder struct{ failed bool }
+
+var errFailNow = errors.New("failed")
+
+func (r *recorder) Errorf(string, ...any) { r.failed = true }
+func (r *recorder) FailNow()              { r.failed = true; panic(errFailNow) }
 
 type watchState struct {
 	key, end  string
@@ -480,10 +506,11 @@ type watchState struct {
 	cancelled bool
 }
 
-func checkGuarantees(t *testing.T, seed uint64, seen map[string]int) {
+func checkGuarantees(t require.TestingT, seed uint64, seen map[string]int, cfg Config) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	s := newFakeStore()
-	h := New(s, Config{ProgressNotifyInterval: time.Second})
+	cfg.ProgressNotifyInterval = time.Second
+	h := New(s, cfg)
 	streams := []StreamID{"s0", "s1", "s2"}
 	states := map[StreamID]map[int64]*watchState{}
 	for _, st := range streams {
