@@ -9,22 +9,22 @@ import (
 
 // apply carries out one committed InternalRaftRequest on the store, as
 // etcd's applier does (server/etcdserver/apply), and returns the response
-// for the client that proposed it (deleted: keys a delete removed).
-func (n *Node) apply(r *pb.InternalRaftRequest) (resp *api.Response, deleted int64) {
-	resp = &api.Response{}
+// for the client that proposed it.
+func (n *Node) apply(r *pb.InternalRaftRequest) *api.Response {
+	resp := &api.Response{}
 	switch {
 	case r.Put != nil:
 		n.store.Put(string(r.Put.Key), string(r.Put.Value))
 		resp.Put = &pb.PutResponse{}
 		n.noteWrite(false)
 	case r.DeleteRange != nil:
-		deleted = n.store.Delete(string(r.DeleteRange.Key))
+		deleted := n.store.Delete(string(r.DeleteRange.Key))
 		resp.DeleteRange = &pb.DeleteRangeResponse{Deleted: deleted}
 		n.noteWrite(deleted > 0)
 	default:
 		resp.Err = api.ErrBadRequest
 	}
-	return resp, deleted
+	return resp
 }
 
 // rangeResponse serves a read from the local store.

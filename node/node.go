@@ -69,10 +69,11 @@ type Env interface {
 	// the entry whose InternalRaftRequest has the server's request ID id.
 	Proposed(reqID, id uint64)
 	// AppliedWrite reports that the write whose InternalRaftRequest has
-	// request ID id took effect here, at store revision rev (deleted: how
-	// many keys a delete removed). A checker uses it to settle writes whose clients
-	// never learnt the outcome; a real process may ignore it.
-	AppliedWrite(id uint64, rev, deleted int64)
+	// request ID id was applied here, with the response its client got or
+	// would have got (its header's revision is the store's after it). A
+	// checker uses it to settle writes whose clients never learnt the
+	// outcome; a real process may ignore it.
+	AppliedWrite(id uint64, resp *api.Response)
 	Logged(index, term, digest uint64)
 	SnapshotInstalled(index, term, digest uint64)
 	// PeerActive reports whether the transport's streams to the peer are

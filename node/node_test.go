@@ -251,7 +251,7 @@ func (e *testEnv) RejectRemoved(from uint64) {}
 func (e *testEnv) Applied(index, digest uint64)      {}
 func (e *testEnv) Logged(index, term, digest uint64) {}
 
-func (e *testEnv) AppliedWrite(id uint64, rev, deleted int64) {}
+func (e *testEnv) AppliedWrite(id uint64, resp *api.Response) {}
 func (e *testEnv) Proposed(reqID, id uint64)                  {}
 func (e *testEnv) SnapshotInstalled(index, term, digest uint64) {
 	e.installed = append(e.installed, index)

@@ -207,10 +207,9 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 		return
 	}
 	id := r.GetHeader().GetID()
-	resp, deleted := n.apply(r)
-	if resp.Err == nil {
-		n.env.AppliedWrite(id, n.store.Rev(), deleted)
-	}
+	resp := n.apply(r)
+	resp.SetHeader(n.header())
+	n.env.AppliedWrite(id, resp)
 	w, ok := n.requests[id]
 	if !ok {
 		return // proposed elsewhere, or already timed out here

@@ -38,6 +38,16 @@ type client struct {
 	next      int // round-robin cursor into endpoints
 	seq       uint64
 	op        *call // the operation in progress, nil between operations
+	// seen is what the client last learnt of each key, from which its
+	// compare-and-set and update Txns take their expectations.
+	seen map[string]seenKey
+}
+
+// seenKey is a key as a client last saw it.
+type seenKey struct {
+	exists bool
+	value  string
+	modRev int64
 }
 
 // endpoint is the client's connection to one member.
@@ -76,6 +86,7 @@ func newClient(c *Cluster, id int) *client {
 		id:   id,
 		addr: network.Addr(fmt.Sprintf("c%d", id)),
 		rng:  c.sim.Rand(fmt.Sprintf("client/%d", id)),
+		seen: map[string]seenKey{},
 	}
 	for _, m := range c.members {
 		cl.endpoints = append(cl.endpoints, &endpoint{addr: m.addr})
@@ -103,16 +114,42 @@ func (cl *client) issue() {
 	}
 	op := checker.Operation{Client: cl.id, Key: fmt.Sprintf("k%d", cl.rng.IntN(s.Keys)), Call: now}
 	req := &api.Request{}
+	key := []byte(op.Key)
+	value := fmt.Sprintf("c%d-%d", cl.id, cl.seq+1)
+	w := s.Workload
+	seen, known := cl.seen[op.Key]
 	switch p := cl.rng.IntN(100); {
-	case p < s.Workload.Get:
+	case p < w.Get, p < w.Get+w.Put+w.Delete+w.CAS && p >= w.Get+w.Put+w.Delete && !(known && seen.exists):
+		// A get, or a compare-and-set with nothing to compare against yet:
+		// like Jepsen's register client, read first.
 		op.Kind = checker.Get
-		req.Range = &pb.RangeRequest{Key: []byte(op.Key)}
-	case p < s.Workload.Get+s.Workload.Put:
-		op.Kind, op.Value = checker.Put, fmt.Sprintf("c%d-%d", cl.id, cl.seq+1)
-		req.Put = &pb.PutRequest{Key: []byte(op.Key), Value: []byte(op.Value)}
-	default:
+		req.Range = &pb.RangeRequest{Key: key}
+	case p < w.Get+w.Put:
+		op.Kind, op.Value = checker.Put, value
+		req.Put = &pb.PutRequest{Key: key, Value: []byte(value)}
+	case p < w.Get+w.Put+w.Delete:
 		op.Kind = checker.Delete
-		req.DeleteRange = &pb.DeleteRangeRequest{Key: []byte(op.Key)}
+		req.DeleteRange = &pb.DeleteRangeRequest{Key: key}
+	case p < w.Get+w.Put+w.Delete+w.CAS:
+		op.Kind, op.Value, op.Expect = checker.CAS, value, seen.value
+		req.Txn = &pb.TxnRequest{
+			Compare: []*pb.Compare{{Key: key, Target: pb.Compare_VALUE, Result: pb.Compare_EQUAL,
+				TargetUnion: &pb.Compare_Value{Value: []byte(seen.value)}}},
+			Success: []*pb.RequestOp{putOp(key, value)},
+		}
+	default:
+		// kube-apiserver's GuaranteedUpdate: put if nobody wrote the key
+		// since the client read it, else read it again.
+		op.Kind, op.Value = checker.CASRev, value
+		if known && seen.exists {
+			op.ExpectModRev = seen.modRev
+		}
+		req.Txn = &pb.TxnRequest{
+			Compare: []*pb.Compare{{Key: key, Target: pb.Compare_MOD, Result: pb.Compare_EQUAL,
+				TargetUnion: &pb.Compare_ModRevision{ModRevision: op.ExpectModRev}}},
+			Success: []*pb.RequestOp{putOp(key, value)},
+			Failure: []*pb.RequestOp{{Request: &pb.RequestOp_RequestRange{RequestRange: &pb.RangeRequest{Key: key}}}},
+		}
 	}
 	cl.op = &call{op: op, req: req, deadline: now + s.ClientTimeout}
 	op0 := cl.op
@@ -255,17 +292,44 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 	case resp.Err != nil:
 		cl.finish(checker.Unknown, resp.Err.Error())
 	case resp.Range != nil:
-		if len(resp.Range.Kvs) > 0 {
-			kv := resp.Range.Kvs[0]
-			op.Found, op.Result = true, string(kv.Value)
+		cl.sawRange(op, resp.Range)
+		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberId, resp.Header.Revision))
+	case resp.Txn != nil:
+		op.Found = resp.Txn.Succeeded
+		if op.Found {
+			cl.seen[op.Key] = seenKey{exists: true, value: op.Value, modRev: resp.Header.Revision}
+		} else if rs := resp.Txn.Responses; len(rs) == 1 && rs[0].GetResponseRange() != nil {
+			read := checker.Operation{Key: op.Key}
+			cl.sawRange(&read, rs[0].GetResponseRange())
 		}
+		cl.finish(checker.OK, fmt.Sprintf("n%d, succeeded %v, rev %d", resp.Header.MemberId, op.Found, resp.Header.Revision))
+	case resp.Put != nil:
+		cl.seen[op.Key] = seenKey{exists: true, value: op.Value, modRev: resp.Header.Revision}
 		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberId, resp.Header.Revision))
 	case resp.DeleteRange != nil:
 		op.Found = resp.DeleteRange.Deleted > 0
+		cl.seen[op.Key] = seenKey{}
 		cl.finish(checker.OK, fmt.Sprintf("n%d, deleted %d, rev %d", resp.Header.MemberId, resp.DeleteRange.Deleted, resp.Header.Revision))
 	default:
 		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberId, resp.Header.Revision))
 	}
+}
+
+// sawRange records a read of the operation's key: in the operation, and
+// in what the client knows of the key.
+func (cl *client) sawRange(op *checker.Operation, r *pb.RangeResponse) {
+	if len(r.Kvs) == 0 {
+		cl.seen[op.Key] = seenKey{}
+		return
+	}
+	kv := r.Kvs[0]
+	op.Found, op.Result = true, string(kv.Value)
+	op.ModRev, op.CreateRev, op.Version = kv.ModRevision, kv.CreateRevision, kv.Version
+	cl.seen[string(kv.Key)] = seenKey{exists: true, value: op.Result, modRev: kv.ModRevision}
+}
+
+func putOp(key []byte, value string) *pb.RequestOp {
+	return &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: key, Value: []byte(value)}}}
 }
 
 // unavailable reports the errors etcd sends with gRPC's Unavailable code
@@ -277,6 +341,9 @@ func unavailable(err error) bool {
 func (cl *client) finish(outcome checker.Outcome, detail string) {
 	op := cl.op.op
 	op.Return, op.Outcome = cl.c.sim.Now(), outcome
+	if outcome != checker.OK {
+		delete(cl.seen, op.Key) // a write may or may not have changed it
+	}
 	if outcome == checker.Unknown && op.Kind != checker.Get {
 		cl.c.openWrites = append(cl.c.openWrites, openWrite{op: len(cl.c.history), attempts: cl.op.attempts})
 	}
@@ -309,6 +376,10 @@ func describeOp(op checker.Operation) string {
 			return fmt.Sprintf("get %s -> %s", op.Key, op.Result)
 		}
 		return "get " + op.Key
+	case checker.CAS:
+		return fmt.Sprintf("cas %s %s->%s", op.Key, op.Expect, op.Value)
+	case checker.CASRev:
+		return fmt.Sprintf("update %s@%d=%s", op.Key, op.ExpectModRev, op.Value)
 	default:
 		return "delete " + op.Key
 	}

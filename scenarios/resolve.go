@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/node/api"
 )
 
 // Writes whose clients never learnt the outcome (a timeout, a connection
@@ -25,8 +26,7 @@ import (
 // appliedWrite is a client write request as the members applied it.
 type appliedWrite struct {
 	first   time.Duration // when the first member applied it
-	rev     int64
-	deleted int64
+	resp    *api.Response // what it answered there
 	members []uint64
 }
 
@@ -52,7 +52,7 @@ func (r Resolved) String() string {
 func (e memberEnv) Proposed(reqID, id uint64) { e.m.c.proposals[id] = reqID }
 
 // AppliedWrite: the member applied the write proposed with request ID id.
-func (e memberEnv) AppliedWrite(id uint64, rev, deleted int64) {
+func (e memberEnv) AppliedWrite(id uint64, resp *api.Response) {
 	c := e.m.c
 	reqID, ok := c.proposals[id]
 	if !ok {
@@ -60,7 +60,7 @@ func (e memberEnv) AppliedWrite(id uint64, rev, deleted int64) {
 	}
 	w, ok := c.appliedWrites[reqID]
 	if !ok {
-		w = &appliedWrite{first: c.sim.Now(), rev: rev, deleted: deleted}
+		w = &appliedWrite{first: c.sim.Now(), resp: resp}
 		c.appliedWrites[reqID] = w
 	}
 	if !slices.Contains(w.members, e.m.id) {
@@ -90,10 +90,18 @@ func (c *Cluster) settledHistory() ([]checker.Operation, Resolved) {
 			}
 		}
 		switch {
+		case took != nil && took.resp.Err != nil:
+			// Applied, and refused by the apply (a compacted revision, no
+			// space): it definitely did nothing.
+			op.Outcome = checker.Failed
+			r.NeverApplied++
 		case took != nil:
-			op.Outcome, op.Return, op.Rev = checker.OK, max(took.first, op.Call), took.rev
-			if op.Kind == checker.Delete {
-				op.Found = took.deleted > 0
+			op.Outcome, op.Return, op.Rev = checker.OK, max(took.first, op.Call), took.resp.Header.GetRevision()
+			switch {
+			case took.resp.DeleteRange != nil:
+				op.Found = took.resp.DeleteRange.Deleted > 0
+			case took.resp.Txn != nil:
+				op.Found = took.resp.Txn.Succeeded
 			}
 			r.TookEffect++
 		case !anywhere:

@@ -36,8 +36,13 @@ type Settings struct {
 	Member node.Config  // every member's config; ID and Peers are filled in per member
 }
 
-// Workload is the operation mix in percent.
-type Workload struct{ Get, Put, Delete int }
+// Workload is the operation mix in percent. CAS is Jepsen's
+// compare-and-set on a register: a Txn that puts a new value if the key
+// holds the value the client last saw. Update is kube-apiserver's
+// optimistic write (GuaranteedUpdate): a Txn that puts if the key's
+// mod_revision is still the one the client last saw (0: it must not
+// exist yet, a create), and reads the key otherwise.
+type Workload struct{ Get, Put, Delete, CAS, Update int }
 
 // workloads are the mixes --workload knows by name.
 var workloads = []struct {
@@ -47,10 +52,19 @@ var workloads = []struct {
 	{"mixed", Workload{Get: 45, Put: 45, Delete: 10}},
 	{"write-only", Workload{Put: 100}},
 	{"read-heavy", Workload{Get: 90, Put: 10}},
+	{"register", Workload{Get: 40, Put: 20, CAS: 40}},
+	{"kubernetes", Workload{Get: 40, Update: 50, Delete: 10}},
 }
 
 func (w Workload) String() string {
-	return fmt.Sprintf("get=%d put=%d delete=%d", w.Get, w.Put, w.Delete)
+	s := fmt.Sprintf("get=%d put=%d delete=%d", w.Get, w.Put, w.Delete)
+	if w.CAS != 0 {
+		s += fmt.Sprintf(" cas=%d", w.CAS)
+	}
+	if w.Update != 0 {
+		s += fmt.Sprintf(" update=%d", w.Update)
+	}
+	return s
 }
 
 func parseWorkload(s string) (Workload, error) {
@@ -60,7 +74,7 @@ func parseWorkload(s string) (Workload, error) {
 		}
 	}
 	var w Workload
-	args, err := parseArgs(strings.Fields(s), []string{"get", "put", "delete"})
+	args, err := parseArgs(strings.Fields(s), []string{"get", "put", "delete", "cas", "update"})
 	if err != nil {
 		return w, err
 	}
@@ -74,11 +88,15 @@ func parseWorkload(s string) (Workload, error) {
 			w.Get = n
 		case "put":
 			w.Put = n
+		case "cas":
+			w.CAS = n
+		case "update":
+			w.Update = n
 		default:
 			w.Delete = n
 		}
 	}
-	if sum := w.Get + w.Put + w.Delete; sum != 100 {
+	if sum := w.Get + w.Put + w.Delete + w.CAS + w.Update; sum != 100 {
 		return w, fmt.Errorf("%q adds up to %d%%, not 100%%", s, sum)
 	}
 	return w, nil
