@@ -15,6 +15,11 @@ import (
 //	'T' main sub key                                        a tombstone
 //	'S' rev                                                 scheduledCompact
 //	'F' rev                                                 finishedCompact
+//	'C' offset                                              the end of an image
+//
+// Marshal ends what it returns with a 'C' record holding its own offset,
+// so a file cut short anywhere but at the end of an earlier image does not
+// decode.
 //
 // Writes only append records, so Marshal costs what was written since the
 // last call; a compaction step that removed revisions makes the next
@@ -26,6 +31,7 @@ const (
 	tagTombstone        byte = 'T'
 	tagScheduledCompact byte = 'S'
 	tagFinishedCompact  byte = 'F'
+	tagEnd              byte = 'C'
 )
 
 // ErrCorrupt is a store encoding that does not decode.
@@ -35,9 +41,21 @@ var ErrCorrupt = errors.New("mvcc: corrupt store encoding")
 type encoding struct {
 	b     []byte
 	stale bool // revisions were removed: rebuild at the next Marshal
+	ended int  // len(b) after the last end record
 }
 
-func (en *encoding) reset() { en.b, en.stale = []byte(encodingHeader), false }
+func (en *encoding) reset() { en.b, en.stale, en.ended = []byte(encodingHeader), false, 0 }
+
+// end closes an image with an end record, unless nothing was added since
+// the last one.
+func (en *encoding) end() []byte {
+	if en.ended != len(en.b) {
+		en.b = binary.AppendVarint(append(en.b, tagEnd), int64(len(en.b)))
+		en.ended = len(en.b)
+	}
+	// Later appends go past len, or into a new array: never into this.
+	return en.b[:len(en.b):len(en.b)]
+}
 
 func (en *encoding) invalidate() { en.stale = true }
 
@@ -92,8 +110,7 @@ func (s *Store) Marshal() []byte {
 			s.enc.appendMeta(tagFinishedCompact, s.finishedCompact)
 		}
 	}
-	// Later appends go past len, or into a new array: never into this.
-	return s.enc.b[:len(s.enc.b):len(s.enc.b)]
+	return s.enc.end()
 }
 
 // Unmarshal decodes what Marshal encoded and rebuilds the index from the
@@ -107,8 +124,16 @@ func Unmarshal(b []byte) (*Store, error) {
 	}
 	d := &decoder{b: b[len(encodingHeader):]}
 	s := NewStore()
+	ended := false
 	for d.err == nil && len(d.b) > 0 {
+		offset := len(b) - len(d.b)
+		ended = false
 		switch tag := d.byte(); tag {
+		case tagEnd:
+			if d.varint() != int64(offset) {
+				d.fail("end record")
+			}
+			ended = true
 		case tagPut, tagTombstone:
 			e, err := decodeEntry(d, tag == tagTombstone)
 			if err != nil {
@@ -129,8 +154,12 @@ func Unmarshal(b []byte) (*Store, error) {
 	if d.err != nil {
 		return nil, d.err
 	}
+	if !ended {
+		return nil, fmt.Errorf("%w: no end record", ErrCorrupt)
+	}
 	s.restore()
 	s.enc.b = append(s.enc.b[:0], b...)
+	s.enc.ended = len(s.enc.b)
 	return s, nil
 }
 
