@@ -2,6 +2,7 @@ package mvcc
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -622,6 +623,36 @@ func TestCorruptInputIsRefused(t *testing.T) {
 	require.ErrorIs(t, err, ErrCorrupt, "bytes left over")
 	_, err = Unmarshal([]byte("garbage"))
 	require.ErrorIs(t, err, ErrCorrupt)
+	// Random records after a good header are refused, never a panic.
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		g := []byte(encodingHeader)
+		for range rng.IntN(40) {
+			g = append(g, []byte("PTSFC")[rng.IntN(5)], byte(rng.IntN(256)))
+		}
+		if _, err := Unmarshal(g); err != nil {
+			require.ErrorIs(t, err, ErrCorrupt)
+		}
+		c := append([]byte(nil), b...)
+		for range 1 + rng.IntN(4) {
+			c[len(encodingHeader)+rng.IntN(len(c)-len(encodingHeader))] = byte(rng.IntN(256))
+		}
+		if st, err := Unmarshal(c); err != nil {
+			require.ErrorIs(t, err, ErrCorrupt)
+		} else {
+			st.Hash() // a store that decodes can be read
+			_, _, _ = st.HashByRev(0)
+			_, err := rangeRead(st, []byte{}, []byte{}, RangeOptions{})
+			require.NoError(t, err)
+			if rev, ok := st.Unfinished(); ok {
+				c, err := st.Compact(rev)
+				require.NoError(t, err)
+				for c.Step() {
+				}
+				c.Finish()
+			}
+		}
+	}
 	// Every single-byte change either decodes or is refused: never a panic.
 	for i := range b {
 		for _, x := range []byte{0x01, 0x80, 0xff} {
