@@ -15,6 +15,40 @@
 // call, or never (porcupine places it after everything else). A read with
 // an unknown outcome changed nothing and told nobody anything, so it is
 // left out, as is an operation that definitely failed.
+//
+// # Revisions
+//
+// etcd answers with more than values: every write that changes the store
+// creates the next revision of the whole store, a key carries the
+// revision that created it, the one that last modified it and a version
+// (the number of puts since its creation), and every reply's header
+// names the store's revision when it was served. The model checks all of
+// them: a read must see exactly the value, mod and create revisions and
+// version the order it is placed in implies, a write must create a
+// revision above every one the key was seen at, and a read must be served
+// at a revision no lower than the key's last write. A write whose outcome
+// is unknown has no revision: the key's revision is then only known to lie
+// above the highest the key was seen at, and the first read that reports
+// it pins it (see revRange).
+//
+// # Partitioning by key
+//
+// porcupine checks each key's operations alone. Revisions are global, so
+// is that still sound? Yes: a correct etcd orders every operation by
+// revision (a write at the revision it created, a read at the revision
+// it was served at, after the write that created it), and that order
+// respects real time (see checkRevisions). Its restriction to one key is
+// a valid order for that key's model, so every per-key failure is a real
+// violation. It is incomplete: an order per key can exist while no
+// single global one does. Two things are lost, and checkRevisions, run as
+// part of the same "linearizable" verdict, checks them across keys: header
+// revisions never go backwards in real time, and no two writes create one
+// revision. What stays unchecked: a multi-key Txn whose outcome the
+// client never learnt is checked per key, so that its keys share one
+// revision, or that it happened on all of its keys or none, is not.
+//
+// Serializable reads are served from a member's own store and may be
+// stale by design: they must not be in a history given to the checker.
 package checker
 
 import "time"
@@ -31,6 +65,17 @@ const (
 	// value, with a Put on success); Found says whether it succeeded, as
 	// a Txn's succeeded flag. The cas of Jepsen's etcd register test.
 	CAS
+	// CASRev writes Value if the key's mod_revision is ExpectModRev, 0
+	// meaning the key must not exist (etcd compares a missing key's
+	// mod_revision as 0): the Txn kube-apiserver sends for every update
+	// and create. Found is its succeeded flag.
+	CASRev
+	// TxnPuts puts Values[i] at Keys[i] in one Txn: all keys get one
+	// revision. It is checked per key, as a put sharing the op's Rev, so
+	// a Txn whose writes land in two revisions shows as a key read at a
+	// mod_revision that is not the Txn's, and the cross-key check knows
+	// the keys' puts are one write, not two creating the same revision.
+	TxnPuts
 )
 
 func (k Kind) String() string {
@@ -43,6 +88,10 @@ func (k Kind) String() string {
 		return "delete"
 	case CAS:
 		return "cas"
+	case CASRev:
+		return "cas-rev"
+	case TxnPuts:
+		return "txn-puts"
 	}
 	return "unknown kind"
 }
@@ -71,22 +120,38 @@ func (o Outcome) String() string {
 
 // Operation is one client call as recorded, times in virtual time since
 // the run's start.
+//
+// A revision of 0 means "not recorded": etcd's revisions start at 1 and a
+// write creates 2 or more, so a real one is never 0. The checker then
+// knows less and checks less, never more.
 type Operation struct {
 	Client  int
 	Kind    Kind
 	Key     string
-	Value   string        // Put, CAS: the value written
+	Value   string        // Put, CAS, CASRev: the value written
 	Expect  string        // CAS: the value the key must hold
 	Call    time.Duration // when the client sent the request
 	Return  time.Duration // when the reply came, or the client gave up
 	Outcome Outcome
-	Found   bool   // Get: the key existed; Delete: a key was deleted; CAS: it succeeded
+	Found   bool   // Get: the key existed; Delete: a key was deleted; CAS, CASRev: it succeeded
 	Result  string // Get: the value read, when Found
 	// The reply's header, when a reply came: the member that answered,
-	// its raft term and the store's revision then.
+	// its raft term and the store's revision then. For an OK write that
+	// changed the store (a Put, a CAS, CASRev or TxnPuts that succeeded, a
+	// Delete that deleted) Rev is the revision it created; for any other
+	// OK operation the store's revision when it was served. Ignored when
+	// the outcome is not OK.
 	Member uint64
 	Term   uint64
 	Rev    int64
+	// Get with Found: the key's mod_revision, create_revision and version
+	// as read (etcd's mvccpb.KeyValue). All three, or ModRev 0: not recorded.
+	ModRev, CreateRev, Version int64
+	// CASRev: the mod_revision the key must have, 0 for "must not exist",
+	// as kube-apiserver's Txn compares mod_revision.
+	ExpectModRev int64
+	// TxnPuts: the keys and the values put, one Txn (Key is unused).
+	Keys, Values []string
 }
 
 // Verdict is one check's judgement of a run.

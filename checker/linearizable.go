@@ -5,105 +5,10 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/anishathalye/porcupine"
 )
-
-// kvInput and kvOutput are what porcupine sees of an operation.
-type kvInput struct {
-	kind   Kind
-	key    string
-	value  string
-	expect string // CAS
-}
-
-type kvOutput struct {
-	unknown bool // the client never learnt the result
-	found   bool
-	value   string
-}
-
-// kvState is one key's register: does it exist, and its value.
-type kvState struct {
-	exists bool
-	value  string
-}
-
-// kvModel is a register per key. Keys are independent, so porcupine
-// checks each key's operations alone: a history of thousands of
-// operations becomes a handful of small searches.
-var kvModel = porcupine.Model{
-	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
-		byKey := map[string][]porcupine.Operation{}
-		var keys []string
-		for _, op := range history {
-			k := op.Input.(kvInput).key
-			if _, ok := byKey[k]; !ok {
-				keys = append(keys, k)
-			}
-			byKey[k] = append(byKey[k], op)
-		}
-		slices.Sort(keys)
-		out := make([][]porcupine.Operation, len(keys))
-		for i, k := range keys {
-			out[i] = byKey[k]
-		}
-		return out
-	},
-	Init: func() any { return kvState{} },
-	Step: func(state, input, output any) (bool, any) {
-		st, in, out := state.(kvState), input.(kvInput), output.(kvOutput)
-		switch in.kind {
-		case Put:
-			return true, kvState{exists: true, value: in.value}
-		case Delete:
-			return out.unknown || out.found == st.exists, kvState{}
-		case CAS:
-			holds := st.exists && st.value == in.expect
-			next := st
-			if holds {
-				next = kvState{exists: true, value: in.value}
-			}
-			// An unknown cas did whatever the state made it do.
-			return out.unknown || out.found == holds, next
-		default: // Get
-			if out.found != st.exists {
-				return false, st
-			}
-			return !out.found || out.value == st.value, st
-		}
-	},
-	Equal: func(a, b any) bool { return a.(kvState) == b.(kvState) },
-	DescribeOperation: func(input, output any) string {
-		in, out := input.(kvInput), output.(kvOutput)
-		switch {
-		case in.kind == Put && out.unknown:
-			return fmt.Sprintf("put(%s, %q) -> ?", in.key, in.value)
-		case in.kind == Put:
-			return fmt.Sprintf("put(%s, %q)", in.key, in.value)
-		case in.kind == CAS && out.unknown:
-			return fmt.Sprintf("cas(%s, %q -> %q) -> ?", in.key, in.expect, in.value)
-		case in.kind == CAS:
-			return fmt.Sprintf("cas(%s, %q -> %q) -> %v", in.key, in.expect, in.value, out.found)
-		case out.unknown:
-			return fmt.Sprintf("delete(%s) -> ?", in.key)
-		case in.kind == Delete:
-			return fmt.Sprintf("delete(%s) -> deleted %v", in.key, out.found)
-		case !out.found:
-			return fmt.Sprintf("get(%s) -> not found", in.key)
-		default:
-			return fmt.Sprintf("get(%s) -> %q", in.key, out.value)
-		}
-	},
-	DescribeState: func(state any) string {
-		if st := state.(kvState); st.exists {
-			return fmt.Sprintf("%q", st.value)
-		}
-		return "(none)"
-	},
-}
 
 // LinearizableTimeout bounds porcupine's search, in wall-clock time, and
 // VisualizationTimeout its search for the partial orders a failure's
@@ -113,31 +18,45 @@ var (
 	VisualizationTimeout = 5 * time.Second
 )
 
-// CheckLinearizable checks a KV history. When the history is not
-// linearizable and dir is not empty, porcupine's HTML visualization is
-// written there as name.html and its path is in the verdict.
+// CheckLinearizable checks a KV history: porcupine per key, then the
+// revisions across keys (checkRevisions), which partitioning by key
+// cannot see. Either failing fails the verdict; a revision violation is a
+// failure even when porcupine's search is undecided. When a key's history
+// is not linearizable and dir is not empty, porcupine's HTML
+// visualization is written there as name.html and its path is in the
+// verdict.
 func CheckLinearizable(ops []Operation, dir, name string) Verdict {
-	history := porcupineHistory(ops)
+	history, checked := porcupineHistory(ops)
 	// porcupine's search can take exponential time on a history with many
 	// operations in flight on one key. Its timeout is wall-clock time, so
 	// an "undecided" may differ between machines: the run's fingerprint is
 	// taken before the verdicts for that reason.
 	result := porcupine.CheckOperationsTimeout(kvModel, history, LinearizableTimeout)
-	v := Verdict{Name: "linearizable", OK: result == porcupine.Ok}
+	revisions := checkRevisions(ops)
+	v := Verdict{Name: "linearizable", OK: result == porcupine.Ok && revisions == ""}
 	keys := len(kvModel.Partition(history))
-	switch result {
-	case porcupine.Ok:
+	switch {
+	case v.OK:
 		v.Detail = fmt.Sprintf("%d operations on %d keys checked (%d ok, %d with unknown outcome)",
-			len(history), keys, count(ops, OK), countUnknownWrites(ops))
+			checked, keys, count(ops, OK), countUnknownWrites(ops))
 		return v
-	case porcupine.Unknown:
+	case result == porcupine.Unknown && revisions == "":
 		v.Undecided = true
 		v.Detail = fmt.Sprintf("undecided: porcupine gave up after %v of wall time on %d operations on %d keys; fewer clients, or more keys, make the search smaller",
-			LinearizableTimeout, len(history), keys)
+			LinearizableTimeout, checked, keys)
+		return v
+	case result != porcupine.Illegal:
+		v.Detail = "not linearizable: revisions: " + revisions
+		if result == porcupine.Unknown {
+			v.Detail += "; the search per key was undecided"
+		}
 		return v
 	}
 	detail, part := firstIllegalKey(history)
 	v.Detail = "not linearizable: " + detail
+	if revisions != "" {
+		v.Detail += "; revisions: " + revisions
+	}
 	if dir != "" && part != nil {
 		// The picture is of the failing key alone, searched for a bounded
 		// time: porcupine's verbose mode looks for the longest partial
@@ -152,25 +71,42 @@ func CheckLinearizable(ops []Operation, dir, name string) Verdict {
 	return v
 }
 
-func porcupineHistory(ops []Operation) []porcupine.Operation {
+// porcupineHistory is what porcupine checks, one operation per key (a
+// TxnPuts is one put per key, at its revision), and how many of the
+// client's operations it holds.
+func porcupineHistory(ops []Operation) ([]porcupine.Operation, int) {
 	var history []porcupine.Operation
+	checked := 0
 	for _, op := range ops {
 		if op.Outcome == Failed || (op.Outcome == Unknown && op.Kind == Get) {
 			continue
 		}
-		p := porcupine.Operation{
-			ClientId: op.Client,
-			Input:    kvInput{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect},
-			Call:     int64(op.Call),
-			Output:   kvOutput{unknown: op.Outcome == Unknown, found: op.Found, value: op.Result},
-			Return:   int64(op.Return),
+		checked++
+		out := kvOutput{unknown: op.Outcome == Unknown}
+		if op.Outcome == OK {
+			// An unknown operation's header, if any, came with an error:
+			// it names no revision the operation had.
+			out.found, out.value, out.rev = op.Found, op.Result, op.Rev
+			out.modRev, out.createRev, out.version = op.ModRev, op.CreateRev, op.Version
 		}
+		ret := int64(op.Return)
 		if op.Outcome == Unknown {
-			p.Return = math.MaxInt64
+			ret = math.MaxInt64
 		}
-		history = append(history, p)
+		in := []kvInput{{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect, expectModRev: op.ExpectModRev}}
+		if op.Kind == TxnPuts {
+			in = in[:0]
+			for i, k := range op.Keys {
+				in = append(in, kvInput{kind: Put, key: k, value: op.Values[i], txn: true})
+			}
+		}
+		for _, in := range in {
+			history = append(history, porcupine.Operation{
+				ClientId: op.Client, Input: in, Call: int64(op.Call), Output: out, Return: ret,
+			})
+		}
 	}
-	return history
+	return history, checked
 }
 
 // firstIllegalKey names the first key, in sorted order, whose history
