@@ -1,38 +1,185 @@
 package node
 
 import (
+	"errors"
+
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 
 	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/lease"
+	"github.com/etcdlab/etcdlab/node/mvcc"
+	"github.com/etcdlab/etcdlab/node/txn"
 )
 
-// apply carries out one committed InternalRaftRequest on the store, as
-// etcd's applier does (server/etcdserver/apply), and returns the response
-// for the client that proposed it.
-func (n *Node) apply(r *pb.InternalRaftRequest) *api.Response {
+// apply carries out one committed InternalRaftRequest, as etcd's applier
+// does (server/etcdserver/apply: applierV3backend, wrapped in the capped
+// applier that refuses to grow the store while a NOSPACE alarm is
+// raised), and returns the response for the client that proposed it.
+// Every change is in the store before apply returns; the watchers hear of
+// it then (events, one revision at a time).
+func (n *Node) apply(r *pb.InternalRaftRequest) (*api.Response, []*mvccpb.Event) {
+	before := n.store.Rev()
 	resp := &api.Response{}
+	var err error
 	switch {
 	case r.Put != nil:
-		n.store.Put(string(r.Put.Key), string(r.Put.Value))
-		resp.Put = &pb.PutResponse{}
-		n.noteWrite(false)
+		if err = n.capped(); err == nil {
+			resp.Put, err = n.applyPut(r.Put)
+		}
 	case r.DeleteRange != nil:
-		deleted := n.store.Delete(string(r.DeleteRange.Key))
-		resp.DeleteRange = &pb.DeleteRangeResponse{Deleted: deleted}
-		n.noteWrite(deleted > 0)
+		tw := n.store.Write()
+		resp.DeleteRange, err = txn.DeleteRange(tw, r.DeleteRange, n.leases())
+		tw.End()
+	case r.Txn != nil:
+		if txnHasPut(r.Txn) {
+			err = n.capped()
+		}
+		if err == nil {
+			resp.Txn, err = n.applyTxn(r.Txn)
+		}
+	case r.Compaction != nil:
+		resp.Compact, err = n.applyCompaction(r.Compaction)
+	case r.LeaseGrant != nil:
+		if err = n.capped(); err == nil {
+			resp.LeaseGrant, err = n.applyLeaseGrant(r.LeaseGrant)
+		}
+	case r.LeaseRevoke != nil:
+		resp.LeaseRevoke, err = n.applyLeaseRevoke(r.LeaseRevoke)
+	case r.LeaseCheckpoint != nil:
+		_, err = n.applyLeaseCheckpoint(r.LeaseCheckpoint)
+	case r.Alarm != nil:
+		resp.Alarm = n.applyAlarm(r.Alarm)
 	default:
-		resp.Err = api.ErrBadRequest
+		err = api.ErrBadRequest
 	}
-	return resp
+	resp.Err = applyError(err)
+	return resp, n.changed(before)
 }
 
-// rangeResponse serves a read from the local store.
-func (n *Node) rangeResponse(req *api.Request) *api.Response {
-	rr := &pb.RangeResponse{}
-	if kv, ok := n.store.Get(string(req.Range.Key)); ok {
-		rr.Kvs, rr.Count = []*mvccpb.KeyValue{{Key: []byte(kv.Key), Value: []byte(kv.Value),
-			CreateRevision: kv.CreateRevision, ModRevision: kv.ModRevision, Version: kv.Version}}, 1
+// changed hands the watchers the events of every revision the apply
+// created (one; several only under the txn-split bug), and counts the
+// write in the backend's batch.
+func (n *Node) changed(before int64) []*mvccpb.Event {
+	rev := n.store.Rev()
+	if rev == before {
+		n.noteWrite(false) // the entry still moves the consistent index
+		return nil
 	}
-	return &api.Response{ID: req.ID, Range: rr}
+	evs := n.store.Events(before+1, rev+1)
+	deleted := false
+	for r, i := before+1, 0; r <= rev; r++ {
+		j := i
+		for j < len(evs) && evs[j].Kv.ModRevision == r {
+			deleted = deleted || evs[j].Type == mvccpb.DELETE
+			j++
+		}
+		if j > i {
+			n.sendWatch(0, n.watch.Notify(r, evs[i:j]))
+		}
+		i = j
+	}
+	n.noteWrite(deleted)
+	return evs
+}
+
+// applyError is the error a client sees for an error of the apply, as
+// etcd's v3rpc togRPCError maps them.
+func applyError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, lease.ErrLeaseNotFound):
+		return rpctypes.ErrLeaseNotFound
+	case errors.Is(err, lease.ErrLeaseExists):
+		return rpctypes.ErrLeaseExist
+	case errors.Is(err, lease.ErrLeaseTTLTooLarge):
+		return rpctypes.ErrLeaseTTLTooLarge
+	}
+	return txn.ToRPCError(err)
+}
+
+func (n *Node) applyPut(p *pb.PutRequest) (*pb.PutResponse, error) {
+	tw := n.store.Write()
+	defer tw.End()
+	return txn.Put(tw, p, n.leases())
+}
+
+// applyTxn is etcd's txn.Txn. Under the txn-split bug, the writes of the
+// branch the compares chose each get their own revision, as if the Txn
+// were several requests: what a Txn promises is exactly that they do not.
+func (n *Node) applyTxn(t *pb.TxnRequest) (*pb.TxnResponse, error) {
+	if !n.cfg.Bugs.TxnSplit || api.IsTxnReadOnly(t) {
+		return txn.Txn(n.store, t, n.leases())
+	}
+	which, err := txn.Txn(n.store, &pb.TxnRequest{Compare: t.Compare}, n.leases())
+	if err != nil {
+		return nil, err
+	}
+	ops := t.Failure
+	if which.Succeeded {
+		ops = t.Success
+	}
+	resp := &pb.TxnResponse{Succeeded: which.Succeeded}
+	for _, op := range ops {
+		one, err := txn.Txn(n.store, &pb.TxnRequest{Success: []*pb.RequestOp{op}}, n.leases())
+		if err != nil {
+			return nil, err
+		}
+		resp.Responses = append(resp.Responses, one.Responses...)
+	}
+	return resp, nil
+}
+
+func txnHasPut(t *pb.TxnRequest) bool {
+	for _, ops := range [][]*pb.RequestOp{t.Success, t.Failure} {
+		for _, op := range ops {
+			if op.GetRequestPut() != nil || (op.GetRequestTxn() != nil && txnHasPut(op.GetRequestTxn())) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// applyCompaction is etcd's Compact: the compacted revision moves at once
+// (reads below it fail from here on), then the key bucket is cleaned in
+// batches, each committed to the backend, with etcd's failpoints between
+// them. etcd's FIFO scheduler runs the batches beside the apply loop, 10
+// ms apart; here they run inside the apply, so a compaction finishes
+// before the next entry is applied (a physical compaction's answer, which
+// etcd gives only once the batches are done, is the same).
+func (n *Node) applyCompaction(c *pb.CompactionRequest) (*pb.CompactionResponse, error) {
+	job, err := n.store.Compact(c.Revision)
+	if err != nil {
+		return nil, err
+	}
+	n.runCompaction(job)
+	return &pb.CompactionResponse{}, nil
+}
+
+func (n *Node) runCompaction(job *mvcc.Compaction) {
+	n.failpointPanicOnly(mvcc.FailpointCompactBeforeCommitScheduledCompact)
+	n.forceCommit()
+	n.failpointPanicOnly(mvcc.FailpointCompactAfterCommitScheduledCompact)
+	for {
+		n.failpointPanicOnly(mvcc.FailpointCompactAfterAcquiredBatchTxLock)
+		if !job.Step() {
+			break
+		}
+		n.failpointPanicOnly(mvcc.FailpointCompactBeforeCommitBatch)
+		n.forceCommit()
+		n.failpointPanicOnly(mvcc.FailpointCompactAfterCommitBatch)
+	}
+	n.failpointPanicOnly(mvcc.FailpointCompactBeforeSetFinishedCompact)
+	job.Finish()
+	n.failpointPanicOnly(mvcc.FailpointCompactAfterSetFinishedCompact)
+	n.env.Logf("finished scheduled compaction: compact-revision=%d", job.Rev())
+}
+
+// forceCommit commits the backend's batch now, as etcd's ForceCommit.
+func (n *Node) forceCommit() {
+	n.backend.pending++
+	n.commitBackend()
 }

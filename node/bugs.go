@@ -46,6 +46,19 @@ type Bugs struct {
 	// holds the last snapshot it records, and the member cannot restart
 	// from its own disk.
 	ReleaseWALEarly bool
+	// WatchSkipsEvent makes the watch hub drop one event now and then
+	// (the first matching event of every 50th revision, for each synced
+	// watcher): the watch checker's "reliable" must catch the gap.
+	WatchSkipsEvent bool
+	// LeaseNeverExpires stops the leader from revoking expired leases:
+	// keys outlive leases nobody keeps alive.
+	LeaseNeverExpires bool
+	// TxnSplit applies each write of a Txn's chosen branch in a revision
+	// of its own, as if the Txn were several requests.
+	TxnSplit bool
+	// RevisionSkew makes a delete not advance the store's revision: the
+	// next write reuses it, so two changes share one revision.
+	RevisionSkew bool
 }
 
 // bugs names every switch, as the CLI and reports spell it.
@@ -67,6 +80,14 @@ var bugs = []struct {
 		func(b *Bugs) *bool { return &b.SnapshotSkipsStore }},
 	{"release-wal-early", "WAL segments are released and purged before the snapshot that covers them is saved",
 		func(b *Bugs) *bool { return &b.ReleaseWALEarly }},
+	{"watch-skips-event", "the watch hub drops an event now and then",
+		func(b *Bugs) *bool { return &b.WatchSkipsEvent }},
+	{"lease-never-expires", "the leader never revokes expired leases",
+		func(b *Bugs) *bool { return &b.LeaseNeverExpires }},
+	{"txn-split", "each write of a Txn lands in a revision of its own",
+		func(b *Bugs) *bool { return &b.TxnSplit }},
+	{"revision-skew", "a delete does not advance the revision, so the next write reuses it",
+		func(b *Bugs) *bool { return &b.RevisionSkew }},
 }
 
 // BugNames lists every bug switch by name.

@@ -75,10 +75,36 @@ type Config struct {
 	// tests shrink it the same way).
 	WALSegmentSize int
 
+	// MaxTxnOps is etcd's --max-txn-ops (default 128): the most
+	// operations one Txn may hold, in either branch.
+	MaxTxnOps int
+	// MaxRequestBytes is etcd's --max-request-bytes (default 1.5 MiB):
+	// the largest raft request the server proposes.
+	MaxRequestBytes uint
+	// QuotaBackendBytes is etcd's --quota-backend-bytes (0: the default,
+	// 2 GiB): a write that would grow the backend past it raises the
+	// NOSPACE alarm.
+	QuotaBackendBytes int64
+	// AutoCompactionMode and AutoCompactionRetention are etcd's
+	// --auto-compaction-mode ("periodic" or "revision") and
+	// --auto-compaction-retention (a duration for periodic, a number of
+	// revisions for revision; 0 turns it off, etcd's default).
+	AutoCompactionMode      string
+	AutoCompactionRetention string
+	// WatchProgressNotifyInterval is etcd's
+	// --experimental-watch-progress-notify-interval (default 10 min).
+	WatchProgressNotifyInterval time.Duration
+
 	// Bugs are deliberate faults that prove the checkers work. Off in
 	// every real run.
 	Bugs Bugs
 }
+
+// The values of --auto-compaction-mode.
+const (
+	CompactionPeriodic = "periodic"
+	CompactionRevision = "revision"
+)
 
 // The values of --initial-cluster-state.
 const (
@@ -108,6 +134,10 @@ func DefaultConfig(id uint64, peers []uint64) Config {
 		MaxWALs:                    5,
 		MaxSnapshots:               5,
 		WALSegmentSize:             64 * 1000 * 1000,
+		MaxTxnOps:                  128,
+		MaxRequestBytes:            1.5 * 1024 * 1024,
+		AutoCompactionMode:         CompactionPeriodic,
+		WatchProgressNotifyInterval: 10 * time.Minute,
 	}
 }
 
@@ -135,6 +165,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--max-wals and --max-snapshots must not be negative")
 	case c.WALSegmentSize < 1024:
 		return fmt.Errorf("wal-segment-size must be at least 1024 bytes, got %d", c.WALSegmentSize)
+	case c.MaxTxnOps <= 0:
+		return fmt.Errorf("--max-txn-ops must be positive, got %d", c.MaxTxnOps)
+	case c.MaxRequestBytes == 0:
+		return fmt.Errorf("--max-request-bytes must be positive")
+	case c.QuotaBackendBytes < 0:
+		return fmt.Errorf("--quota-backend-bytes must not be negative, got %d", c.QuotaBackendBytes)
+	case c.AutoCompactionMode != CompactionPeriodic && c.AutoCompactionMode != CompactionRevision:
+		return fmt.Errorf("unknown auto-compaction-mode %q (use %q or %q)", c.AutoCompactionMode, CompactionPeriodic, CompactionRevision)
 	case c.ElectionTimeout%c.HeartbeatInterval != 0:
 		return fmt.Errorf("--election-timeout[%v] must be a multiple of --heartbeat-interval[%v]: raft counts it in ticks", c.ElectionTimeout, c.HeartbeatInterval)
 	}

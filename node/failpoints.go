@@ -1,5 +1,7 @@
 package node
 
+import "github.com/etcdlab/etcdlab/node/mvcc"
+
 // Failpoints at etcd's gofail names. etcd marks them in its code with
 // `// gofail: var raftBeforeSave struct{}` and its robustness tests turn
 // them into a panic or a sleep (tests/robustness/failpoint); here the
@@ -55,6 +57,11 @@ const (
 	CommitAfterPreCommitHook  = "commitAfterPreCommitHook"
 	BeforeCommit              = "beforeCommit"
 	AfterCommit               = "afterCommit"
+
+	// Defragment's, before it copies the buckets into a new file and
+	// before it renames that file over the old one (panic only).
+	DefragBeforeCopy   = "defragBeforeCopy"
+	DefragBeforeRename = "defragBeforeRename"
 )
 
 // Failpoints lists every failpoint: the Ready loop's in the order one
@@ -81,13 +88,26 @@ var Failpoints = []string{
 	CommitAfterPreCommitHook,
 	BeforeCommit,
 	AfterCommit,
+	mvcc.FailpointCompactBeforeCommitScheduledCompact,
+	mvcc.FailpointCompactAfterCommitScheduledCompact,
+	mvcc.FailpointCompactAfterAcquiredBatchTxLock,
+	mvcc.FailpointCompactBeforeCommitBatch,
+	mvcc.FailpointCompactAfterCommitBatch,
+	mvcc.FailpointCompactBeforeSetFinishedCompact,
+	mvcc.FailpointCompactAfterSetFinishedCompact,
+	DefragBeforeCopy,
+	DefragBeforeRename,
 }
 
 // PanicOnly reports whether a failpoint may only panic: the backend's,
 // which etcd's robustness tests only ever panic at.
 func PanicOnly(name string) bool {
 	switch name {
-	case CommitBeforePreCommitHook, CommitAfterPreCommitHook, BeforeCommit, AfterCommit:
+	case CommitBeforePreCommitHook, CommitAfterPreCommitHook, BeforeCommit, AfterCommit,
+		mvcc.FailpointCompactBeforeCommitScheduledCompact, mvcc.FailpointCompactAfterCommitScheduledCompact,
+		mvcc.FailpointCompactAfterAcquiredBatchTxLock, mvcc.FailpointCompactBeforeCommitBatch,
+		mvcc.FailpointCompactAfterCommitBatch, mvcc.FailpointCompactBeforeSetFinishedCompact,
+		mvcc.FailpointCompactAfterSetFinishedCompact, DefragBeforeCopy, DefragBeforeRename:
 		return true
 	}
 	return false

@@ -31,7 +31,7 @@ const readyPercent = 0.9
 // bootstraps nothing and waits for the leader to send it the log, or a
 // snapshot of it.
 func Join(cfg Config, env Env) (*Node, error) {
-	n, err := newNode(cfg, env, raft.NewMemoryStorage(), nil)
+	n, err := newNode(cfg, env, raft.NewMemoryStorage(), database{})
 	if err != nil {
 		return nil, err
 	}

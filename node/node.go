@@ -21,11 +21,16 @@ import (
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/backend"
+	"github.com/etcdlab/etcdlab/node/lease"
 	"github.com/etcdlab/etcdlab/node/mvcc"
+	"github.com/etcdlab/etcdlab/node/txn"
+	"github.com/etcdlab/etcdlab/node/watch"
 	"github.com/etcdlab/etcdlab/node/wal"
 )
 
@@ -70,10 +75,11 @@ type Env interface {
 	Proposed(reqID, id uint64)
 	// AppliedWrite reports that the write whose InternalRaftRequest has
 	// request ID id was applied here, with the response its client got or
-	// would have got (its header's revision is the store's after it). A
-	// checker uses it to settle writes whose clients never learnt the
-	// outcome; a real process may ignore it.
-	AppliedWrite(id uint64, resp *api.Response)
+	// would have got (its header's revision is the store's after it) and
+	// the events it made. Checkers use it to settle writes whose clients
+	// never learnt the outcome, and as the truth watchers are held to; a
+	// real process may ignore it.
+	AppliedWrite(id uint64, resp *api.Response, events []*mvccpb.Event)
 	Logged(index, term, digest uint64)
 	SnapshotInstalled(index, term, digest uint64)
 	// PeerActive reports whether the transport's streams to the peer are
@@ -96,11 +102,12 @@ type Env interface {
 	Failpoint(name string) (sleep time.Duration)
 	// Logf writes a line of the node's log; raft's own log comes here too.
 	Logf(format string, args ...any)
-	// Now is the time on the member's clock. The node reads it only when
-	// it starts, to begin its request IDs where a past life cannot have
-	// reached, so between two starts of one member it must move forward by
-	// at least a millisecond (a real process takes longer than that to
-	// start).
+	// Now is the time on the member's clock. Request IDs start from it,
+	// so between two starts of one member it must move forward by at
+	// least a millisecond (a real process takes longer than that to
+	// start); the lessor measures leases' TTLs with it and the watch hub
+	// its progress notifications, so a clock running fast or slow changes
+	// when leases expire, as it does in etcd.
 	Now() time.Duration
 }
 
@@ -111,6 +118,14 @@ type Node struct {
 	rn      *raft.RawNode
 	storage *raft.MemoryStorage
 	store   *mvcc.Store
+	lessor  *lease.Lessor
+	watch   *watch.Hub
+	// watchStreams are the clients' watch streams open on this member.
+	watchStreams map[watch.StreamID]bool
+	// alarms are the raised alarms (the backend's alarm bucket).
+	alarms []backend.Alarm
+	// blockedRenews are keep-alives waiting on an expired lease: see renew.
+	blockedRenews []uint64
 
 	role    raft.StateType
 	leader  uint64
@@ -183,7 +198,7 @@ type request struct {
 // etcd's first start, it bootstraps the log with one configuration entry
 // per peer.
 func New(cfg Config, env Env) (*Node, error) {
-	n, err := newNode(cfg, env, raft.NewMemoryStorage(), mvcc.NewStore())
+	n, err := newNode(cfg, env, raft.NewMemoryStorage(), database{})
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +268,7 @@ func Restart(cfg Config, env Env) (*Node, error) {
 			return nil, fmt.Errorf("member %d: restart: %w", cfg.ID, err)
 		}
 	}
-	n, err := newNode(cfg, env, storage, r.store)
+	n, err := newNode(cfg, env, storage, r.database)
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +295,7 @@ func Restart(cfg Config, env Env) (*Node, error) {
 		env.SnapshotInstalled(ci, r.meta.Term, n.digest)
 	}
 	n.logEntries(c.Entries)
+	n.resumeCompaction()
 	env.Logf("restarted: snapshot %d, backend consistent index %d, %d WAL entries after the snapshot, %s, %d torn bytes cut",
 		snapIndex, r.meta.ConsistentIndex, len(c.Entries), raft.DescribeHardState(c.State), c.Size-c.Valid)
 	n.process()
@@ -302,12 +318,12 @@ func neverStarted(env Env) bool {
 	return errors.Is(err, wal.ErrSnapshotNotFound)
 }
 
-func newNode(cfg Config, env Env, storage *raft.MemoryStorage, store *mvcc.Store) (*Node, error) {
+func newNode(cfg Config, env Env, storage *raft.MemoryStorage, db database) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if store == nil {
-		store = mvcc.NewStore()
+	if db.store == nil {
+		db.store = mvcc.NewStore()
 	}
 	rn, err := raft.NewRawNode(&raft.Config{
 		ID:              cfg.ID,
@@ -324,17 +340,22 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage, store *mvcc.Store
 	if err != nil {
 		return nil, fmt.Errorf("member %d: %w", cfg.ID, err)
 	}
-	return &Node{
-		cfg:       cfg,
-		env:       env,
-		rn:        rn,
-		storage:   storage,
-		store:     store,
-		requests:  map[uint64]*request{},
-		removed:   map[uint64]bool{},
-		nextID:    firstRequestID(cfg.ID, env.Now()),
-		clusterID: cmp.Or(cfg.ClusterID, ClusterID(cfg.Peers)),
-	}, nil
+	n := &Node{
+		cfg:          cfg,
+		env:          env,
+		rn:           rn,
+		storage:      storage,
+		requests:     map[uint64]*request{},
+		removed:      map[uint64]bool{},
+		watchStreams: map[watch.StreamID]bool{},
+		nextID:       firstRequestID(cfg.ID, env.Now()),
+		clusterID:    cmp.Or(cfg.ClusterID, ClusterID(cfg.Peers)),
+	}
+	n.watch = newWatchHub(n)
+	if err := n.install(db); err != nil {
+		return nil, fmt.Errorf("member %d: lease bucket: %w", cfg.ID, err)
+	}
+	return n, nil
 }
 
 // Tick advances the node's logical clock by one heartbeat interval. Request
@@ -348,6 +369,8 @@ func (n *Node) Tick() {
 		n.tickMissed = true
 	}
 	n.expireRequests()
+	n.leaseLoop()
+	n.watchLoop()
 	n.retryReadIndex()
 	n.checkLeaderTransfers()
 	n.releaseSnapshots()
@@ -425,21 +448,56 @@ func (n *Node) Step(m *raftpb.Message) {
 
 // Request hands the node a client request that arrived from `from`.
 func (n *Node) Request(from string, req *api.Request) {
+	if err := n.refuse(req); err != nil {
+		n.reply(from, &api.Response{ID: req.ID, Err: err})
+		n.process()
+		return
+	}
 	switch {
-	case n.isLearner() && !(req.Range != nil && req.Range.Serializable) && req.MemberList == nil:
-		// etcd's interceptor refuses a learner every RPC but serializable
-		// reads and a few read-only ones.
-		n.reply(from, &api.Response{ID: req.ID, Err: api.ErrNotSupportedForLearner})
-	case req.Range != nil:
-		n.handleRange(from, req)
-	case req.Put != nil, req.DeleteRange != nil:
+	case req.Range != nil, req.Txn != nil && api.IsTxnReadOnly(req.Txn):
+		n.handleRead(from, req)
+	case req.Put != nil, req.DeleteRange != nil, req.Txn != nil, req.Compact != nil:
 		n.handleWrite(from, req)
+	case req.LeaseGrant != nil, req.LeaseRevoke != nil, req.LeaseKeepAlive != nil,
+		req.LeaseTimeToLive != nil, req.LeaseLeases != nil:
+		n.handleLease(from, req)
+	case req.Watch != nil:
+		n.handleWatch(from, req)
+	case req.Status != nil, req.HashKV != nil, req.Defragment != nil, req.Alarm != nil:
+		n.handleMaintenance(from, req)
 	case req.MemberAdd != nil, req.MemberRemove != nil, req.MemberPromote != nil, req.MemberList != nil, req.MoveLeader != nil:
 		n.handleMembership(from, req)
 	default:
 		n.reply(from, &api.Response{ID: req.ID, Err: api.ErrBadRequest})
 	}
 	n.process()
+}
+
+// refuse is what etcd's gRPC layer refuses before the server sees a
+// request: RPCs a learner does not serve, malformed KV requests
+// (v3rpc/key.go), and writes past the backend quota.
+func (n *Node) refuse(req *api.Request) error {
+	learnerOK := req.Range.GetSerializable() || req.MemberList != nil || req.Status != nil
+	switch {
+	case n.isLearner() && !learnerOK:
+		return api.ErrNotSupportedForLearner
+	case req.Range != nil:
+		return txn.CheckRangeRequest(req.Range)
+	case req.Put != nil:
+		if err := txn.CheckPutRequest(req.Put); err != nil {
+			return err
+		}
+	case req.DeleteRange != nil:
+		return txn.CheckDeleteRequest(req.DeleteRange)
+	case req.Txn != nil:
+		if err := txn.CheckTxnRequest(req.Txn, n.cfg.MaxTxnOps); err != nil {
+			return err
+		}
+	}
+	if !n.quotaAvailable(req) {
+		return api.ErrNoSpace
+	}
+	return nil
 }
 
 // synced is the Ready loop's fsync completing. A failed fsync is fatal,

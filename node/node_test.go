@@ -251,7 +251,7 @@ func (e *testEnv) RejectRemoved(from uint64) {}
 func (e *testEnv) Applied(index, digest uint64)      {}
 func (e *testEnv) Logged(index, term, digest uint64) {}
 
-func (e *testEnv) AppliedWrite(id uint64, resp *api.Response) {}
+func (e *testEnv) AppliedWrite(uint64, *api.Response, []*mvccpb.Event) {}
 func (e *testEnv) Proposed(reqID, id uint64)                  {}
 func (e *testEnv) SnapshotInstalled(index, term, digest uint64) {
 	e.installed = append(e.installed, index)
@@ -615,10 +615,12 @@ func TestBugsByName(t *testing.T) {
 	require.Equal(t, []string{"stale-reads", "apply-before-commit"}, b.On())
 	require.NoError(t, b.Set("forget-vote,ack-before-fsync"))
 	require.NoError(t, b.Set("release-wal-early,skip-consistent-index,snapshot-skips-store"))
+	require.NoError(t, b.Set("watch-skips-event,lease-never-expires,txn-split,revision-skew"))
 	require.Equal(t, Bugs{StaleReads: true, ApplyBeforeCommit: true, ForgetVote: true, AckBeforeFsync: true,
-		SkipConsistentIndex: true, SnapshotSkipsStore: true, ReleaseWALEarly: true}, b)
+		SkipConsistentIndex: true, SnapshotSkipsStore: true, ReleaseWALEarly: true,
+		WatchSkipsEvent: true, LeaseNeverExpires: true, TxnSplit: true, RevisionSkew: true}, b)
 	require.Equal(t, BugNames(), b.On())
-	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit, forget-vote, ack-before-fsync, skip-consistent-index, snapshot-skips-store, release-wal-early)`)
+	require.EqualError(t, b.Set("fsync-lies"), `unknown bug "fsync-lies" (known: stale-reads, apply-before-commit, forget-vote, ack-before-fsync, skip-consistent-index, snapshot-skips-store, release-wal-early, watch-skips-event, lease-never-expires, txn-split, revision-skew)`)
 	require.Empty(t, Bugs{}.On())
 }
 

@@ -7,6 +7,7 @@ import (
 	"go.etcd.io/raft/v3"
 
 	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/txn"
 )
 
 // Linearizable reads, the way etcd's linearizableReadLoop serves them: a
@@ -24,11 +25,12 @@ import (
 // a ReadIndex that reaches a member knowing no leader.
 const readIndexRetry = 500 * time.Millisecond
 
-// handleRange serves a read. Serializable reads come from the local store
-// at once and may be stale.
-func (n *Node) handleRange(from string, req *api.Request) {
-	if req.Range.Serializable || n.cfg.Bugs.StaleReads {
-		n.reply(from, n.rangeResponse(req))
+// handleRead serves a Range or a Txn that only reads. Serializable reads
+// come from the local store at once and may be stale.
+func (n *Node) handleRead(from string, req *api.Request) {
+	serializable := req.Range.GetSerializable() || (req.Txn != nil && txn.IsTxnSerializable(req.Txn))
+	if serializable || n.cfg.Bugs.StaleReads {
+		n.reply(from, n.read(req))
 		return
 	}
 	id := n.newProposalID()
@@ -121,8 +123,24 @@ func (n *Node) serveReads() {
 			waiting = append(waiting, id)
 		default:
 			delete(n.requests, id)
-			n.reply(r.from, n.rangeResponse(r.req))
+			n.reply(r.from, n.read(r.req))
 		}
 	}
 	n.reads = waiting
+}
+
+// read serves a read (a Range, or a Txn that only reads) from the local
+// store.
+func (n *Node) read(req *api.Request) *api.Response {
+	resp := &api.Response{ID: req.ID}
+	var err error
+	if req.Range != nil {
+		rv := n.store.Read()
+		resp.Range, err = txn.Range(rv, req.Range)
+		rv.End()
+	} else {
+		resp.Txn, err = txn.Txn(n.store, req.Txn, n.leases())
+	}
+	resp.Err = applyError(err)
+	return resp
 }

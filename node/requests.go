@@ -16,6 +16,11 @@ import (
 // applies the entry (applyEntries), or when the request times out.
 func (n *Node) handleWrite(from string, req *api.Request) {
 	id := n.newProposalID()
+	if size := len(encodeProposal(id, req)); size > int(n.cfg.MaxRequestBytes) {
+		// etcd's processInternalRaftRequestOnce refuses it before raft.
+		n.reply(from, &api.Response{ID: req.ID, Err: api.ErrRequestTooLarge})
+		return
+	}
 	n.track(id, from, req)
 	n.held = append(n.held, id)
 	n.proposeHeld()
@@ -197,7 +202,10 @@ func (n *Node) applyConfChange(e *raftpb.Entry, inBackend bool) {
 
 func (n *Node) applyNormal(e *raftpb.Entry) {
 	if len(e.GetData()) == 0 {
-		return // a new leader's empty entry
+		// A new leader's empty entry: once it applies it, the leader's
+		// lessor starts the leases' clocks (etcd's applyEntryNormal).
+		n.promoteLessor()
+		return
 	}
 	r := &pb.InternalRaftRequest{}
 	if err := proto.Unmarshal(e.GetData(), r); err != nil {
@@ -207,9 +215,9 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 		return
 	}
 	id := r.GetHeader().GetID()
-	resp := n.apply(r)
+	resp, evs := n.apply(r)
 	resp.SetHeader(n.header())
-	n.env.AppliedWrite(id, resp)
+	n.env.AppliedWrite(id, resp, evs)
 	w, ok := n.requests[id]
 	if !ok {
 		return // proposed elsewhere, or already timed out here
@@ -229,9 +237,12 @@ func (n *Node) reply(to string, resp *api.Response) {
 // encodeProposal wraps a client's write in an InternalRaftRequest with the
 // server's request ID in its header, the data of etcd's raft entries.
 func encodeProposal(id uint64, req *api.Request) []byte {
-	r := &pb.InternalRaftRequest{Header: &pb.RequestHeader{ID: id},
+	return mustMarshal(&pb.InternalRaftRequest{Header: &pb.RequestHeader{ID: id},
 		Put: req.Put, DeleteRange: req.DeleteRange, Txn: req.Txn, Compaction: req.Compact,
-		LeaseGrant: req.LeaseGrant, LeaseRevoke: req.LeaseRevoke, Alarm: req.Alarm}
+		LeaseGrant: req.LeaseGrant, LeaseRevoke: req.LeaseRevoke, Alarm: req.Alarm})
+}
+
+func mustMarshal(r *pb.InternalRaftRequest) []byte {
 	b, err := proto.Marshal(r)
 	if err != nil {
 		panic(fmt.Sprintf("proposal: %v", err)) // keys and values are bytes: it cannot fail

@@ -202,7 +202,8 @@ func (n *Node) openSnapshotBackend(rd *raft.Ready) stall {
 		n.env.Logf("fatal: failed to open snapshot backend: %s is missing", db)
 		panic(fmt.Sprintf("member %d: failed to open snapshot backend: %s is missing", n.cfg.ID, db))
 	}
-	meta, store, err := decodeBackend(db, b)
+	got, err := decodeBackend(db, b)
+	meta := got.meta
 	if err == nil && meta.ConsistentIndex != md.GetIndex() {
 		err = fmt.Errorf("its consistent index %d is not the snapshot's index %d", meta.ConsistentIndex, md.GetIndex())
 	}
@@ -212,7 +213,10 @@ func (n *Node) openSnapshotBackend(rd *raft.Ready) stall {
 	}
 	if !n.cfg.Bugs.SnapshotSkipsStore {
 		n.env.Rename(db, backend.Path)
-		n.store = store
+		if err := n.install(got); err != nil {
+			n.env.Logf("fatal: failed to open snapshot backend %s: %v", db, err)
+			panic(fmt.Sprintf("member %d: failed to open snapshot backend %s: %v", n.cfg.ID, db, err))
+		}
 		n.backend.consistentIndex, n.backend.pending = meta.ConsistentIndex, 0
 	}
 	for _, id := range meta.Removed {
@@ -224,6 +228,9 @@ func (n *Node) openSnapshotBackend(rd *raft.Ready) stall {
 	n.logBase, n.logChain, n.logged = md.GetIndex(), []uint64{meta.Digest}, md.GetIndex()
 	n.env.SnapshotInstalled(md.GetIndex(), md.GetTerm(), meta.Digest)
 	n.env.Logf("applied snapshot: index=%d term=%d store revision %d", md.GetIndex(), md.GetTerm(), n.store.Rev())
+	if !n.cfg.Bugs.SnapshotSkipsStore {
+		n.resumeCompaction()
+	}
 	n.serveReads()
 	return notStalled
 }
@@ -271,7 +278,7 @@ func (n *Node) sendMergedSnapshot(m *raftpb.Message) {
 	merged.Snapshot = &raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{
 		Index: new(n.applied), Term: new(n.snap.appliedTerm), ConfState: n.snap.confState}}
 	n.snap.inflight++
-	db := backend.Encode(meta, n.store.Marshal())
+	db := backend.Encode(meta, backend.Buckets{KV: n.store.Marshal(), Lease: n.lessor.Marshal()})
 	n.env.Logf("sending merged snapshot to %x: index=%d db-size=%d", m.GetTo(), n.applied, len(db))
 	n.env.SendSnapshot(merged, db)
 }

@@ -2,11 +2,13 @@ package node
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcdlab/etcdlab/node/backend"
+	"github.com/etcdlab/etcdlab/node/lease"
 	"github.com/etcdlab/etcdlab/node/mvcc"
 	"github.com/etcdlab/etcdlab/node/snap"
 	"github.com/etcdlab/etcdlab/node/wal"
@@ -76,6 +78,10 @@ type backendState struct {
 	// restarted member skips entries up to it (etcd's cindex check in
 	// applyEntryNormal).
 	consistentIndex uint64
+	// inUse is the size of the last image committed; size the file's,
+	// which only Defragment brings down to inUse (bbolt keeps freed
+	// pages).
+	inUse, size int64
 }
 
 // bootstrap creates the data directory of a new member: the first WAL
@@ -91,9 +97,16 @@ func (n *Node) bootstrap() {
 // recovered is what a restart read from the data directory.
 type recovered struct {
 	snapshot *raftpb.SnapshotMetadata // the newest snapshot the WAL records, nil if none
-	meta     backend.Meta             // the backend's meta bucket
-	store    *mvcc.Store
-	log      wal.Contents
+	database
+	log wal.Contents
+}
+
+// database is what a backend file holds, decoded.
+type database struct {
+	meta   backend.Meta // the meta bucket
+	store  *mvcc.Store  // the key bucket
+	leases []byte       // the lease bucket, as node/lease encodes it
+	size   int64        // the file's size
 }
 
 // recoverDir reads a member's data directory as etcd v3.7 does
@@ -114,7 +127,7 @@ func recoverDir(env Env, d wal.Dir) (*recovered, error) {
 		r.snapshot = snaps[len(snaps)-1]
 		start = wal.Ref{Index: r.snapshot.GetIndex(), Term: r.snapshot.GetTerm()}
 	}
-	r.meta, r.store, err = openBackend(d, backend.Path)
+	r.database, err = openBackend(d, backend.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +136,7 @@ func recoverDir(env Env, d wal.Dir) (*recovered, error) {
 		// its backend not yet opened when the member stopped.
 		db := snapDir + snap.DBName(start.Index)
 		if _, ok := d.Read(db); ok {
-			if r.meta, r.store, err = openBackend(d, db); err != nil {
+			if r.database, err = openBackend(d, db); err != nil {
 				return nil, err
 			}
 			env.Rename(db, backend.Path)
@@ -146,25 +159,57 @@ func recoverDir(env Env, d wal.Dir) (*recovered, error) {
 
 // openBackend reads a backend file; a missing one is an empty store, as a
 // new bbolt file is.
-func openBackend(d wal.Dir, name string) (backend.Meta, *mvcc.Store, error) {
+func openBackend(d wal.Dir, name string) (database, error) {
 	b, ok := d.Read(name)
 	if !ok {
-		return backend.Meta{ConfState: &raftpb.ConfState{}}, mvcc.NewStore(), nil
+		return database{meta: backend.Meta{ConfState: &raftpb.ConfState{}}, store: mvcc.NewStore()}, nil
 	}
 	return decodeBackend(name, b)
 }
 
-// decodeBackend reads a backend file's meta bucket and store.
-func decodeBackend(name string, b []byte) (backend.Meta, *mvcc.Store, error) {
-	meta, data, err := backend.Decode(b)
+// decodeBackend reads a backend file's buckets.
+func decodeBackend(name string, b []byte) (database, error) {
+	meta, bk, err := backend.Decode(b)
 	if err != nil {
-		return meta, nil, fmt.Errorf("%s: %w", name, err)
+		return database{}, fmt.Errorf("%s: %w", name, err)
 	}
-	store, err := mvcc.Unmarshal(data)
+	store, err := mvcc.Unmarshal(bk.KV)
 	if err != nil {
-		return meta, nil, fmt.Errorf("%s: %w", name, err)
+		return database{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return meta, store, nil
+	return database{meta: meta, store: store, leases: bk.Lease, size: int64(len(b))}, nil
+}
+
+// install makes the database's store, leases and alarms the member's, as
+// etcd's server does after a restart and after opening a backend received
+// from the leader: the lessor is rebuilt from the lease bucket with the
+// store's keys attached to their leases, and watchers catch up from the
+// new store.
+func (n *Node) install(db database) error {
+	le := newLessor(n.cfg)
+	attached := map[string]lease.LeaseID{}
+	for _, kv := range db.store.LeasedKeys() {
+		attached[string(kv.Key)] = lease.LeaseID(kv.Lease)
+	}
+	if err := le.Recover(db.leases, attached); err != nil {
+		return err
+	}
+	db.store.SkewDeletes = n.cfg.Bugs.RevisionSkew
+	n.store, n.lessor, n.alarms = db.store, le, db.meta.Alarms
+	n.backend.inUse, n.backend.size = db.size, db.size
+	n.watch.Restore()
+	return nil
+}
+
+// resumeCompaction finishes a compaction the store had scheduled but not
+// finished when its file was last committed (etcd's restore).
+func (n *Node) resumeCompaction() {
+	if rev, ok := n.store.Unfinished(); ok {
+		if job, err := n.store.Compact(rev); err == nil {
+			n.env.Logf("resuming scheduled compaction: compact-revision=%d", rev)
+			n.runCompaction(job)
+		}
+	}
 }
 
 // --- the backend's batch commits ---
@@ -211,7 +256,8 @@ func (n *Node) commitBackend() {
 	n.failpointPanicOnly(CommitAfterPreCommitHook)
 	n.failpointPanicOnly(BeforeCommit)
 	n.backend.committing, n.backend.again, n.backend.pending = true, false, 0
-	n.env.WriteFile(backend.Path, backend.Encode(meta, n.store.Marshal()))
+	db := n.encodeBackend(meta)
+	n.env.WriteFile(backend.Path, db)
 	n.env.Sync(backend.Path, func(err error) {
 		if err != nil {
 			n.env.Logf("fatal: failed to commit tx: %v", err)
@@ -232,7 +278,15 @@ func (n *Node) commitBackend() {
 // meta is the backend's meta bucket as of the applied index.
 func (n *Node) meta() backend.Meta {
 	return backend.Meta{ConsistentIndex: n.applied, Term: n.snap.appliedTerm,
-		ConfState: n.snap.confState, Removed: n.removedIDs(), Digest: n.digest}
+		ConfState: n.snap.confState, Removed: n.removedIDs(), Digest: n.digest, Alarms: slices.Clone(n.alarms)}
+}
+
+// encodeBackend is the backend file's image, and what sizes it.
+func (n *Node) encodeBackend(meta backend.Meta) []byte {
+	db := backend.Encode(meta, backend.Buckets{KV: n.store.Marshal(), Lease: n.lessor.Marshal()})
+	n.backend.inUse = int64(len(db))
+	n.backend.size = max(n.backend.size, n.backend.inUse)
+	return db
 }
 
 // failpointPanicOnly passes one of the backend's failpoints, where only a

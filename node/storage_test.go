@@ -114,8 +114,7 @@ func TestBackendCommitsInBatches(t *testing.T) {
 	c.nodes[1].Request("c1", &api.Request{ID: 9, DeleteRange: deleteReq("k")})
 	c.settle()
 	require.Contains(t, e.events, "write "+backend.Path, "a delete commits at once")
-	_, ok := c.nodes[2].store.Get("k")
-	require.False(t, ok)
+	require.Nil(t, c.nodes[2].store.KeyAt([]byte("k"), c.nodes[2].store.Rev()))
 }
 
 // A commit made while an entry is applied (a delete, or the write that
@@ -131,7 +130,7 @@ func TestACommitDuringAnApplyCoversTheEntryBeingApplied(t *testing.T) {
 	e := c.envs[2]
 	db, data, err := backend.Decode(e.files[backend.Path].durable)
 	require.NoError(t, err)
-	st, err := mvcc.Unmarshal(data)
+	st, err := mvcc.Unmarshal(data.KV)
 	require.NoError(t, err)
 	require.Equal(t, int64(3), st.Rev(), "the file holds both puts")
 	assert.Equal(t, c.nodes[2].Status().Applied, db.ConsistentIndex, "so its consistent index is the second put's")

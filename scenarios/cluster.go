@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"slices"
@@ -124,8 +125,8 @@ type member struct {
 	up         bool
 	epoch      int // bumped at every crash, so events of a dead life do nothing
 	tickOffset time.Duration
-	started    time.Duration // member clock when the current or last life began
-	seen       map[clientReq]bool
+	started    time.Duration      // member clock when the current or last life began
+	seen       map[clientReq]bool // client requests and forwarded proposals already taken: see seenProposal
 	role       raft.StateType
 	term       uint64
 	removed    bool // removed from the cluster: stopped for good
@@ -427,6 +428,9 @@ func (m *member) receive(from network.Addr, payload []byte) {
 			m.c.sim.Logf(string(m.addr), "dropping undecodable raft message from %s: %v", from, err)
 			return
 		}
+		if msg.GetType() == raftpb.MessageType_MsgProp && m.seenProposal(msg) {
+			return
+		}
 		m.call(func() {
 			m.node.Step(msg)
 			m.c.fireTriggers(m, msg, false) // once it has taken the message in
@@ -452,6 +456,26 @@ func (m *member) receive(from network.Addr, payload []byte) {
 		m.seen[key] = true
 		m.call(func() { m.node.Request(string(from), req) })
 	}
+}
+
+// seenProposal drops the second copy of a proposal a follower forwarded.
+// rafthttp runs on TCP, which never delivers a message twice; raft's own
+// messages are safe to repeat, which is why the datagram network may
+// duplicate them, but a forwarded MsgProp is a client's write in raft's
+// clothing: a second copy would be appended, and applied, a second time,
+// as a duplicated client request would be. Each proposal's entries carry
+// the server's request ID, so equal entries are a copy.
+func (m *member) seenProposal(msg *raftpb.Message) bool {
+	h := fnv.New64a()
+	for _, e := range msg.GetEntries() {
+		h.Write(e.GetData())
+	}
+	key := clientReq{from: nodeAddr(msg.GetFrom()), id: h.Sum64()}
+	if m.seen[key] {
+		return true
+	}
+	m.seen[key] = true
+	return false
 }
 
 // observe runs after every input to the member: it hands the member's

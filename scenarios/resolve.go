@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
+
 	"github.com/etcdlab/etcdlab/checker"
 	"github.com/etcdlab/etcdlab/node/api"
 )
@@ -52,7 +54,7 @@ func (r Resolved) String() string {
 func (e memberEnv) Proposed(reqID, id uint64) { e.m.c.proposals[id] = reqID }
 
 // AppliedWrite: the member applied the write proposed with request ID id.
-func (e memberEnv) AppliedWrite(id uint64, resp *api.Response) {
+func (e memberEnv) AppliedWrite(id uint64, resp *api.Response, _ []*mvccpb.Event) {
 	c := e.m.c
 	reqID, ok := c.proposals[id]
 	if !ok {

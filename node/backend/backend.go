@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
@@ -40,11 +41,21 @@ type Meta struct {
 	// Removed are the members removed from the cluster (etcd's
 	// members_removed bucket): their IDs may never come back.
 	Removed []uint64
+	// Alarms are the cluster's raised alarms (etcd's alarm bucket): a
+	// NOSPACE raised before a crash still refuses writes after it.
+	Alarms []Alarm
 	// Digest is not etcd's: it is the lab's digest of the entries applied
 	// up to ConsistentIndex (node.Status.Digest), kept with the store so a
 	// member whose store came from this file still reports what its state
 	// machine applied to the checkers.
 	Digest uint64
+}
+
+// Alarm is one raised alarm: the member that raised it, and its type
+// (etcdserverpb.AlarmType).
+type Alarm struct {
+	MemberID uint64
+	Alarm    int32
 }
 
 // ErrCorrupt is a database file that fails its checksum or does not decode.
@@ -54,9 +65,15 @@ const magic = "etcdlab-db1"
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// Encode returns the file's bytes: the meta bucket, then the store as the
-// mvcc package encodes it.
-func Encode(m Meta, store []byte) []byte {
+// Buckets are the file's buckets beyond meta, each as its package
+// encodes it: the key bucket (node/mvcc) and the lease bucket
+// (node/lease).
+type Buckets struct {
+	KV, Lease []byte
+}
+
+// Encode returns the file's bytes: the meta bucket, then the others.
+func Encode(m Meta, bk Buckets) []byte {
 	cs, err := proto.Marshal(m.ConfState)
 	if err != nil {
 		panic(fmt.Sprintf("backend: marshal conf state: %v", err)) // raftpb messages always marshal
@@ -70,51 +87,84 @@ func Encode(m Meta, store []byte) []byte {
 	for _, id := range m.Removed {
 		body = binary.AppendUvarint(body, id)
 	}
-	body = append(body, store...)
+	body = binary.AppendUvarint(body, uint64(len(m.Alarms)))
+	for _, a := range m.Alarms {
+		body = binary.AppendUvarint(binary.AppendUvarint(body, a.MemberID), uint64(a.Alarm))
+	}
+	body = binary.AppendUvarint(body, uint64(len(bk.Lease)))
+	body = append(body, bk.Lease...)
+	body = append(body, bk.KV...)
 	b := append([]byte(magic), 0, 0, 0, 0)
 	binary.BigEndian.PutUint32(b[len(magic):], crc32.Checksum(body, crcTable))
 	return append(b, body...)
 }
 
-// Decode reads a file Encode wrote, returning the meta bucket and the
-// store's encoding.
-func Decode(b []byte) (Meta, []byte, error) {
-	var m Meta
+// Decode reads a file Encode wrote.
+func Decode(b []byte) (Meta, Buckets, error) {
+	m, bk, err := decode(b)
+	if err != nil {
+		return Meta{}, Buckets{}, err
+	}
+	return m, bk, nil
+}
+
+func decode(b []byte) (m Meta, _ Buckets, _ error) {
 	if len(b) < len(magic)+4 || string(b[:len(magic)]) != magic {
-		return m, nil, fmt.Errorf("%w: not a database file (%d bytes)", ErrCorrupt, len(b))
+		return m, Buckets{}, fmt.Errorf("%w: not a database file (%d bytes)", ErrCorrupt, len(b))
 	}
 	body := b[len(magic)+4:]
 	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(b[len(magic):]) {
-		return m, nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+		return m, Buckets{}, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
 	var vals [4]uint64
 	for i := range vals {
 		v, n := binary.Uvarint(body)
 		if n <= 0 {
-			return m, nil, fmt.Errorf("%w: truncated meta bucket", ErrCorrupt)
+			return m, Buckets{}, fmt.Errorf("%w: truncated meta bucket", ErrCorrupt)
 		}
 		vals[i], body = v, body[n:]
 	}
 	m.ConsistentIndex, m.Term, m.Digest = vals[0], vals[1], vals[2]
 	if vals[3] > uint64(len(body)) {
-		return m, nil, fmt.Errorf("%w: truncated conf state", ErrCorrupt)
+		return m, Buckets{}, fmt.Errorf("%w: truncated conf state", ErrCorrupt)
 	}
 	m.ConfState = &raftpb.ConfState{}
 	if err := proto.Unmarshal(body[:vals[3]], m.ConfState); err != nil {
-		return m, nil, fmt.Errorf("%w: conf state: %v", ErrCorrupt, err)
+		return m, Buckets{}, fmt.Errorf("%w: conf state: %v", ErrCorrupt, err)
 	}
 	body = body[vals[3]:]
 	n, k := binary.Uvarint(body)
 	if k <= 0 || n > uint64(len(body)) {
-		return m, nil, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
+		return m, Buckets{}, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
 	}
 	body = body[k:]
 	for range n {
 		id, k := binary.Uvarint(body)
 		if k <= 0 {
-			return m, nil, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
+			return m, Buckets{}, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
 		}
 		m.Removed, body = append(m.Removed, id), body[k:]
 	}
-	return m, body, nil
+	n, k = binary.Uvarint(body)
+	if k <= 0 || n > uint64(len(body)) {
+		return m, Buckets{}, fmt.Errorf("%w: truncated alarms", ErrCorrupt)
+	}
+	body = body[k:]
+	for range n {
+		id, k := binary.Uvarint(body)
+		if k <= 0 {
+			return m, Buckets{}, fmt.Errorf("%w: truncated alarms", ErrCorrupt)
+		}
+		t, k2 := binary.Uvarint(body[k:])
+		if k2 <= 0 || t > math.MaxInt32 {
+			return m, Buckets{}, fmt.Errorf("%w: truncated alarms", ErrCorrupt)
+		}
+		m.Alarms, body = append(m.Alarms, Alarm{MemberID: id, Alarm: int32(t)}), body[k+k2:]
+	}
+	n, k = binary.Uvarint(body)
+	if k <= 0 || n > uint64(len(body)-k) {
+		return m, Buckets{}, fmt.Errorf("%w: truncated lease bucket", ErrCorrupt)
+	}
+	body = body[k:]
+	return m, Buckets{Lease: body[:n], KV: body[n:]}, nil
 }

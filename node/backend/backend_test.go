@@ -8,11 +8,15 @@ import (
 )
 
 func TestEncodeDecodeRoundTrips(t *testing.T) {
-	m := Meta{ConsistentIndex: 42, Term: 3, Digest: 0xfeed, ConfState: &raftpb.ConfState{Voters: []uint64{1, 2, 3}}}
-	b := Encode(m, []byte("store"))
-	got, store, err := Decode(b)
+	m := Meta{ConsistentIndex: 42, Term: 3, Digest: 0xfeed, ConfState: &raftpb.ConfState{Voters: []uint64{1, 2, 3}},
+		Removed: []uint64{4}, Alarms: []Alarm{{MemberID: 2, Alarm: 1}}}
+	b := Encode(m, Buckets{KV: []byte("store"), Lease: []byte("leases")})
+	got, bk, err := Decode(b)
 	require.NoError(t, err)
-	require.Equal(t, "store", string(store))
+	require.Equal(t, "store", string(bk.KV))
+	require.Equal(t, "leases", string(bk.Lease))
+	require.Equal(t, m.Removed, got.Removed)
+	require.Equal(t, m.Alarms, got.Alarms)
 	require.Equal(t, m.ConsistentIndex, got.ConsistentIndex)
 	require.Equal(t, m.Term, got.Term)
 	require.Equal(t, m.Digest, got.Digest)
@@ -21,7 +25,7 @@ func TestEncodeDecodeRoundTrips(t *testing.T) {
 
 // A damaged or torn file is refused, never half read.
 func TestDamagedFilesAreRefused(t *testing.T) {
-	b := Encode(Meta{ConsistentIndex: 7, ConfState: &raftpb.ConfState{}}, []byte("store"))
+	b := Encode(Meta{ConsistentIndex: 7, ConfState: &raftpb.ConfState{}}, Buckets{KV: []byte("store"), Lease: []byte("l")})
 	for cut := range len(b) {
 		_, _, err := Decode(b[:cut])
 		require.ErrorIs(t, err, ErrCorrupt, "cut at %d", cut)

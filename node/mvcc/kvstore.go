@@ -43,6 +43,11 @@ type Store struct {
 	hashes []KeyValueHash
 
 	batchLimit int
+
+	// SkewDeletes is the lab's revision-skew bug, off in every real run:
+	// a write txn that only deletes does not advance the revision.
+	SkewDeletes bool
+	skewedSubs  int64 // sub revisions the skipped deletes used at currentRev+1
 	enc        encoding
 }
 

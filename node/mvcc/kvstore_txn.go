@@ -102,9 +102,27 @@ func (tw *storeTxnWrite) End() {
 		panic("mvcc: write txn ended twice")
 	}
 	tw.ended = true
-	if len(tw.changes) != 0 {
-		tw.s.currentRev++
+	if len(tw.changes) == 0 {
+		return
 	}
+	if tw.s.SkewDeletes && tw.onlyDeletes() {
+		// The lab's revision-skew bug: the deletes keep their revision in
+		// the bucket, but the store's revision stays put, so the next
+		// write is made at the same revision (after their sub revisions).
+		tw.s.skewedSubs += int64(len(tw.changes))
+		return
+	}
+	tw.s.currentRev++
+	tw.s.skewedSubs = 0
+}
+
+func (tw *storeTxnWrite) onlyDeletes() bool {
+	for _, kv := range tw.changes {
+		if kv.ModRevision != 0 { // a tombstone change holds only its key
+			return false
+		}
+	}
+	return true
 }
 
 func (tw *storeTxnWrite) put(key, value []byte, lease int64) {
@@ -116,7 +134,7 @@ func (tw *storeTxnWrite) put(key, value []byte, lease int64) {
 	if err == nil {
 		c = created.main
 	}
-	idxRev := revision{main: rev, sub: int64(len(tw.changes))}
+	idxRev := revision{main: rev, sub: tw.s.skewedSubs + int64(len(tw.changes))}
 	ver = ver + 1
 	// The store keeps its own copies: a caller may reuse its buffers.
 	kv := &mvccpb.KeyValue{
@@ -160,7 +178,7 @@ func (tw *storeTxnWrite) deleteRange(key, end []byte) int64 {
 }
 
 func (tw *storeTxnWrite) delete(key []byte) {
-	idxRev := revision{main: tw.beginRev + 1, sub: int64(len(tw.changes))}
+	idxRev := revision{main: tw.beginRev + 1, sub: tw.s.skewedSubs + int64(len(tw.changes))}
 	kv := &mvccpb.KeyValue{Key: bytes.Clone(key)}
 	tw.s.appendEntry(entry{rev: idxRev, tombstone: true, kv: kv})
 	if err := tw.s.kvindex.Tombstone(kv.Key, idxRev); err != nil {

@@ -11,9 +11,9 @@
   12.288821s n3   restarted: snapshot 507, backend consistent index 559, 52 WAL entries after the snapshot, Term:2 Vote:2 Commit:559, 0 torn bytes cut
   18.468000s nemesis end fault 1: blackhole
   18.468000s nemesis end fault 2: failpoint
-  24.000000s run  verdict linearizable ok=true: 6778 operations on 20 keys checked (6778 ok, 0 with unknown outcome); 69 unknown writes settled from the applied log
-  24.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 3718 indexes compared; logs match at all 3717 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
-  24.000000s run  verdict members converged ok=true: live members applied index 3718, revision 3581, store fc9cff0c145752d6
+  24.000000s run  verdict linearizable ok=true: 6766 operations on 20 keys checked (6766 ok, 0 with unknown outcome); 69 unknown writes settled from the applied log
+  24.000000s run  verdict raft safety ok=true: one leader per term (1 term had one); commit indexes never went back; applied entries agree at all 3708 indexes compared; logs match at all 3707 (index, term) pairs two members held; new leaders held every committed entry (1 election checked)
+  24.000000s run  verdict members converged ok=true: live members applied index 3708, revision 3574, store 638b26e0fd3c8580
   24.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   24.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)
-  24.000000s run  verdict caught up by snapshot after fault 1 ok=true: n3 restored snapshot 903 at 12.321985504s
+  24.000000s run  verdict caught up by snapshot after fault 1 ok=true: n3 restored snapshot 903 at 12.322094665s

@@ -41,7 +41,7 @@
   11.149000s nemesis end fault 3: failpoint
   26.000000s run  verdict linearizable ok=true: 11327 operations on 5 keys checked (11327 ok, 0 with unknown outcome); 50 unknown writes settled from the applied log
   26.000000s run  verdict raft safety ok=true: one leader per term (4 terms had one); commit indexes never went back; applied entries agree at all 9076 indexes compared; logs match at all 9075 (index, term) pairs two members held; new leaders held every committed entry (4 elections checked)
-  26.000000s run  verdict members converged ok=true: live members applied index 9076, revision 8935, store a82bcf06a4f2e3d6
+  26.000000s run  verdict members converged ok=true: live members applied index 9076, revision 8935, store cb0744520a7bf6b9
   26.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   26.000000s run  verdict members restart from their disks ok=true: 4 restarts, each from the member's own disk (backend, snapshot, WAL)
   26.000000s run  verdict liveness after faults ok=true: faults healed at 11.649s; within 6s: leader n1 +0s, first write +12ms, all members applied index 3399 +10ms

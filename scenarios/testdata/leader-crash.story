@@ -8,7 +8,7 @@
    6.862000s n2   restarted: snapshot 0, backend consistent index 364, 369 WAL entries after the snapshot, Term:2 Vote:2 Commit:368, 11 torn bytes cut
   14.000000s run  verdict linearizable ok=true: 2107 operations on 5 keys checked (2107 ok, 0 with unknown outcome); 2 unknown writes settled from the applied log
   14.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1161 indexes compared; logs match at all 1160 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
-  14.000000s run  verdict members converged ok=true: live members applied index 1161, revision 1120, store 58720b8cb656b89f
+  14.000000s run  verdict members converged ok=true: live members applied index 1161, revision 1120, store e08dd96cab37533c
   14.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   14.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)
   14.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 4.785s, 1.317s after 3.468s (bound 5s)

@@ -17,7 +17,7 @@
   18.933523s n4   raft: 4 became leader at term 3
   36.000000s run  verdict linearizable ok=true: 6817 operations on 5 keys checked (6817 ok, 0 with unknown outcome); 9 unknown writes settled from the applied log
   36.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 3719 indexes compared; logs match at all 3718 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
-  36.000000s run  verdict members converged ok=true: live members applied index 3719, revision 3598, store 8300f1e8376ac0e5
+  36.000000s run  verdict members converged ok=true: live members applied index 3719, revision 3598, store 5c5a0a6b2f47bb76
   36.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   36.000000s run  verdict fault 1 done (member-add) ok=true: member add n4 --learner; done by n1 after 1 attempt
   36.000000s run  verdict fault 2 done (member-promote) ok=true: member promote n4; done by n2 after 1 attempt

@@ -13,6 +13,6 @@
   10.685427s n3   raft: 3 became leader at term 3
   27.000000s run  verdict linearizable ok=true: 3563 operations on 5 keys checked (3563 ok, 0 with unknown outcome); 19 unknown writes settled from the applied log
   27.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1929 indexes compared; logs match at all 1928 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
-  27.000000s run  verdict members converged ok=true: live members applied index 1929, revision 1853, store 770a96f080f4aa59
+  27.000000s run  verdict members converged ok=true: live members applied index 1929, revision 1853, store 579aa1b2796e51a4
   27.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
   27.000000s run  verdict liveness after faults ok=true: faults healed at 10.467s; within 6s: leader n3 +220ms, first write +258ms, all members applied index 298 +0s

@@ -1,0 +1,168 @@
+package node
+
+import (
+	"slices"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
+	"github.com/etcdlab/etcdlab/node/api"
+	"github.com/etcdlab/etcdlab/node/backend"
+)
+
+// The Maintenance service (Status, HashKV, Defragment, Alarm) and the
+// backend quota.
+//
+// The backend's size is what bbolt's file size would be: it grows with
+// the store, and shrinks only when Defragment rewrites the file; freed
+// pages (after a compaction) are reused but not given back. etcd's quota
+// compares that size with --quota-backend-bytes; when a write would pass
+// it, the member raises the cluster-wide NOSPACE alarm through raft and
+// refuses the write. While NOSPACE is raised every member refuses writes
+// that grow the store (puts, txns with puts, lease grants) but serves
+// reads, deletes and compactions. An operator then compacts, defragments
+// and disarms the alarm, as etcd's documentation says.
+
+// Version is the etcd version the node's API and behaviour follow, the
+// one Status reports.
+const Version = "3.7.3"
+
+// etcd's quota costs (server/storage/quota.go).
+const (
+	kvOverhead    = 256
+	leaseOverhead = 64
+	// DefaultQuotaBackendBytes is etcd's default quota, 2 GiB.
+	DefaultQuotaBackendBytes = 2 << 30
+)
+
+// dbSize is the backend file's size: the high-water mark of its image
+// since the last defragmentation.
+func (n *Node) dbSize() int64 { return max(n.backend.size, n.backend.inUse) }
+
+// quotaCost is what a request would add to the backend, 0 for requests
+// the quota does not limit (etcd's BackendQuota.Cost).
+func quotaCost(req *api.Request) int {
+	switch {
+	case req.Put != nil:
+		return kvOverhead + len(req.Put.Key) + len(req.Put.Value)
+	case req.Txn != nil:
+		return txnCost(req.Txn)
+	case req.LeaseGrant != nil:
+		return leaseOverhead
+	}
+	return 0
+}
+
+func txnCost(t *pb.TxnRequest) int {
+	branch := func(ops []*pb.RequestOp) int {
+		c := 0
+		for _, op := range ops {
+			if p := op.GetRequestPut(); p != nil {
+				c += kvOverhead + len(p.Key) + len(p.Value)
+			} else if nt := op.GetRequestTxn(); nt != nil {
+				c += txnCost(nt)
+			}
+		}
+		return c
+	}
+	return max(branch(t.Success), branch(t.Failure))
+}
+
+// quotaAvailable is etcd's quota interceptor on arrival: a write that
+// would pass the quota raises NOSPACE (through raft) and is refused.
+func (n *Node) quotaAvailable(req *api.Request) bool {
+	cost := quotaCost(req)
+	quota := n.cfg.QuotaBackendBytes
+	if quota == 0 {
+		quota = DefaultQuotaBackendBytes
+	}
+	if cost == 0 || n.dbSize()+int64(cost) < quota {
+		return true
+	}
+	n.proposeInternal(&pb.InternalRaftRequest{Alarm: &pb.AlarmRequest{
+		Action: pb.AlarmRequest_ACTIVATE, MemberID: n.cfg.ID, Alarm: pb.AlarmType_NOSPACE}})
+	return false
+}
+
+// capped is the capped applier's refusal while NOSPACE is raised.
+func (n *Node) capped() error {
+	if n.alarmed(pb.AlarmType_NOSPACE) {
+		return api.ErrNoSpace
+	}
+	return nil
+}
+
+func (n *Node) alarmed(t pb.AlarmType) bool {
+	return slices.ContainsFunc(n.alarms, func(a backend.Alarm) bool { return a.Alarm == int32(t) })
+}
+
+// applyAlarm raises or clears an alarm on every member, as etcd's
+// applier does; the alarm bucket goes to the backend with the next
+// commit.
+func (n *Node) applyAlarm(r *pb.AlarmRequest) *pb.AlarmResponse {
+	a := backend.Alarm{MemberID: r.MemberID, Alarm: int32(r.Alarm)}
+	switch r.Action {
+	case pb.AlarmRequest_ACTIVATE:
+		if !slices.Contains(n.alarms, a) && r.Alarm != pb.AlarmType_NONE {
+			n.alarms = append(n.alarms, a)
+			n.env.Logf("alarm raised: member %x %s", r.MemberID, r.Alarm)
+		}
+	case pb.AlarmRequest_DEACTIVATE:
+		n.alarms = slices.DeleteFunc(n.alarms, func(b backend.Alarm) bool {
+			return b.Alarm == a.Alarm && (r.MemberID == 0 || b.MemberID == r.MemberID)
+		})
+		n.env.Logf("alarm cleared: member %x %s", r.MemberID, r.Alarm)
+	default:
+		return n.alarmList()
+	}
+	return n.alarmList()
+}
+
+func (n *Node) alarmList() *pb.AlarmResponse {
+	resp := &pb.AlarmResponse{}
+	for _, a := range n.alarms {
+		resp.Alarms = append(resp.Alarms, &pb.AlarmMember{MemberID: a.MemberID, Alarm: pb.AlarmType(a.Alarm)})
+	}
+	return resp
+}
+
+// handleMaintenance serves Status, HashKV, Defragment and the alarm list
+// from this member alone; raising or clearing an alarm goes through raft.
+func (n *Node) handleMaintenance(from string, req *api.Request) {
+	resp := &api.Response{ID: req.ID}
+	switch {
+	case req.Status != nil:
+		st := n.rn.BasicStatus()
+		resp.Status = &pb.StatusResponse{Version: Version, DbSize: n.dbSize(), DbSizeInUse: n.backend.inUse,
+			Leader: st.Lead, RaftIndex: n.logged, RaftTerm: st.GetTerm(), RaftAppliedIndex: n.applied,
+			IsLearner: n.isLearner(), StorageVersion: "3.6.0"}
+		for _, a := range n.alarmList().Alarms {
+			resp.Status.Errors = append(resp.Status.Errors, "memberID:"+a.String())
+		}
+	case req.HashKV != nil:
+		h, rev, err := n.store.HashByRev(req.HashKV.Revision)
+		resp.Err = applyError(err)
+		if err == nil {
+			resp.HashKV = &pb.HashKVResponse{Hash: h.Hash, CompactRevision: h.CompactRevision, HashRevision: h.Revision}
+			_ = rev // the header carries the current revision
+		}
+	case req.Defragment != nil:
+		n.defragment()
+		resp.Defragment = &pb.DefragmentResponse{}
+	case req.Alarm.Action == pb.AlarmRequest_GET:
+		resp.Alarm = n.alarmList()
+	default:
+		n.handleWrite(from, req)
+		return
+	}
+	n.reply(from, resp)
+}
+
+// defragment rewrites the backend file compactly: its size falls to what
+// is in use. etcd's defrag copies every bucket into a new file and renames
+// it over the old one, with failpoints before each step.
+func (n *Node) defragment() {
+	n.failpointPanicOnly(DefragBeforeCopy)
+	n.failpointPanicOnly(DefragBeforeRename)
+	n.backend.size = n.backend.inUse
+	n.env.Logf("finished defragmenting: db size %d bytes", n.backend.size)
+}
