@@ -687,6 +687,8 @@ func thousands(n int, noun string) string {
 	case n == 1:
 	case strings.HasSuffix(noun, "ch"):
 		noun += "es"
+	case strings.HasSuffix(noun, "ry"):
+		noun = strings.TrimSuffix(noun, "y") + "ies"
 	default:
 		noun += "s"
 	}
