@@ -14,7 +14,7 @@ func secs(s float64) time.Duration { return time.Duration(math.Round(s*1000)) * 
 //
 //   - lease 1 (TTL 5s) holds k1 and k2; kept alive at 2s and 3s, so it
 //     may expire from 8s (send time + TTL) and must by 8.01s (reply time
-//     + TTL) + slack; it expires at expireAt;
+//   - TTL) + slack; it expires at expireAt;
 //   - lease 2 (TTL 10s) holds k3 until a client revokes it at 4s;
 //   - lease 3 (TTL 5s) holds k4 and is kept alive to the end;
 //   - k5 has no lease; k6 leaves lease 1 when put again without it.
