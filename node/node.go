@@ -73,13 +73,13 @@ type Env interface {
 	// Proposed reports that the client's request reqID went into raft as
 	// the entry whose InternalRaftRequest has the server's request ID id.
 	Proposed(reqID, id uint64)
-	// AppliedWrite reports that the write whose InternalRaftRequest has
-	// request ID id was applied here, with the response its client got or
-	// would have got (its header's revision is the store's after it) and
-	// the events it made. Checkers use it to settle writes whose clients
-	// never learnt the outcome, and as the truth watchers are held to; a
+	// AppliedWrite reports that a raft entry's InternalRaftRequest was
+	// applied here, with the response its client got or would have got
+	// (its header's revision is the store's after it) and the events it
+	// made. Checkers use it to settle writes whose clients never learnt
+	// the outcome, and as the truth watchers and leases are held to; a
 	// real process may ignore it.
-	AppliedWrite(id uint64, resp *api.Response, events []*mvccpb.Event)
+	AppliedWrite(r *pb.InternalRaftRequest, resp *api.Response, events []*mvccpb.Event)
 	Logged(index, term, digest uint64)
 	SnapshotInstalled(index, term, digest uint64)
 	// PeerActive reports whether the transport's streams to the peer are

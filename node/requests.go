@@ -217,7 +217,7 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 	id := r.GetHeader().GetID()
 	resp, evs := n.apply(r)
 	resp.SetHeader(n.header())
-	n.env.AppliedWrite(id, resp, evs)
+	n.env.AppliedWrite(r, resp, evs)
 	w, ok := n.requests[id]
 	if !ok {
 		return // proposed elsewhere, or already timed out here

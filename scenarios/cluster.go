@@ -50,6 +50,7 @@ type Cluster struct {
 	adm           *admin                   // the operator's etcdctl, once a membership fault needs it
 	appliedWrites map[uint64]*appliedWrite // client write requests the members applied, by request ID
 	proposals     map[uint64]uint64        // the client request ID of each raft entry's request ID
+	truth         *checker.Truth           // what the members applied, revision by revision: see recordTruth
 	openWrites    []openWrite              // writes that ended with an unknown outcome
 }
 
@@ -85,6 +86,7 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		raft:          checker.NewRaft(),
 		appliedWrites: map[uint64]*appliedWrite{},
 		proposals:     map[uint64]uint64{},
+		truth:         checker.NewTruth(),
 		nemesis:       s.Rand("nemesis"),
 	}
 	for _, r := range st.Routes {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 
 	"github.com/etcdlab/etcdlab/checker"
@@ -53,10 +54,11 @@ func (r Resolved) String() string {
 // with request ID id. IDs are unique across members (node.firstRequestID).
 func (e memberEnv) Proposed(reqID, id uint64) { e.m.c.proposals[id] = reqID }
 
-// AppliedWrite: the member applied the write proposed with request ID id.
-func (e memberEnv) AppliedWrite(id uint64, resp *api.Response, _ []*mvccpb.Event) {
+// AppliedWrite: the member applied a raft entry's request.
+func (e memberEnv) AppliedWrite(r *pb.InternalRaftRequest, resp *api.Response, evs []*mvccpb.Event) {
 	c := e.m.c
-	reqID, ok := c.proposals[id]
+	c.recordTruth(e.m.id, r, resp, evs)
+	reqID, ok := c.proposals[r.GetHeader().GetID()]
 	if !ok {
 		return // not a client's (an admin's), or proposed before the run recorded it
 	}
