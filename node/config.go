@@ -80,7 +80,7 @@ type Config struct {
 	MaxTxnOps int
 	// MaxRequestBytes is etcd's --max-request-bytes (default 1.5 MiB):
 	// the largest raft request the server proposes.
-	MaxRequestBytes uint
+	MaxRequestBytes uint64
 	// QuotaBackendBytes is etcd's --quota-backend-bytes (0: the default,
 	// 2 GiB): a write that would grow the backend past it raises the
 	// NOSPACE alarm.

@@ -16,7 +16,7 @@ import (
 // applies the entry (applyEntries), or when the request times out.
 func (n *Node) handleWrite(from string, req *api.Request) {
 	id := n.newProposalID()
-	if size := len(encodeProposal(id, req)); size > int(n.cfg.MaxRequestBytes) {
+	if size := uint64(len(encodeProposal(id, req))); size > n.cfg.MaxRequestBytes {
 		// etcd's processInternalRaftRequestOnce refuses it before raft.
 		n.reply(from, &api.Response{ID: req.ID, Err: api.ErrRequestTooLarge})
 		return

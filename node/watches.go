@@ -25,7 +25,7 @@ func (l liveStore) KeyAt(key []byte, rev int64) *mvccpb.KeyValue { return l.n.st
 func newWatchHub(n *Node) *watch.Hub {
 	return watch.New(liveStore{n}, watch.Config{
 		ProgressNotifyInterval: n.cfg.WatchProgressNotifyInterval,
-		MaxRequestBytes:        n.cfg.MaxRequestBytes,
+		MaxRequestBytes:        uint(n.cfg.MaxRequestBytes),
 		SkipEvent:              n.cfg.Bugs.WatchSkipsEvent,
 	})
 }

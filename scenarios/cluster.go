@@ -51,6 +51,13 @@ type Cluster struct {
 	appliedWrites map[uint64]*appliedWrite // client write requests the members applied, by request ID
 	proposals     map[uint64]uint64        // the client request ID of each raft entry's request ID
 	truth         *checker.Truth           // what the members applied, revision by revision: see recordTruth
+	watchers      []*watcher
+	leaseHolders  []*leaseHolder
+	leaseRand     *rand.Rand // the lease holders' choices
+	// leaderless are the intervals without a leader, one per change of
+	// leader (lostLeaderAt: when the last one was lost, -1 while one leads).
+	leaderless   []checker.Interval
+	lostLeaderAt time.Duration
 	openWrites    []openWrite              // writes that ended with an unknown outcome
 }
 
@@ -87,6 +94,8 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		appliedWrites: map[uint64]*appliedWrite{},
 		proposals:     map[uint64]uint64{},
 		truth:         checker.NewTruth(),
+		leaseRand:     s.Rand("leases"),
+		lostLeaderAt:  -1,
 		nemesis:       s.Rand("nemesis"),
 	}
 	for _, r := range st.Routes {
@@ -106,6 +115,12 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 	}
 	for i := range st.Clients {
 		c.clients = append(c.clients, newClient(c, i+1))
+	}
+	for i := range st.Watchers {
+		c.watchers = append(c.watchers, newWatcher(c, i+1))
+	}
+	for i := range st.LeaseHolders {
+		c.leaseHolders = append(c.leaseHolders, newLeaseHolder(c, i+1))
 	}
 	return c, nil
 }
@@ -411,6 +426,15 @@ func (m *member) stop() {
 	for _, cl := range m.c.clients {
 		cl.connectionLost(m.addr)
 	}
+	for _, w := range m.c.watchers {
+		w.lost(m.addr)
+	}
+	for _, h := range m.c.leaseHolders {
+		h.lost(m.addr)
+	}
+	if m.role == raft.StateLeader {
+		m.c.leaderLost()
+	}
 	if m.c.adm != nil {
 		m.c.adm.connectionLost(m.addr)
 	}
@@ -497,9 +521,26 @@ func (m *member) observe() {
 	if st.Role == m.role && st.Term == m.term {
 		return
 	}
+	if m.role == raft.StateLeader && st.Role != raft.StateLeader {
+		c.leaderLost()
+	}
 	m.role, m.term = st.Role, st.Term
 	if st.Role == raft.StateLeader {
-		c.leaderChanges = append(c.leaderChanges, LeaderChange{At: c.sim.Now(), Member: m.id, Term: st.Term})
+		now := c.sim.Now()
+		c.leaderChanges = append(c.leaderChanges, LeaderChange{At: now, Member: m.id, Term: st.Term})
+		from := c.lostLeaderAt
+		if from < 0 {
+			from = now
+		}
+		c.leaderless = append(c.leaderless, checker.Interval{From: from, To: now})
+		c.lostLeaderAt = -1
+	}
+}
+
+// leaderLost notes when the cluster last lost its leader.
+func (c *Cluster) leaderLost() {
+	if c.lostLeaderAt < 0 {
+		c.lostLeaderAt = c.sim.Now()
 	}
 }
 

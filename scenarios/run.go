@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/node/lease"
 	"github.com/etcdlab/etcdlab/node"
 	"github.com/etcdlab/etcdlab/sim"
 )
@@ -206,6 +207,19 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	}
 	r.Verdicts = append(r.Verdicts, lin)
 	r.Verdicts = append(r.Verdicts, c.raft.Verdict(), c.converged(), c.panicked())
+	if st.Watchers > 0 {
+		r.Verdicts = append(r.Verdicts, checker.CheckWatch(c.truth, c.watchSessions()))
+	}
+	if st.LeaseHolders > 0 {
+		m := st.Member
+		r.Verdicts = append(r.Verdicts, checker.CheckLease(c.truth, c.leaseOps(), checker.LeaseCheckConfig{
+			End: st.Duration,
+			// etcd's lessor looks for expired leases every 500 ms; the
+			// revoke then goes through raft within a request timeout.
+			Slack:    lease.LoopInterval + m.RequestTimeout(),
+			NoLeader: c.leaderless,
+		}))
+	}
 	if c.restarts > 0 {
 		r.Verdicts = append(r.Verdicts, c.restarted())
 	}

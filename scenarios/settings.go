@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -29,6 +30,9 @@ type Settings struct {
 	Workload      Workload      // the operation mix
 	ThinkTime     time.Duration // a client waits up to this long between operations
 	ClientTimeout time.Duration // a client gives up on an operation after this long, retries included
+	Watchers      int           // clients that watch every workload key, with prev_kv and progress notifications
+	LeaseHolders  int           // clients that hold leases with keys on them, keep them alive, then let go
+	LeaseTTL      time.Duration // the TTL lease holders ask for (whole seconds, as etcd's)
 
 	Link   network.Link // every link without a route of its own
 	Routes []Route      // links that differ from Link
@@ -131,6 +135,7 @@ func DefaultSettings(nodes int) Settings {
 		Workload:      workloads[0].mix,
 		ThinkTime:     20 * time.Millisecond,
 		ClientTimeout: 1 * time.Second,
+		LeaseTTL:      5 * time.Second,
 		Link:          network.Link{Latency: 1 * time.Millisecond, Jitter: 1 * time.Millisecond, BytesPerSec: 125 << 20},
 		Disk:          disk.Config{FsyncLatency: 2 * time.Millisecond, FsyncJitter: 2 * time.Millisecond, TornWrites: true},
 		Member:        node.DefaultConfig(0, nil),
@@ -162,6 +167,12 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("think-time: %v must not be negative", s.ThinkTime)
 	case s.ClientTimeout <= 0:
 		return fmt.Errorf("client-timeout: %v must be positive", s.ClientTimeout)
+	case s.Watchers < 0 || s.Watchers > 100:
+		return fmt.Errorf("watchers: %d is not between 0 and 100", s.Watchers)
+	case s.LeaseHolders < 0 || s.LeaseHolders > 100:
+		return fmt.Errorf("lease-holders: %d is not between 0 and 100", s.LeaseHolders)
+	case s.LeaseTTL < time.Second || s.LeaseTTL%time.Second != 0:
+		return fmt.Errorf("lease-ttl: %v must be a whole number of seconds, at least 1s (etcd's TTLs are in seconds)", s.LeaseTTL)
 	case s.Disk.FsyncLatency < 0 || s.Disk.FsyncJitter < 0:
 		return fmt.Errorf("fsync: %v and fsync-jitter %v must not be negative", s.Disk.FsyncLatency, s.Disk.FsyncJitter)
 	}
@@ -239,6 +250,9 @@ var settingsTable = []setting{
 		set: func(s *Settings, v string) (err error) { s.Workload, err = parseWorkload(v); return err }},
 	durSetting("think-time", "a client waits up to this long between operations", func(s *Settings) *time.Duration { return &s.ThinkTime }),
 	durSetting("client-timeout", "a client gives up on an operation after this long, retries included", func(s *Settings) *time.Duration { return &s.ClientTimeout }),
+	intSetting("watchers", "clients that watch every workload key (prev_kv, progress notifications), re-watching from the next revision when their member dies", func(s *Settings) *int { return &s.Watchers }),
+	intSetting("lease-holders", "clients that take a lease, put keys on it, keep it alive a while, then revoke it or let it expire", func(s *Settings) *int { return &s.LeaseHolders }),
+	durSetting("lease-ttl", "the TTL lease holders grant (etcd raises one below its minimum, 2s with default timing)", func(s *Settings) *time.Duration { return &s.LeaseTTL }),
 	{key: "transport", doc: "stream (TCP, as etcd's rafthttp and gRPC: ordered, never duplicated) or datagram (per-message drop, duplicate, reorder: for stress)",
 		get: func(s *Settings) string { return s.Link.Mode.String() },
 		set: func(s *Settings, v string) (err error) { s.Link.Mode, err = network.ParseMode(v); return err }},
@@ -263,6 +277,21 @@ var settingsTable = []setting{
 	intSetting("backend-batch-limit", "etcd --backend-batch-limit: uncommitted writes that force a backend commit", func(s *Settings) *int { return &s.Member.BackendBatchLimit }),
 	intSetting("max-wals", "etcd --max-wals: released WAL segments kept on disk (0 keeps all)", func(s *Settings) *int { return &s.Member.MaxWALs }),
 	intSetting("max-snapshots", "etcd --max-snapshots: snapshot files kept on disk (0 keeps all)", func(s *Settings) *int { return &s.Member.MaxSnapshots }),
+	intSetting("max-txn-ops", "etcd --max-txn-ops: the most operations in one Txn", func(s *Settings) *int { return &s.Member.MaxTxnOps }),
+	uintSetting("max-request-bytes", "etcd --max-request-bytes: the largest request the server proposes", func(s *Settings) *uint64 { return &s.Member.MaxRequestBytes }),
+	int64Setting("quota-backend-bytes", "etcd --quota-backend-bytes: backend size past which writes raise the NOSPACE alarm (0: 2 GiB)", func(s *Settings) *int64 { return &s.Member.QuotaBackendBytes }),
+	{key: "auto-compaction-mode", doc: "etcd --auto-compaction-mode: periodic or revision",
+		get: func(s *Settings) string { return s.Member.AutoCompactionMode },
+		set: func(s *Settings, v string) error {
+			if v != node.CompactionPeriodic && v != node.CompactionRevision {
+				return fmt.Errorf("%q is not periodic or revision", v)
+			}
+			s.Member.AutoCompactionMode = v
+			return nil
+		}},
+	{key: "auto-compaction-retention", doc: "etcd --auto-compaction-retention: for periodic a duration (1h; a bare number is hours), for revision a number of revisions; 0 is off",
+		get: func(s *Settings) string { return cmp.Or(s.Member.AutoCompactionRetention, "0") },
+		set: func(s *Settings, v string) error { s.Member.AutoCompactionRetention = v; return nil }},
 	intSetting("wal-segment-size", "bytes (at least 1024) after which the WAL starts a new segment file (etcd's wal.SegmentSizeBytes, 64000000)", func(s *Settings) *int { return &s.Member.WALSegmentSize }),
 	{key: "bug", doc: "deliberate bugs in every member, comma-separated, or none: " + strings.Join(node.BugNames(), ", "),
 		get: func(s *Settings) string {
@@ -335,6 +364,19 @@ func intSetting(key, doc string, field func(*Settings) *int) setting {
 		get: func(s *Settings) string { return strconv.Itoa(*field(s)) },
 		set: func(s *Settings, v string) error {
 			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number", v)
+			}
+			*field(s) = n
+			return nil
+		}}
+}
+
+func int64Setting(key, doc string, field func(*Settings) *int64) setting {
+	return setting{key: key, doc: doc,
+		get: func(s *Settings) string { return strconv.FormatInt(*field(s), 10) },
+		set: func(s *Settings, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
 				return fmt.Errorf("%q is not a whole number", v)
 			}

@@ -1,0 +1,167 @@
+package scenarios
+
+import (
+	"fmt"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
+	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/network"
+	"github.com/etcdlab/etcdlab/node/api"
+)
+
+// watcher is a clientv3 Watch on the workload's keys (every key from "k"
+// on), with prev_kv and progress notifications, as a Kubernetes informer
+// or an application cache runs one:
+//
+//   - it opens its stream on one member, as clientv3 pins a watch stream
+//     to the connection it has;
+//   - every progressEvery it asks for a progress notification
+//     (RequestProgress), which tells it the revision it is current to
+//     when no event came;
+//   - when its member dies, clientv3 re-creates the watch on another
+//     member from the revision after the last one it received, so no
+//     event is lost or repeated;
+//   - a watch cancelled because its start revision was compacted cannot
+//     resume: like an informer, it starts over from the current
+//     revision, a new session for the checker.
+type watcher struct {
+	c        *Cluster
+	id       int
+	addr     network.Addr
+	next     int    // round-robin cursor into the members
+	member   uint64 // where the current watch is, 0 while none
+	seq      uint64
+	sessions []*checker.WatchSession
+	cur      *checker.Watch
+	watchID  int64 // the current watch's id on its stream, -1 until created
+	// resume is the revision the next watch starts from: the last event
+	// or progress revision received + 1 (0 before any: the current one).
+	resume int64
+}
+
+const (
+	progressEvery = 1 * time.Second
+	rewatchWait   = 100 * time.Millisecond // clientv3 retries a broken watch stream after a short wait
+)
+
+func newWatcher(c *Cluster, id int) *watcher {
+	w := &watcher{c: c, id: id, addr: network.Addr(fmt.Sprintf("w%d", id)), next: id - 1, watchID: -1}
+	c.net.Attach(w.addr, w.receive)
+	c.net.OnRefused(w.addr, func(to network.Addr, _ []byte) { w.lost(to) })
+	w.newSession()
+	c.sim.After(0, w.watch)
+	c.sim.After(progressEvery, w.progress)
+	return w
+}
+
+func (w *watcher) newSession() {
+	w.sessions = append(w.sessions, &checker.WatchSession{Client: w.id})
+	w.resume = 0
+}
+
+// watch creates the watch on the next live member.
+func (w *watcher) watch() {
+	if w.c.sim.Now() >= w.c.settings.Duration {
+		return
+	}
+	m := w.pick()
+	if m == nil {
+		w.c.sim.After(rewatchWait, w.watch)
+		return
+	}
+	req := &pb.WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l"), StartRevision: w.resume,
+		PrevKv: true, ProgressNotify: true}
+	s := w.sessions[len(w.sessions)-1]
+	s.Watches = append(s.Watches, checker.Watch{Member: m.id, Sent: w.c.sim.Now(), Request: req})
+	w.cur, w.member, w.watchID = &s.Watches[len(s.Watches)-1], m.id, -1
+	w.send(m.addr, &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: req}})
+}
+
+// pick is the next member in turn that is up and still in the cluster.
+func (w *watcher) pick() *member {
+	ms := w.c.members
+	for i := range ms {
+		m := ms[(w.next+i)%len(ms)]
+		if m.up && !m.removed {
+			w.next = (w.next + i + 1) % len(ms)
+			return m
+		}
+	}
+	return nil
+}
+
+func (w *watcher) send(to network.Addr, wr *pb.WatchRequest) {
+	w.seq++
+	req := &api.Request{ID: uint64(w.id)<<32 | w.seq, Watch: wr}
+	w.c.net.Send(w.addr, to, fmt.Sprintf("watch #%x", req.ID), append([]byte{wireRequest}, req.Marshal()...))
+}
+
+// progress asks the current watch's member where the stream stands.
+func (w *watcher) progress() {
+	if w.c.sim.Now() >= w.c.settings.Duration {
+		return
+	}
+	if w.member != 0 && w.watchID >= 0 {
+		w.send(nodeAddr(w.member), &pb.WatchRequest{RequestUnion: &pb.WatchRequest_ProgressRequest{ProgressRequest: &pb.WatchProgressRequest{}}})
+	}
+	w.c.sim.After(progressEvery, w.progress)
+}
+
+func (w *watcher) receive(from network.Addr, payload []byte) {
+	if len(payload) == 0 || payload[0] != wireResponse || w.member == 0 || from != nodeAddr(w.member) {
+		return // a stream the watcher left
+	}
+	resp, err := api.UnmarshalResponse(payload[1:])
+	if err != nil || resp.Watch == nil {
+		return
+	}
+	wr := resp.Watch
+	switch {
+	case wr.Created && w.watchID < 0 && !wr.Canceled:
+		w.watchID = wr.WatchId
+	case wr.WatchId != w.watchID && wr.WatchId != -1:
+		return // another watch of the stream (a duplicate create's)
+	}
+	w.cur.Responses = append(w.cur.Responses, checker.WatchResponse{At: w.c.sim.Now(), Response: wr})
+	for _, ev := range wr.Events {
+		w.resume = ev.Kv.ModRevision + 1
+	}
+	if len(wr.Events) == 0 && !wr.Created && !wr.Canceled && wr.Header.GetRevision() > 0 {
+		w.resume = max(w.resume, wr.Header.GetRevision()+1) // a progress notification
+	}
+	if wr.Created && w.resume == 0 {
+		w.resume = wr.Header.GetRevision() + 1
+	}
+	if wr.Canceled {
+		// Compacted (or refused): this session is over; an informer
+		// lists again and watches from now on.
+		w.member, w.cur = 0, nil
+		w.newSession()
+		w.c.sim.After(rewatchWait, w.watch)
+	}
+}
+
+// lost is the watch's member crashing or refusing the stream: clientv3
+// re-creates the watch elsewhere from the next revision it needs.
+func (w *watcher) lost(member network.Addr) {
+	if w.member == 0 || member != nodeAddr(w.member) {
+		return
+	}
+	w.member, w.cur = 0, nil
+	w.c.sim.After(rewatchWait, w.watch)
+}
+
+// watchSessions collects every watcher's sessions for the checker.
+func (c *Cluster) watchSessions() []checker.WatchSession {
+	var out []checker.WatchSession
+	for _, w := range c.watchers {
+		for _, s := range w.sessions {
+			if len(s.Watches) > 0 {
+				out = append(out, *s)
+			}
+		}
+	}
+	return out
+}
