@@ -79,7 +79,7 @@ func porcupineHistory(ops []Operation) ([]porcupine.Operation, int) {
 	var history []porcupine.Operation
 	checked := 0
 	valuesOnly := !slices.ContainsFunc(ops, func(op Operation) bool {
-		return op.Outcome == OK && (op.Rev != 0 || op.ModRev != 0)
+		return op.Outcome == OK && (op.Rev != 0 || op.ModRev != 0) || op.ExpectModRev != 0
 	})
 	for _, op := range ops {
 		if op.Outcome == Failed || (op.Outcome == Unknown && op.Kind == Get) {
