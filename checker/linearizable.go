@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -77,6 +78,9 @@ func CheckLinearizable(ops []Operation, dir, name string) Verdict {
 func porcupineHistory(ops []Operation) ([]porcupine.Operation, int) {
 	var history []porcupine.Operation
 	checked := 0
+	valuesOnly := !slices.ContainsFunc(ops, func(op Operation) bool {
+		return op.Outcome == OK && (op.Rev != 0 || op.ModRev != 0) || op.ExpectModRev != 0
+	})
 	for _, op := range ops {
 		if op.Outcome == Failed || (op.Outcome == Unknown && op.Kind == Get) {
 			continue
@@ -93,11 +97,11 @@ func porcupineHistory(ops []Operation) ([]porcupine.Operation, int) {
 		if op.Outcome == Unknown {
 			ret = math.MaxInt64
 		}
-		in := []kvInput{{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect, expectModRev: op.ExpectModRev}}
+		in := []kvInput{{kind: op.Kind, key: op.Key, value: op.Value, expect: op.Expect, expectModRev: op.ExpectModRev, valuesOnly: valuesOnly}}
 		if op.Kind == TxnPuts {
 			in = in[:0]
 			for i, k := range op.Keys {
-				in = append(in, kvInput{kind: Put, key: k, value: op.Values[i], txn: true})
+				in = append(in, kvInput{kind: Put, key: k, value: op.Values[i], txn: true, valuesOnly: valuesOnly})
 			}
 		}
 		for _, in := range in {

@@ -15,10 +15,11 @@ import (
 // history of thousands of operations becomes a handful of small searches.
 // Why that is sound although revisions are global: the package comment.
 //
-// A state is the set of states the key may be in (kvStates), as etcd's
-// non-deterministic model keeps several: almost always one, two only when
-// a CASRev whose outcome is unknown compares a revision the model does
-// not know yet, so that it may or may not have succeeded.
+// A state is the state the key is in (kvState) or, as etcd's
+// non-deterministic model keeps several, the set of states it may be in
+// (kvStates): two only when a CASRev whose outcome is unknown compares a
+// revision the model does not know yet, so that it may or may not have
+// succeeded.
 var kvModel = porcupine.Model{
 	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
 		byKey := map[string][]porcupine.Operation{}
@@ -37,21 +38,43 @@ var kvModel = porcupine.Model{
 		}
 		return out
 	},
-	Init: func() any { return kvStates{{}} },
+	Init: func() any { return kvState{} },
 	Step: func(state, input, output any) (bool, any) {
 		in, out := input.(kvInput), output.(kvOutput)
-		var next kvStates
-		for _, st := range state.(kvStates) {
+		var buf [4]kvState
+		next := kvStates(buf[:0])
+		switch st := state.(type) {
+		case kvState:
 			next = st.step(in, out, next)
+		case kvStates:
+			for _, st := range st {
+				next = st.step(in, out, next)
+			}
 		}
 		next = canonical(next)
-		return len(next) > 0, next
+		switch len(next) {
+		case 0:
+			return false, state
+		case 1:
+			return true, next[0]
+		}
+		return true, slices.Clone(next)
 	},
-	Equal: func(a, b any) bool { return slices.Equal(a.(kvStates), b.(kvStates)) },
+	Equal: func(a, b any) bool {
+		if a, ok := a.(kvState); ok {
+			b, ok := b.(kvState)
+			return ok && a == b
+		}
+		bs, ok := b.(kvStates)
+		return ok && slices.Equal(a.(kvStates), bs)
+	},
 	DescribeOperation: func(input, output any) string {
 		return describe(input.(kvInput), output.(kvOutput))
 	},
 	DescribeState: func(state any) string {
+		if st, ok := state.(kvState); ok {
+			return st.String()
+		}
 		var s []string
 		for _, st := range state.(kvStates) {
 			s = append(s, st.String())
@@ -69,6 +92,11 @@ type kvInput struct {
 	expect       string // CAS
 	expectModRev int64  // CASRev
 	txn          bool   // a put that is one key of a TxnPuts
+	// valuesOnly: the history records no revision at all, so the key is
+	// a register of values. Counting versions and revisions nobody reports
+	// would only make states that differ in nothing anybody saw, which
+	// porcupine's cache cannot merge.
+	valuesOnly bool
 }
 
 type kvOutput struct {
@@ -137,17 +165,17 @@ func (s kvState) step(in kvInput, out kvOutput, next kvStates) kvStates {
 		// never did porcupine tries by placing it after everything else.
 		switch in.kind {
 		case Put:
-			return append(next, s.put(in.value, 0))
+			return append(next, s.put(in.value, 0, in.valuesOnly))
 		case Delete:
 			return append(next, s.deleted(0))
 		case CAS:
 			if s.exists && s.value == in.expect {
-				return append(next, s.put(in.value, 0))
+				return append(next, s.put(in.value, 0, in.valuesOnly))
 			}
 			return append(next, s)
 		case CASRev:
 			if held, ok := s.compareModRev(in.expectModRev); ok {
-				next = append(next, held.put(in.value, 0))
+				next = append(next, held.put(in.value, 0, in.valuesOnly))
 			}
 			if s.mayDifferFrom(in.expectModRev) {
 				next = append(next, s)
@@ -158,7 +186,7 @@ func (s kvState) step(in kvInput, out kvOutput, next kvStates) kvStates {
 	}
 	switch in.kind {
 	case Put:
-		return s.write(in.value, out.rev, next)
+		return s.write(in.value, out.rev, in.valuesOnly, next)
 	case Delete:
 		if out.found != s.exists {
 			return next
@@ -176,7 +204,7 @@ func (s kvState) step(in kvInput, out kvOutput, next kvStates) kvStates {
 			return next
 		}
 		if holds {
-			return s.write(in.value, out.rev, next)
+			return s.write(in.value, out.rev, in.valuesOnly, next)
 		}
 		return s.observe(out.rev, next)
 	case CASRev:
@@ -190,7 +218,7 @@ func (s kvState) step(in kvInput, out kvOutput, next kvStates) kvStates {
 		if !ok {
 			return next
 		}
-		return held.write(in.value, out.rev, next)
+		return held.write(in.value, out.rev, in.valuesOnly, next)
 	}
 	// Get
 	if out.found != s.exists || out.found && out.value != s.value {
@@ -213,7 +241,7 @@ func (s kvState) step(in kvInput, out kvOutput, next kvStates) kvStates {
 // floor is the highest revision the key is known to have reached: a
 // write to it creates a higher one.
 func (s kvState) floor() int64 {
-	if s.exists {
+	if s.exists && !s.modRev.empty() { // empty: a register of values only
 		return max(s.seen, s.modRev.min())
 	}
 	return s.seen
@@ -221,16 +249,19 @@ func (s kvState) floor() int64 {
 
 // write is a put with a known outcome, at a known revision above the
 // key's floor, or at one the model does not know.
-func (s kvState) write(value string, rev int64, next kvStates) kvStates {
+func (s kvState) write(value string, rev int64, valuesOnly bool, next kvStates) kvStates {
 	if rev != 0 && rev <= s.floor() {
 		return next
 	}
-	return append(next, s.put(value, rev))
+	return append(next, s.put(value, rev, valuesOnly))
 }
 
 // put is etcd's put of value at rev (0: unknown): version 1 and
 // create_revision rev if the key did not exist, else version+1.
-func (s kvState) put(value string, rev int64) kvState {
+func (s kvState) put(value string, rev int64, valuesOnly bool) kvState {
+	if valuesOnly {
+		return kvState{exists: true, value: value}
+	}
 	r := above(s.floor())
 	if rev != 0 {
 		r = exactly(rev)
@@ -311,8 +342,8 @@ func (s kvState) mayDifferFrom(want int64) bool {
 	return want == 0 || !s.modRev.known() || s.modRev.hi != want
 }
 
-// kvStates is the set of states a key may be in, sorted and without
-// duplicates, so that porcupine's cache finds two equal sets equal.
+// kvStates is the set of states a key may be in, two or more, sorted and
+// without duplicates, so that porcupine's cache finds two equal sets equal.
 type kvStates []kvState
 
 func canonical(s kvStates) kvStates {
