@@ -30,8 +30,8 @@ import (
 	"github.com/etcdlab/etcdlab/node/lease"
 	"github.com/etcdlab/etcdlab/node/mvcc"
 	"github.com/etcdlab/etcdlab/node/txn"
-	"github.com/etcdlab/etcdlab/node/watch"
 	"github.com/etcdlab/etcdlab/node/wal"
+	"github.com/etcdlab/etcdlab/node/watch"
 )
 
 // Env is the node's world.

@@ -17,9 +17,9 @@ import (
 // now, since a snapshot from the leader or a restart replaces it.
 type liveStore struct{ n *Node }
 
-func (l liveStore) Rev() int64                                     { return l.n.store.Rev() }
-func (l liveStore) CompactRev() int64                              { return l.n.store.CompactRev() }
-func (l liveStore) Events(start, end int64) []*mvccpb.Event        { return l.n.store.Events(start, end) }
+func (l liveStore) Rev() int64                                   { return l.n.store.Rev() }
+func (l liveStore) CompactRev() int64                            { return l.n.store.CompactRev() }
+func (l liveStore) Events(start, end int64) []*mvccpb.Event      { return l.n.store.Events(start, end) }
 func (l liveStore) KeyAt(key []byte, rev int64) *mvccpb.KeyValue { return l.n.store.KeyAt(key, rev) }
 
 func newWatchHub(n *Node) *watch.Hub {

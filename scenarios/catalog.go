@@ -188,7 +188,76 @@ var catalog = []Scenario{
 			}
 		},
 	},
+	{
+		Name:    "register-cas",
+		Summary: "Jepsen's etcd register test: clients read, write and compare-and-set a few keys (Txn comparing the value) while the leader is partitioned away and a member crashes; every cas's succeeded flag and revision must fit one order",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(5)
+			s.Duration = 24 * time.Second
+			s.Clients, s.Keys = 10, 3
+			s.Workload = workloadNamed("register")
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			s := e.Settings
+			cut := Fault{Kind: "isolate", Who: "leader", At: between(rng, 3*time.Second, 5*time.Second), For: between(rng, 3*time.Second, 5*time.Second)}
+			crash := Fault{Kind: "crash", Who: "any", At: between(rng, 9*time.Second, 12*time.Second), For: between(rng, time.Second, 3*time.Second)}
+			e.Faults = []Fault{cut, crash}
+			e.Expect = []Expectation{
+				expect("new-leader", "fault", "1", "within", newLeaderBound(s).String()),
+				expect("liveness", "within", (5*s.Member.ElectionTimeout + time.Second).String()),
+			}
+		},
+	},
+	{
+		Name:    "watch",
+		Summary: "watchers follow every write of 3 members across a leader change and a member crash, re-watching from the next revision; each must see every revision once, in order, with its prev_kv, and progress notifications never ahead",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(3)
+			s.Duration = 16 * time.Second
+			s.Watchers = 4
+			s.Workload = workloadNamed("txn")
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			s := e.Settings
+			e.Faults = []Fault{
+				{Kind: "crash", Who: "leader", At: between(rng, 3*time.Second, 4*time.Second), For: between(rng, 2*time.Second, 3*time.Second)},
+				{Kind: "crash", Who: "follower", At: between(rng, 8*time.Second, 10*time.Second), For: between(rng, 1*time.Second, 2*time.Second)},
+			}
+			e.Expect = []Expectation{expect("new-leader", "fault", "1", "within", newLeaderBound(s).String())}
+		},
+	},
+	{
+		Name:    "lease-expiry",
+		Summary: "lease holders keep leases alive on 3 members, then revoke them or go quiet; the leader expires the quiet ones on its own clock and deletes their keys in one revision, across a leader crash and an isolated leader",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(3)
+			s.Duration = 40 * time.Second
+			s.Settle = 15 * time.Second
+			s.LeaseHolders, s.LeaseTTL = 6, 2*time.Second
+			s.Clients = 2
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			s := e.Settings
+			e.Faults = []Fault{
+				{Kind: "crash", Who: "leader", At: between(rng, 6*time.Second, 8*time.Second), For: between(rng, 2*time.Second, 4*time.Second)},
+				{Kind: "isolate", Who: "leader", At: between(rng, 14*time.Second, 16*time.Second), For: between(rng, 2*time.Second, 4*time.Second)},
+			}
+			e.Expect = []Expectation{expect("new-leader", "fault", "1", "within", newLeaderBound(s).String())}
+		},
+	},
 	nemesisScenario,
+}
+
+// workloadNamed is one of the named mixes.
+func workloadNamed(name string) Workload {
+	w, err := parseWorkload(name)
+	if err != nil {
+		panic(err)
+	}
+	return w
 }
 
 // smallStorage has members snapshot every count entries, keep catchUp

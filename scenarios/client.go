@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -112,7 +113,8 @@ func (cl *client) issue() {
 	if now >= s.Duration-s.Settle {
 		return
 	}
-	op := checker.Operation{Client: cl.id, Key: fmt.Sprintf("k%d", cl.rng.IntN(s.Keys)), Call: now}
+	k := cl.rng.IntN(s.Keys)
+	op := checker.Operation{Client: cl.id, Key: fmt.Sprintf("k%d", k), Call: now}
 	req := &api.Request{}
 	key := []byte(op.Key)
 	value := fmt.Sprintf("c%d-%d", cl.id, cl.seq+1)
@@ -137,6 +139,11 @@ func (cl *client) issue() {
 				TargetUnion: &pb.Compare_Value{Value: []byte(seen.value)}}},
 			Success: []*pb.RequestOp{putOp(key, value)},
 		}
+	case p >= w.Get+w.Put+w.Delete+w.CAS+w.Update && s.Keys > 1:
+		// Two keys in one Txn: one revision for both.
+		other := fmt.Sprintf("k%d", (k+1+cl.rng.IntN(s.Keys-1))%s.Keys)
+		op.Kind, op.Keys, op.Values = checker.TxnPuts, []string{op.Key, other}, []string{value, value}
+		req.Txn = &pb.TxnRequest{Success: []*pb.RequestOp{putOp(key, value), putOp([]byte(other), value)}}
 	default:
 		// kube-apiserver's GuaranteedUpdate: put if nobody wrote the key
 		// since the client read it, else read it again.
@@ -294,6 +301,12 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 	case resp.Range != nil:
 		cl.sawRange(op, resp.Range)
 		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberId, resp.Header.Revision))
+	case resp.Txn != nil && op.Kind == checker.TxnPuts:
+		op.Found = resp.Txn.Succeeded
+		for i, k := range op.Keys {
+			cl.seen[k] = seenKey{exists: true, value: op.Values[i], modRev: resp.Header.Revision}
+		}
+		cl.finish(checker.OK, fmt.Sprintf("n%d, rev %d", resp.Header.MemberId, resp.Header.Revision))
 	case resp.Txn != nil:
 		op.Found = resp.Txn.Succeeded
 		if op.Found {
@@ -380,6 +393,8 @@ func describeOp(op checker.Operation) string {
 		return fmt.Sprintf("cas %s %s->%s", op.Key, op.Expect, op.Value)
 	case checker.CASRev:
 		return fmt.Sprintf("update %s@%d=%s", op.Key, op.ExpectModRev, op.Value)
+	case checker.TxnPuts:
+		return fmt.Sprintf("txn %s=%s", strings.Join(op.Keys, ","), op.Values[0])
 	default:
 		return "delete " + op.Key
 	}

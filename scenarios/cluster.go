@@ -58,7 +58,7 @@ type Cluster struct {
 	// leader (lostLeaderAt: when the last one was lost, -1 while one leads).
 	leaderless   []checker.Interval
 	lostLeaderAt time.Duration
-	openWrites    []openWrite              // writes that ended with an unknown outcome
+	openWrites   []openWrite // writes that ended with an unknown outcome
 }
 
 // PeakLog is the longest raft log a member held in memory during a run.
@@ -433,7 +433,7 @@ func (m *member) stop() {
 		h.lost(m.addr)
 	}
 	if m.role == raft.StateLeader {
-		m.c.leaderLost()
+		m.c.leaderLost(m.id)
 	}
 	if m.c.adm != nil {
 		m.c.adm.connectionLost(m.addr)
@@ -522,7 +522,7 @@ func (m *member) observe() {
 		return
 	}
 	if m.role == raft.StateLeader && st.Role != raft.StateLeader {
-		c.leaderLost()
+		c.leaderLost(m.id)
 	}
 	m.role, m.term = st.Role, st.Term
 	if st.Role == raft.StateLeader {
@@ -537,9 +537,10 @@ func (m *member) observe() {
 	}
 }
 
-// leaderLost notes when the cluster last lost its leader.
-func (c *Cluster) leaderLost() {
-	if c.lostLeaderAt < 0 {
+// leaderLost notes when the cluster lost its leader: member id, if it
+// is the newest leader (a deposed one stepping down later loses nothing).
+func (c *Cluster) leaderLost(id uint64) {
+	if n := len(c.leaderChanges); n > 0 && c.leaderChanges[n-1].Member == id && c.lostLeaderAt < 0 {
 		c.lostLeaderAt = c.sim.Now()
 	}
 }

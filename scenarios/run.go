@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/etcdlab/etcdlab/checker"
-	"github.com/etcdlab/etcdlab/node/lease"
 	"github.com/etcdlab/etcdlab/node"
+	"github.com/etcdlab/etcdlab/node/lease"
 	"github.com/etcdlab/etcdlab/sim"
 )
 

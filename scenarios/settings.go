@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -46,7 +45,9 @@ type Settings struct {
 // optimistic write (GuaranteedUpdate): a Txn that puts if the key's
 // mod_revision is still the one the client last saw (0: it must not
 // exist yet, a create), and reads the key otherwise.
-type Workload struct{ Get, Put, Delete, CAS, Update int }
+//
+// Txn is a Txn that puts two keys at once: both must get one revision.
+type Workload struct{ Get, Put, Delete, CAS, Update, Txn int }
 
 // workloads are the mixes --workload knows by name.
 var workloads = []struct {
@@ -57,6 +58,7 @@ var workloads = []struct {
 	{"write-only", Workload{Put: 100}},
 	{"read-heavy", Workload{Get: 90, Put: 10}},
 	{"register", Workload{Get: 40, Put: 20, CAS: 40}},
+	{"txn", Workload{Get: 40, Put: 20, Delete: 10, Txn: 30}},
 	{"kubernetes", Workload{Get: 40, Update: 50, Delete: 10}},
 }
 
@@ -68,6 +70,9 @@ func (w Workload) String() string {
 	if w.Update != 0 {
 		s += fmt.Sprintf(" update=%d", w.Update)
 	}
+	if w.Txn != 0 {
+		s += fmt.Sprintf(" txn=%d", w.Txn)
+	}
 	return s
 }
 
@@ -78,7 +83,7 @@ func parseWorkload(s string) (Workload, error) {
 		}
 	}
 	var w Workload
-	args, err := parseArgs(strings.Fields(s), []string{"get", "put", "delete", "cas", "update"})
+	args, err := parseArgs(strings.Fields(s), []string{"get", "put", "delete", "cas", "update", "txn"})
 	if err != nil {
 		return w, err
 	}
@@ -96,11 +101,13 @@ func parseWorkload(s string) (Workload, error) {
 			w.CAS = n
 		case "update":
 			w.Update = n
+		case "txn":
+			w.Txn = n
 		default:
 			w.Delete = n
 		}
 	}
-	if sum := w.Get + w.Put + w.Delete + w.CAS + w.Update; sum != 100 {
+	if sum := w.Get + w.Put + w.Delete + w.CAS + w.Update + w.Txn; sum != 100 {
 		return w, fmt.Errorf("%q adds up to %d%%, not 100%%", s, sum)
 	}
 	return w, nil
@@ -245,7 +252,7 @@ var settingsTable = []setting{
 	durSetting("settle", "the quiet end of the run: no faults, no new operations", func(s *Settings) *time.Duration { return &s.Settle }),
 	intSetting("clients", "closed-loop clients, one operation at a time each", func(s *Settings) *int { return &s.Clients }),
 	intSetting("keys", "size of the key space", func(s *Settings) *int { return &s.Keys }),
-	{key: "workload", doc: "operation mix: get=45 put=45 delete=10, or mixed, write-only, read-heavy",
+	{key: "workload", doc: "operation mix in percent of get, put, delete, cas, update (kube-apiserver's), txn (two puts); or mixed, write-only, read-heavy, register, kubernetes, txn",
 		get: func(s *Settings) string { return s.Workload.String() },
 		set: func(s *Settings, v string) (err error) { s.Workload, err = parseWorkload(v); return err }},
 	durSetting("think-time", "a client waits up to this long between operations", func(s *Settings) *time.Duration { return &s.ThinkTime }),
@@ -290,7 +297,7 @@ var settingsTable = []setting{
 			return nil
 		}},
 	{key: "auto-compaction-retention", doc: "etcd --auto-compaction-retention: for periodic a duration (1h; a bare number is hours), for revision a number of revisions; 0 is off",
-		get: func(s *Settings) string { return cmp.Or(s.Member.AutoCompactionRetention, "0") },
+		get: func(s *Settings) string { return s.Member.AutoCompactionRetention },
 		set: func(s *Settings, v string) error { s.Member.AutoCompactionRetention = v; return nil }},
 	intSetting("wal-segment-size", "bytes (at least 1024) after which the WAL starts a new segment file (etcd's wal.SegmentSizeBytes, 64000000)", func(s *Settings) *int { return &s.Member.WALSegmentSize }),
 	{key: "bug", doc: "deliberate bugs in every member, comma-separated, or none: " + strings.Join(node.BugNames(), ", "),

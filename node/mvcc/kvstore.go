@@ -48,7 +48,7 @@ type Store struct {
 	// a write txn that only deletes does not advance the revision.
 	SkewDeletes bool
 	skewedSubs  int64 // sub revisions the skipped deletes used at currentRev+1
-	enc        encoding
+	enc         encoding
 }
 
 type entry struct {
