@@ -183,8 +183,7 @@ func TestPeriodicRetry(t *testing.T) {
 	expect(t, "and again", l.advance(r, 10), 33)
 }
 
-// tick is one heartbeat tick of a member: it returns the compaction asked
-// for, if any.
+// tick is a compaction asked for: when, and to which revision.
 type tick struct {
 	now time.Duration
 	rev int64
