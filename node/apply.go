@@ -178,6 +178,48 @@ func (n *Node) runCompaction(job *mvcc.Compaction) {
 	n.env.Logf("finished scheduled compaction: compact-revision=%d", job.Rev())
 }
 
+// autoCompaction runs the auto-compactor on the member's ticks (etcd's
+// v3compactor runs on its own timers, on the leader only: Pause and
+// Resume follow leadership: updateLeadership). A compaction it
+// asks for goes through raft like a client's; its outcome, or the
+// request timeout, is what the compactor hears back.
+func (n *Node) autoCompaction() {
+	ac := &n.autoCompact
+	if n.compactor == nil {
+		return
+	}
+	now := n.env.Now()
+	if ac.id != 0 {
+		if n.ticks > ac.deadline {
+			n.env.Logf("failed auto compaction: revision=%d: %v", ac.rev, api.ErrTimeout)
+			ac.id = 0
+			n.compactor.Done(now, n.store.Rev(), api.ErrTimeout)
+		}
+		return
+	}
+	rev, ok := n.compactor.Tick(now, n.store.Rev())
+	if !ok {
+		return
+	}
+	n.env.Logf("starting auto compaction: revision=%d", rev)
+	ac.id, ac.rev, ac.deadline = n.proposeInternal(&pb.InternalRaftRequest{Compaction: &pb.CompactionRequest{Revision: rev}}), rev, n.ticks+n.cfg.requestTicks()
+}
+
+// autoCompacted hears the outcome of the auto-compactor's request.
+func (n *Node) autoCompacted(id uint64, err error) {
+	ac := &n.autoCompact
+	if ac.id == 0 || id != ac.id {
+		return
+	}
+	ac.id = 0
+	if err != nil {
+		n.env.Logf("failed auto compaction: revision=%d: %v", ac.rev, err)
+	} else {
+		n.env.Logf("completed auto compaction: revision=%d", ac.rev)
+	}
+	n.compactor.Done(n.env.Now(), n.store.Rev(), err)
+}
+
 // forceCommit commits the backend's batch now, as etcd's ForceCommit.
 func (n *Node) forceCommit() {
 	n.backend.pending++

@@ -3,6 +3,8 @@ package node
 import (
 	"fmt"
 	"time"
+
+	"github.com/etcdlab/etcdlab/node/compactor"
 )
 
 // Config holds a member's settings. Names and defaults follow etcd's flags.
@@ -102,9 +104,14 @@ type Config struct {
 
 // The values of --auto-compaction-mode.
 const (
-	CompactionPeriodic = "periodic"
-	CompactionRevision = "revision"
+	CompactionPeriodic = compactor.ModePeriodic
+	CompactionRevision = compactor.ModeRevision
 )
+
+func autoCompactionErr(c Config) error {
+	_, err := compactor.New(c.AutoCompactionMode, c.AutoCompactionRetention)
+	return err
+}
 
 // The values of --initial-cluster-state.
 const (
@@ -173,6 +180,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--quota-backend-bytes must not be negative, got %d", c.QuotaBackendBytes)
 	case c.AutoCompactionMode != CompactionPeriodic && c.AutoCompactionMode != CompactionRevision:
 		return fmt.Errorf("unknown auto-compaction-mode %q (use %q or %q)", c.AutoCompactionMode, CompactionPeriodic, CompactionRevision)
+	case autoCompactionErr(c) != nil:
+		return autoCompactionErr(c)
 	case c.ElectionTimeout%c.HeartbeatInterval != 0:
 		return fmt.Errorf("--election-timeout[%v] must be a multiple of --heartbeat-interval[%v]: raft counts it in ticks", c.ElectionTimeout, c.HeartbeatInterval)
 	}

@@ -165,24 +165,35 @@ func (n *Node) leaseLoop() {
 }
 
 // promoteLessor promotes the lessor when this member, leading, applies the
-// empty entry that opens its term (etcd's applyEntryNormal), and demotes
-// it when the member stops leading (etcd's updateLeadership).
+// empty entry that opens its term (etcd's applyEntryNormal); see
+// updateLeadership for the demotion.
 func (n *Node) promoteLessor() {
 	if n.role == raft.StateLeader && !n.lessor.IsPrimary() {
 		n.lessor.Promote(n.cfg.ElectionTimeout, n.env.Now())
 	}
 }
 
-func (n *Node) demoteLessor() {
+// updateLeadership is etcd's: a member that stops leading demotes its
+// lessor; the auto-compactor runs only while the member leads.
+func (n *Node) updateLeadership() {
 	if n.role != raft.StateLeader && n.lessor.IsPrimary() {
 		n.lessor.Demote()
 		n.retryRenews()
+	}
+	if n.compactor == nil {
+		return
+	}
+	if n.role == raft.StateLeader {
+		n.compactor.Resume()
+	} else {
+		n.compactor.Pause()
 	}
 }
 
 // proposeInternal proposes a request the server makes itself (a lease's
 // revoke, a checkpoint, an alarm): nobody waits for its answer.
-func (n *Node) proposeInternal(r *pb.InternalRaftRequest) {
+func (n *Node) proposeInternal(r *pb.InternalRaftRequest) uint64 {
 	r.Header = &pb.RequestHeader{ID: n.newProposalID()}
 	_ = n.rn.Propose(mustMarshal(r)) // dropped during a leader transfer: the loop asks again
+	return r.Header.ID
 }

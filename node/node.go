@@ -27,6 +27,7 @@ import (
 
 	"github.com/etcdlab/etcdlab/node/api"
 	"github.com/etcdlab/etcdlab/node/backend"
+	"github.com/etcdlab/etcdlab/node/compactor"
 	"github.com/etcdlab/etcdlab/node/lease"
 	"github.com/etcdlab/etcdlab/node/mvcc"
 	"github.com/etcdlab/etcdlab/node/txn"
@@ -126,6 +127,13 @@ type Node struct {
 	alarms []backend.Alarm
 	// blockedRenews are keep-alives waiting on an expired lease: see renew.
 	blockedRenews []uint64
+	// compactor is the auto-compactor (nil when off); autoCompact the
+	// compaction it asked for, in flight until applied or timed out.
+	compactor   compactor.Compactor
+	autoCompact struct {
+		id, deadline uint64
+		rev          int64
+	}
 
 	role    raft.StateType
 	leader  uint64
@@ -352,6 +360,7 @@ func newNode(cfg Config, env Env, storage *raft.MemoryStorage, db database) (*No
 		clusterID:    cmp.Or(cfg.ClusterID, ClusterID(cfg.Peers)),
 	}
 	n.watch = newWatchHub(n)
+	n.compactor, _ = compactor.New(cfg.AutoCompactionMode, cfg.AutoCompactionRetention) // Validate checked it
 	if err := n.install(db); err != nil {
 		return nil, fmt.Errorf("member %d: lease bucket: %w", cfg.ID, err)
 	}
@@ -371,6 +380,7 @@ func (n *Node) Tick() {
 	n.expireRequests()
 	n.leaseLoop()
 	n.watchLoop()
+	n.autoCompaction()
 	n.retryReadIndex()
 	n.checkLeaderTransfers()
 	n.releaseSnapshots()

@@ -156,7 +156,7 @@ func (n *Node) applyReady(rd *raft.Ready) stall {
 		// a leader appearing is, even the one lost before.
 		newLeader := rd.SoftState.Lead != raft.None && rd.SoftState.Lead != n.leader
 		n.role, n.leader = rd.SoftState.RaftState, rd.SoftState.Lead
-		n.demoteLessor()
+		n.updateLeadership()
 		if newLeader {
 			n.failReadRound()
 		}

@@ -218,6 +218,7 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 	resp, evs := n.apply(r)
 	resp.SetHeader(n.header())
 	n.env.AppliedWrite(r, resp, evs)
+	n.autoCompacted(id, resp.Err)
 	w, ok := n.requests[id]
 	if !ok {
 		return // proposed elsewhere, or already timed out here
