@@ -152,6 +152,10 @@ type Operation struct {
 	ExpectModRev int64
 	// TxnPuts: the keys and the values put, one Txn (Key is unused).
 	Keys, Values []string
+	// Serializable: a Get served from the member's own store, without
+	// ReadIndex. etcd promises it only some state the store went through,
+	// so it stays out of the linearizability check (CheckSerializable).
+	Serializable bool
 }
 
 // Verdict is one check's judgement of a run.

@@ -93,6 +93,10 @@ type Config struct {
 	// revisions for revision; 0 turns it off, etcd's default).
 	AutoCompactionMode      string
 	AutoCompactionRetention string
+	// CompactionBatchLimit is etcd's --experimental-compaction-batch-limit
+	// (default 1000): how many revisions one compaction batch removes
+	// before it commits.
+	CompactionBatchLimit int
 	// WatchProgressNotifyInterval is etcd's
 	// --experimental-watch-progress-notify-interval (default 10 min).
 	WatchProgressNotifyInterval time.Duration
@@ -172,6 +176,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--max-wals and --max-snapshots must not be negative")
 	case c.WALSegmentSize < 1024:
 		return fmt.Errorf("wal-segment-size must be at least 1024 bytes, got %d", c.WALSegmentSize)
+	case c.CompactionBatchLimit <= 0:
+		return fmt.Errorf("--experimental-compaction-batch-limit must be positive, got %d", c.CompactionBatchLimit)
 	case c.MaxTxnOps <= 0:
 		return fmt.Errorf("--max-txn-ops must be positive, got %d", c.MaxTxnOps)
 	case c.MaxRequestBytes == 0:

@@ -195,6 +195,7 @@ func (n *Node) install(db database) error {
 		return err
 	}
 	db.store.SkewDeletes = n.cfg.Bugs.RevisionSkew
+	db.store.SetCompactionBatchLimit(n.cfg.CompactionBatchLimit)
 	n.store, n.lessor, n.alarms = db.store, le, db.meta.Alarms
 	n.backend.inUse, n.backend.size = db.size, db.size
 	n.watch.Restore()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/etcdlab/etcdlab/network"
 	"github.com/etcdlab/etcdlab/node"
+	"github.com/etcdlab/etcdlab/node/mvcc"
 )
 
 // The catalog: scenarios that draw experiments from seeds. Each is data
@@ -248,7 +249,53 @@ var catalog = []Scenario{
 			e.Expect = []Expectation{expect("new-leader", "fault", "1", "within", newLeaderBound(s).String())}
 		},
 	},
+	{
+		Name:    "serializable-reads",
+		Summary: "a follower of 5 is cut off; it goes on serving serializable reads from its own store, stale but real, while its linearizable reads wait for a leader they cannot reach and fail",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(5)
+			s.Duration = 14 * time.Second
+			s.Workload = Workload{Get: 20, SGet: 40, Put: 35, Delete: 5}
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			e.Faults = []Fault{{Kind: "isolate", Who: "follower", At: between(rng, 3*time.Second, 4*time.Second), For: between(rng, 4*time.Second, 6*time.Second)}}
+			e.Expect = []Expectation{expect("stale-serializable", "fault", "1")}
+		},
+	},
+	{
+		Name:    "mvcc-compaction",
+		Summary: "3 members compact their history every second (periodic auto-compaction) in small batches while members crash inside a compaction (etcd's compaction failpoints); a restarted member resumes the compaction it had scheduled, and watchers re-watch past the crashes without losing an event",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(3)
+			s.Duration = 26 * time.Second
+			s.Clients, s.ThinkTime = 8, 5*time.Millisecond
+			s.Watchers = 3
+			s.Member.AutoCompactionRetention = "1s"
+			s.Member.CompactionBatchLimit = 20
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			var faults []Fault
+			at := 2 * time.Second
+			for range 3 {
+				at += between(rng, 2*time.Second, 4*time.Second)
+				point := compactionFailpoints[rng.IntN(len(compactionFailpoints))]
+				faults = append(faults, Fault{Kind: "failpoint", Who: "any", At: at, For: 3 * time.Second,
+					Args: []Arg{{"name", point}, {"action", "panic"}, {"hit", "1"}, {"restart-after", between(rng, 500*time.Millisecond, 2*time.Second).String()}}})
+			}
+			e.Faults = faults
+			e.Expect = []Expectation{expect("liveness", "within", (5*e.Settings.Member.ElectionTimeout + time.Second).String())}
+		},
+	},
 	nemesisScenario,
+}
+
+// compactionFailpoints are etcd's failpoints inside a compaction.
+var compactionFailpoints = []string{
+	mvcc.FailpointCompactBeforeCommitScheduledCompact, mvcc.FailpointCompactAfterCommitScheduledCompact,
+	mvcc.FailpointCompactBeforeCommitBatch, mvcc.FailpointCompactAfterCommitBatch,
+	mvcc.FailpointCompactBeforeSetFinishedCompact, mvcc.FailpointCompactAfterSetFinishedCompact,
 }
 
 // workloadNamed is one of the named mixes.

@@ -121,25 +121,29 @@ func (cl *client) issue() {
 	w := s.Workload
 	seen, known := cl.seen[op.Key]
 	switch p := cl.rng.IntN(100); {
-	case p < w.Get, p < w.Get+w.Put+w.Delete+w.CAS && p >= w.Get+w.Put+w.Delete && !(known && seen.exists):
+	case p < w.SGet:
+		// Served from the member's own store: fast, maybe stale.
+		op.Kind, op.Serializable = checker.Get, true
+		req.Range = &pb.RangeRequest{Key: key, Serializable: true}
+	case p < w.SGet+w.Get, p < w.SGet+w.Get+w.Put+w.Delete+w.CAS && p >= w.SGet+w.Get+w.Put+w.Delete && !(known && seen.exists):
 		// A get, or a compare-and-set with nothing to compare against yet:
 		// like Jepsen's register client, read first.
 		op.Kind = checker.Get
 		req.Range = &pb.RangeRequest{Key: key}
-	case p < w.Get+w.Put:
+	case p < w.SGet+w.Get+w.Put:
 		op.Kind, op.Value = checker.Put, value
 		req.Put = &pb.PutRequest{Key: key, Value: []byte(value)}
-	case p < w.Get+w.Put+w.Delete:
+	case p < w.SGet+w.Get+w.Put+w.Delete:
 		op.Kind = checker.Delete
 		req.DeleteRange = &pb.DeleteRangeRequest{Key: key}
-	case p < w.Get+w.Put+w.Delete+w.CAS:
+	case p < w.SGet+w.Get+w.Put+w.Delete+w.CAS:
 		op.Kind, op.Value, op.Expect = checker.CAS, value, seen.value
 		req.Txn = &pb.TxnRequest{
 			Compare: []*pb.Compare{{Key: key, Target: pb.Compare_VALUE, Result: pb.Compare_EQUAL,
 				TargetUnion: &pb.Compare_Value{Value: []byte(seen.value)}}},
 			Success: []*pb.RequestOp{putOp(key, value)},
 		}
-	case p >= w.Get+w.Put+w.Delete+w.CAS+w.Update && s.Keys > 1:
+	case p >= w.SGet+w.Get+w.Put+w.Delete+w.CAS+w.Update && s.Keys > 1:
 		// Two keys in one Txn: one revision for both.
 		other := fmt.Sprintf("k%d", (k+1+cl.rng.IntN(s.Keys-1))%s.Keys)
 		op.Kind, op.Keys, op.Values = checker.TxnPuts, []string{op.Key, other}, []string{value, value}

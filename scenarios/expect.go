@@ -21,6 +21,13 @@ type expectKind struct {
 }
 
 var expectKinds = []expectKind{
+	{name: "stale-serializable", doc: "while fault=N cuts members off, they serve serializable reads that are stale (below the revision the rest had applied) and no linearizable read succeeds there",
+		args: []string{"fault"}, fault: true,
+		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
+			rec := c.faults[argInt(x.Args, "fault", 0)-1]
+			name := fmt.Sprintf("stale serializable reads during fault %d", rec.Index)
+			return func() checker.Verdict { return staleDuring(c, name, rec) }
+		}},
 	{name: "leader", doc: "a leader is elected within= after the start", args: []string{"within"},
 		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
 			within := argDuration(x.Args, "within", 0)
@@ -288,4 +295,32 @@ func progressDuring(c *Cluster, from, to time.Duration) checker.Verdict {
 	}
 	return checker.Verdict{Name: "writes succeed during fault", OK: n > 0,
 		Detail: fmt.Sprintf("%d writes completed between %v and %v", n, from, to)}
+}
+
+// staleDuring looks at the reads the members cut off by a fault served
+// while it lasted: serializable ones may be stale, and were; linearizable
+// ones must not be served there at all (ReadIndex needs the leader).
+func staleDuring(c *Cluster, name string, rec *FaultRecord) checker.Verdict {
+	if !rec.Fired {
+		return checker.Verdict{Name: name, Detail: fmt.Sprintf("fault %d never fired: %s", rec.Index, rec.Note)}
+	}
+	ix := c.truth
+	var serializable, stale, linearizable int
+	for _, op := range c.history {
+		if op.Kind != checker.Get || op.Outcome != checker.OK || !slices.Contains(rec.Targets, op.Member) ||
+			op.Call < rec.Start+100*time.Millisecond || op.Return > rec.End {
+			continue
+		}
+		if !op.Serializable {
+			linearizable++
+			continue
+		}
+		serializable++
+		if op.Rev < ix.RevAt(op.Call) {
+			stale++
+		}
+	}
+	v := checker.Verdict{Name: name, OK: stale > 0 && linearizable == 0,
+		Detail: fmt.Sprintf("%s served %d serializable reads while cut off, %d of them stale; %d linearizable reads", MemberList(rec.Targets), serializable, stale, linearizable)}
+	return v
 }

@@ -69,19 +69,32 @@ func (r *Result) Counts() (ok, failed, unknown int) {
 	return ok, failed, unknown
 }
 
-// Latency is the q-quantile (0..1) of successful operations' latency in
-// virtual time; 0 if none succeeded.
-// LatencyOf is Latency over the operations of one kind.
-func (r *Result) LatencyOf(kind checker.Kind, q float64) (time.Duration, int) {
+// OpType names a type of client operation in latency reports: the
+// checker's kind, with serializable gets apart from linearizable ones.
+func OpType(op checker.Operation) string {
+	if op.Serializable {
+		return "sget"
+	}
+	return op.Kind.String()
+}
+
+// OpTypes are the operation types in the order reports list them.
+var OpTypes = []string{"get", "sget", "put", "delete", "cas", "cas-rev", "txn-puts"}
+
+// LatencyOf is the q-quantile of the latency of the OK operations of one
+// type (OpType), and how many there were.
+func (r *Result) LatencyOf(opType string, q float64) (time.Duration, int) {
 	var ls []time.Duration
 	for _, op := range r.History {
-		if op.Outcome == checker.OK && op.Kind == kind {
+		if op.Outcome == checker.OK && OpType(op) == opType {
 			ls = append(ls, op.Return-op.Call)
 		}
 	}
 	return Quantile(ls, q), len(ls)
 }
 
+// Latency is the q-quantile (0..1) of successful operations' latency in
+// virtual time; 0 if none succeeded.
 func (r *Result) Latency(q float64) time.Duration {
 	var ls []time.Duration
 	for _, op := range r.History {

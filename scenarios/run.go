@@ -201,12 +201,19 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 			r.Members = append(r.Members, node.Status{ID: m.id})
 		}
 	}
+	// Serializable reads promise less than linearizability: they are
+	// judged apart, against what the members applied.
+	serializable := slices.DeleteFunc(slices.Clone(settled), func(op checker.Operation) bool { return !op.Serializable })
+	settled = slices.DeleteFunc(settled, func(op checker.Operation) bool { return op.Serializable })
 	lin := checker.CheckLinearizable(settled, opts.ReportDir, reportName(e))
 	if resolved.TookEffect+resolved.NeverApplied > 0 {
 		lin.Detail += fmt.Sprintf("; %d unknown writes settled from the applied log", resolved.TookEffect+resolved.NeverApplied)
 	}
 	r.Verdicts = append(r.Verdicts, lin)
 	r.Verdicts = append(r.Verdicts, c.raft.Verdict(), c.converged(), c.panicked())
+	if len(serializable) > 0 {
+		r.Verdicts = append(r.Verdicts, checker.CheckSerializable(c.truth, serializable))
+	}
 	if st.Watchers > 0 {
 		r.Verdicts = append(r.Verdicts, checker.CheckWatch(c.truth, c.watchSessions()))
 	}

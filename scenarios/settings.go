@@ -47,7 +47,8 @@ type Settings struct {
 // exist yet, a create), and reads the key otherwise.
 //
 // Txn is a Txn that puts two keys at once: both must get one revision.
-type Workload struct{ Get, Put, Delete, CAS, Update, Txn int }
+// SGet is a serializable get, served by the member from its own store.
+type Workload struct{ Get, SGet, Put, Delete, CAS, Update, Txn int }
 
 // workloads are the mixes --workload knows by name.
 var workloads = []struct {
@@ -64,6 +65,9 @@ var workloads = []struct {
 
 func (w Workload) String() string {
 	s := fmt.Sprintf("get=%d put=%d delete=%d", w.Get, w.Put, w.Delete)
+	if w.SGet != 0 {
+		s = fmt.Sprintf("get=%d sget=%d put=%d delete=%d", w.Get, w.SGet, w.Put, w.Delete)
+	}
 	if w.CAS != 0 {
 		s += fmt.Sprintf(" cas=%d", w.CAS)
 	}
@@ -83,7 +87,7 @@ func parseWorkload(s string) (Workload, error) {
 		}
 	}
 	var w Workload
-	args, err := parseArgs(strings.Fields(s), []string{"get", "put", "delete", "cas", "update", "txn"})
+	args, err := parseArgs(strings.Fields(s), []string{"get", "sget", "put", "delete", "cas", "update", "txn"})
 	if err != nil {
 		return w, err
 	}
@@ -103,11 +107,13 @@ func parseWorkload(s string) (Workload, error) {
 			w.Update = n
 		case "txn":
 			w.Txn = n
+		case "sget":
+			w.SGet = n
 		default:
 			w.Delete = n
 		}
 	}
-	if sum := w.Get + w.Put + w.Delete + w.CAS + w.Update + w.Txn; sum != 100 {
+	if sum := w.Get + w.SGet + w.Put + w.Delete + w.CAS + w.Update + w.Txn; sum != 100 {
 		return w, fmt.Errorf("%q adds up to %d%%, not 100%%", s, sum)
 	}
 	return w, nil
@@ -252,7 +258,7 @@ var settingsTable = []setting{
 	durSetting("settle", "the quiet end of the run: no faults, no new operations", func(s *Settings) *time.Duration { return &s.Settle }),
 	intSetting("clients", "closed-loop clients, one operation at a time each", func(s *Settings) *int { return &s.Clients }),
 	intSetting("keys", "size of the key space", func(s *Settings) *int { return &s.Keys }),
-	{key: "workload", doc: "operation mix in percent of get, put, delete, cas, update (kube-apiserver's), txn (two puts); or mixed, write-only, read-heavy, register, kubernetes, txn",
+	{key: "workload", doc: "operation mix in percent of get, sget (serializable), put, delete, cas, update (kube-apiserver's), txn (two puts); or mixed, write-only, read-heavy, register, kubernetes, txn",
 		get: func(s *Settings) string { return s.Workload.String() },
 		set: func(s *Settings, v string) (err error) { s.Workload, err = parseWorkload(v); return err }},
 	durSetting("think-time", "a client waits up to this long between operations", func(s *Settings) *time.Duration { return &s.ThinkTime }),
@@ -299,6 +305,7 @@ var settingsTable = []setting{
 	{key: "auto-compaction-retention", doc: "etcd --auto-compaction-retention: for periodic a duration (1h; a bare number is hours), for revision a number of revisions; 0 is off",
 		get: func(s *Settings) string { return s.Member.AutoCompactionRetention },
 		set: func(s *Settings, v string) error { s.Member.AutoCompactionRetention = v; return nil }},
+	intSetting("compaction-batch-limit", "etcd --experimental-compaction-batch-limit: revisions one compaction batch removes before it commits", func(s *Settings) *int { return &s.Member.CompactionBatchLimit }),
 	intSetting("wal-segment-size", "bytes (at least 1024) after which the WAL starts a new segment file (etcd's wal.SegmentSizeBytes, 64000000)", func(s *Settings) *int { return &s.Member.WALSegmentSize }),
 	{key: "bug", doc: "deliberate bugs in every member, comma-separated, or none: " + strings.Join(node.BugNames(), ", "),
 		get: func(s *Settings) string {

@@ -22,7 +22,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/etcdlab/etcdlab/checker"
 	"github.com/etcdlab/etcdlab/notebooks/charts"
 	"github.com/etcdlab/etcdlab/scenarios"
 	"github.com/etcdlab/etcdlab/sim"
@@ -344,7 +343,7 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	fmt.Fprintf(out, "operations: %d ok, %d failed, %d unknown outcome; latency p50 %v, p99 %v (virtual)\n",
 		ok, failed, unknown, r.Latency(0.50).Round(time.Microsecond), r.Latency(0.99).Round(time.Microsecond))
 	var kinds []string
-	for _, k := range []checker.Kind{checker.Get, checker.Put, checker.Delete, checker.CAS, checker.CASRev, checker.TxnPuts} {
+	for _, k := range scenarios.OpTypes {
 		if p50, n := r.LatencyOf(k, 0.50); n > 0 {
 			p99, _ := r.LatencyOf(k, 0.99)
 			kinds = append(kinds, fmt.Sprintf("%s p50 %v p99 %v", k, p50.Round(time.Microsecond), p99.Round(time.Microsecond)))
