@@ -152,6 +152,8 @@ type Operation struct {
 	ExpectModRev int64
 	// TxnPuts: the keys and the values put, one Txn (Key is unused).
 	Keys, Values []string
+	// Err is the error the client got, "" if none.
+	Err string
 	// Serializable: a Get served from the member's own store, without
 	// ReadIndex. etcd promises it only some state the store went through,
 	// so it stays out of the linearizability check (CheckSerializable).

@@ -148,6 +148,8 @@ func DefaultConfig(id uint64, peers []uint64) Config {
 		MaxTxnOps:                   128,
 		MaxRequestBytes:             1.5 * 1024 * 1024,
 		AutoCompactionMode:          CompactionPeriodic,
+		AutoCompactionRetention:     "0",
+		CompactionBatchLimit:        1000,
 		WatchProgressNotifyInterval: 10 * time.Minute,
 	}
 }

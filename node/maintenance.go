@@ -107,10 +107,10 @@ func (n *Node) applyAlarm(r *pb.AlarmRequest) *pb.AlarmResponse {
 			n.env.Logf("alarm raised: member %x %s", r.MemberID, r.Alarm)
 		}
 	case pb.AlarmRequest_DEACTIVATE:
-		n.alarms = slices.DeleteFunc(n.alarms, func(b backend.Alarm) bool {
-			return b.Alarm == a.Alarm && (r.MemberID == 0 || b.MemberID == r.MemberID)
-		})
-		n.env.Logf("alarm cleared: member %x %s", r.MemberID, r.Alarm)
+		if i := slices.Index(n.alarms, a); i >= 0 {
+			n.alarms = slices.Delete(n.alarms, i, i+1)
+			n.env.Logf("alarm cleared: member %x %s", r.MemberID, r.Alarm)
+		}
 	default:
 		return n.alarmList()
 	}

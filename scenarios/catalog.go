@@ -288,6 +288,20 @@ var catalog = []Scenario{
 			e.Expect = []Expectation{expect("liveness", "within", (5*e.Settings.Member.ElectionTimeout + time.Second).String())}
 		},
 	},
+	{
+		Name:    "quota",
+		Summary: "3 members with a small --quota-backend-bytes fill their backend: a write past the quota raises the NOSPACE alarm, and every member then refuses writes but serves reads and deletes, until an operator compacts, defragments and disarms",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(3)
+			s.Duration = 24 * time.Second
+			s.Member.QuotaBackendBytes = 32 << 10
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			e.Faults = []Fault{{Kind: "recover-space", At: between(rng, 12*time.Second, 14*time.Second), For: 6 * time.Second}}
+			e.Expect = []Expectation{expect("nospace", "fault", "1")}
+		},
+	},
 	nemesisScenario,
 }
 

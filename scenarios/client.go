@@ -294,10 +294,13 @@ func (cl *client) receive(from network.Addr, payload []byte) {
 	}
 	op := &cl.op.op
 	op.Member, op.Term, op.Rev = resp.Header.MemberId, resp.Header.RaftTerm, resp.Header.Revision
+	if resp.Err != nil {
+		op.Err = resp.Err.Error()
+	}
 	switch {
 	case op.Kind == checker.Get && unavailable(resp.Err):
 		cl.retry(resp.Err.Error())
-	case resp.Err == api.ErrProposalDropped, resp.Err == api.ErrNotSupportedForLearner:
+	case resp.Err == api.ErrProposalDropped, resp.Err == api.ErrNotSupportedForLearner, refusedBeforeApply(resp.Err):
 		// Refused before anything was proposed: the write did not happen.
 		cl.finish(checker.Failed, resp.Err.Error())
 	case resp.Err != nil:
@@ -347,6 +350,18 @@ func (cl *client) sawRange(op *checker.Operation, r *pb.RangeResponse) {
 
 func putOp(key []byte, value string) *pb.RequestOp {
 	return &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: key, Value: []byte(value)}}}
+}
+
+// refusedBeforeApply reports the errors that say the request changed
+// nothing: refused on arrival (a malformed request, the quota) or by the
+// apply (NOSPACE, a compacted revision, a missing lease).
+func refusedBeforeApply(err error) bool {
+	switch err {
+	case api.ErrNoSpace, api.ErrCompacted, api.ErrFutureRev, api.ErrLeaseNotFound, api.ErrKeyNotFound,
+		api.ErrEmptyKey, api.ErrTooManyOps, api.ErrDuplicateKey, api.ErrRequestTooLarge, api.ErrValueProvided, api.ErrLeaseProvided:
+		return true
+	}
+	return false
 }
 
 // unavailable reports the errors etcd sends with gRPC's Unavailable code

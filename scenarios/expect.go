@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/etcdlab/etcdlab/checker"
+	"github.com/etcdlab/etcdlab/node/api"
 )
 
 // Expectations: what an experiment claims beyond the checks every run gets.
@@ -21,6 +22,12 @@ type expectKind struct {
 }
 
 var expectKinds = []expectKind{
+	{name: "nospace", doc: "writes fail with NOSPACE before fault=N (recover-space) while reads succeed, and writes succeed again after it",
+		args: []string{"fault"}, fault: true, faultOf: []string{"recover-space"},
+		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
+			rec := c.faults[argInt(x.Args, "fault", 0)-1]
+			return func() checker.Verdict { return noSpace(c, rec) }
+		}},
 	{name: "stale-serializable", doc: "while fault=N cuts members off, they serve serializable reads that are stale (below the revision the rest had applied) and no linearizable read succeeds there",
 		args: []string{"fault"}, fault: true,
 		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
@@ -323,4 +330,32 @@ func staleDuring(c *Cluster, name string, rec *FaultRecord) checker.Verdict {
 	v := checker.Verdict{Name: name, OK: stale > 0 && linearizable == 0,
 		Detail: fmt.Sprintf("%s served %d serializable reads while cut off, %d of them stale; %d linearizable reads", MemberList(rec.Targets), serializable, stale, linearizable)}
 	return v
+}
+
+// noSpace looks for the NOSPACE alarm's effect on clients: writes refused
+// with it before the operator's recovery, reads served meanwhile, and
+// writes succeeding once the recovery is done.
+func noSpace(c *Cluster, rec *FaultRecord) checker.Verdict {
+	name := fmt.Sprintf("NOSPACE refuses writes until fault %d recovers", rec.Index)
+	if rec.Done == 0 {
+		return checker.Verdict{Name: name, Detail: "the recovery never finished: " + rec.Note}
+	}
+	var refused, readsDuring, writesAfter int
+	var firstRefused time.Duration
+	for _, op := range c.history {
+		switch {
+		case op.Outcome == checker.Failed && op.Err == api.ErrNoSpace.Error() && op.Return < rec.Start:
+			if refused == 0 {
+				firstRefused = op.Return
+			}
+			refused++
+		case refused > 0 && op.Kind == checker.Get && op.Outcome == checker.OK && op.Call > firstRefused && op.Return < rec.Start:
+			readsDuring++
+		case op.Kind != checker.Get && op.Outcome == checker.OK && op.Call > rec.Done:
+			writesAfter++
+		}
+	}
+	return checker.Verdict{Name: name, OK: refused > 0 && readsDuring > 0 && writesAfter > 0,
+		Detail: fmt.Sprintf("%d writes refused with NOSPACE from %v; %d reads served after; recovery done at %v; %d writes succeeded after it",
+			refused, firstRefused, readsDuring, rec.Done, writesAfter)}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/etcdlab/etcdlab/disk"
 	"github.com/etcdlab/etcdlab/network"
 	"github.com/etcdlab/etcdlab/node"
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
 	"github.com/etcdlab/etcdlab/node/api"
 )
 
@@ -154,6 +156,7 @@ type admin struct {
 type adminOp struct {
 	f        *firing
 	req      *api.Request
+	member   uint64 // the member to ask, 0 for any
 	to       network.Addr
 	attempts int
 	done     func(*api.Response) // on success
@@ -214,6 +217,12 @@ func (a *admin) target(op *adminOp) network.Addr {
 	if op.req.MoveLeader != nil {
 		if id := c.Leader(); id != 0 {
 			return nodeAddr(id)
+		}
+		return ""
+	}
+	if op.member != 0 {
+		if m := c.member(op.member); m != nil && m.up {
+			return m.addr
 		}
 		return ""
 	}
@@ -318,8 +327,60 @@ func describeAdmin(r *api.Request) string {
 		return fmt.Sprintf("member remove n%d", r.MemberRemove.ID)
 	case r.MoveLeader != nil:
 		return fmt.Sprintf("move-leader n%d", r.MoveLeader.TargetID)
+	case r.Status != nil:
+		return "endpoint status"
+	case r.Compact != nil:
+		return fmt.Sprintf("compaction %d", r.Compact.Revision)
+	case r.Defragment != nil:
+		return "defrag"
+	case r.Alarm != nil && r.Alarm.Action == pb.AlarmRequest_GET:
+		return "alarm list"
+	case r.Alarm != nil:
+		return fmt.Sprintf("alarm disarm %s of n%d", r.Alarm.Alarm, r.Alarm.MemberID)
 	}
 	return r.Op()
+}
+
+// beginRecoverSpace is etcd's documented way out of NOSPACE
+// (op-guide/maintenance): compact away the history, defragment each
+// member so its file shrinks, then disarm the alarm.
+func beginRecoverSpace(f *firing) {
+	a := f.c.admin()
+	f.rec.Note = "etcdctl endpoint status, compaction, defrag --cluster, alarm disarm"
+	a.do(f, &api.Request{Status: &pb.StatusRequest{}}, func(st *api.Response) {
+		a.do(f, &api.Request{Compact: &pb.CompactionRequest{Revision: st.Header.GetRevision(), Physical: true}}, func(*api.Response) {
+			var members []uint64
+			for _, m := range f.c.members {
+				if !m.removed {
+					members = append(members, m.id)
+				}
+			}
+			defrag(f, members, func() { disarm(f) })
+		})
+	})
+}
+
+// disarm is clientv3's AlarmDisarm of every alarm: list them, then
+// deactivate each.
+func disarm(f *firing) {
+	a := f.c.admin()
+	a.do(f, &api.Request{Alarm: &pb.AlarmRequest{Action: pb.AlarmRequest_GET}}, func(resp *api.Response) {
+		for _, m := range resp.Alarm.GetAlarms() {
+			a.do(f, &api.Request{Alarm: &pb.AlarmRequest{Action: pb.AlarmRequest_DEACTIVATE, MemberID: m.MemberID, Alarm: m.Alarm}}, nil)
+		}
+	})
+}
+
+// defrag defragments members one after another, as etcdctl defrag
+// --cluster does, then calls done.
+func defrag(f *firing, members []uint64, done func()) {
+	if len(members) == 0 {
+		done()
+		return
+	}
+	a := f.c.admin()
+	a.attempt(&adminOp{f: f, req: &api.Request{Defragment: &pb.DefragmentRequest{}}, member: members[0],
+		done: func(*api.Response) { defrag(f, members[1:], done) }})
 }
 
 // The membership fault kinds' begins.
