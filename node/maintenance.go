@@ -1,9 +1,11 @@
 package node
 
 import (
+	"fmt"
 	"slices"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/raft/v3"
 
 	"github.com/etcdlab/etcdlab/node/api"
 	"github.com/etcdlab/etcdlab/node/backend"
@@ -131,13 +133,7 @@ func (n *Node) handleMaintenance(from string, req *api.Request) {
 	resp := &api.Response{ID: req.ID}
 	switch {
 	case req.Status != nil:
-		st := n.rn.BasicStatus()
-		resp.Status = &pb.StatusResponse{Version: Version, DbSize: n.dbSize(), DbSizeInUse: n.backend.inUse,
-			Leader: st.Lead, RaftIndex: n.logged, RaftTerm: st.GetTerm(), RaftAppliedIndex: n.applied,
-			IsLearner: n.isLearner(), StorageVersion: "3.6.0"}
-		for _, a := range n.alarmList().Alarms {
-			resp.Status.Errors = append(resp.Status.Errors, "memberID:"+a.String())
-		}
+		resp.Status = n.status()
 	case req.HashKV != nil:
 		h, rev, err := n.store.HashByRev(req.HashKV.Revision)
 		resp.Err = applyError(err)
@@ -155,6 +151,31 @@ func (n *Node) handleMaintenance(from string, req *api.Request) {
 		return
 	}
 	n.reply(from, resp)
+}
+
+// status is etcd's maintenanceServer.Status: RaftIndex is the committed
+// index, the quota the one in force, and Errors names a missing leader
+// and every raised alarm.
+func (n *Node) status() *pb.StatusResponse {
+	st := n.rn.BasicStatus()
+	quota := n.cfg.QuotaBackendBytes
+	if quota == 0 {
+		quota = DefaultQuotaBackendBytes
+	}
+	resp := &pb.StatusResponse{Version: Version, DbSize: n.dbSize(), DbSizeInUse: n.backend.inUse,
+		Leader: st.Lead, RaftIndex: st.GetCommit(), RaftTerm: st.GetTerm(), RaftAppliedIndex: n.applied,
+		IsLearner: n.isLearner(), DbSizeQuota: quota, StorageVersion: "3.6.0",
+		DowngradeInfo: &pb.DowngradeInfo{}}
+	if st.Lead == raft.None {
+		resp.Errors = append(resp.Errors, api.ErrNoLeader.Error())
+	}
+	for _, a := range n.alarmList().Alarms {
+		// etcd appends a.String(), protobuf's text format; protobuf-go
+		// varies its spacing from build to build, so the text is written
+		// out here the way it prints it.
+		resp.Errors = append(resp.Errors, fmt.Sprintf("memberID:%d alarm:%s", a.MemberID, a.Alarm))
+	}
+	return resp
 }
 
 // defragment rewrites the backend file compactly: its size falls to what
