@@ -577,3 +577,94 @@ func TestCompactionInterruptedByACrashResumesAtRestart(t *testing.T) {
 		}
 	}
 }
+
+// With txn-split, a Txn's two puts land in two revisions: what a Txn
+// promises is exactly that they do not.
+func TestTxnSplitBugLandsATxnInTwoRevisions(t *testing.T) {
+	for _, bug := range []bool{false, true} {
+		c := newClusterWith(quiet{t}, func(cfg *Config) { cfg.Bugs.TxnSplit = bug }, 1, 2, 3)
+		c.elect(1)
+		r := c.ok(2, &api.Request{Txn: &pb.TxnRequest{Success: []*pb.RequestOp{opPut("a", "1"), opPut("b", "2")}}})
+		require.True(t, r.Txn.Succeeded)
+		a := c.rangeOf(1, rangeReq("a")).Kvs[0].ModRevision
+		b := c.rangeOf(1, rangeReq("b")).Kvs[0].ModRevision
+		if !bug {
+			require.Equal(t, a, b, "one revision")
+			require.Equal(t, int64(2), r.Header.Revision)
+			continue
+		}
+		require.Equal(t, a+1, b, "two revisions")
+		require.Equal(t, int64(3), r.Header.Revision)
+	}
+}
+
+// With revision-skew, a delete does not move the revision: the next put
+// reuses it, so two changes share one revision.
+func TestRevisionSkewBugReusesARevision(t *testing.T) {
+	for _, bug := range []bool{false, true} {
+		c := newClusterWith(quiet{t}, func(cfg *Config) { cfg.Bugs.RevisionSkew = bug }, 1, 2, 3)
+		c.elect(1)
+		c.ok(1, &api.Request{Put: putReq("k", "v")}) // 2
+		c.watchOn(2, "w", &pb.WatchCreateRequest{Key: []byte{0}, RangeEnd: []byte{0}})
+		c.watched("w")
+		del := c.ok(1, &api.Request{DeleteRange: deleteReq("k")})
+		put := c.ok(1, &api.Request{Put: putReq("j", "v")})
+		if !bug {
+			require.Equal(t, int64(3), del.Header.Revision)
+			require.Equal(t, int64(4), put.Header.Revision)
+			require.Equal(t, []string{"DELETE k@3", "PUT j=v@4"}, events(c.watched("w")))
+			continue
+		}
+		require.Equal(t, int64(2), del.Header.Revision, "the delete left the revision where it was")
+		require.Equal(t, int64(3), put.Header.Revision, "and the put took the delete's revision")
+		require.Equal(t, []string{"DELETE k@3", "PUT j=v@3"}, events(c.watched("w")), "two changes at one revision")
+		require.Equal(t, int64(3), c.rangeOf(2, &pb.RangeRequest{Key: []byte("j")}).Kvs[0].ModRevision)
+	}
+}
+
+// Inside a Txn, a read sees the writes made before it in the same Txn,
+// at the Txn's revision.
+func TestTxnReadsSeeTheTxnsEarlierWrites(t *testing.T) {
+	c := newKVCluster(t, "a=old")
+	r := c.ok(2, &api.Request{Txn: &pb.TxnRequest{Success: []*pb.RequestOp{opPut("a", "new"), opGet("a"), opDelete("b"), opGet("c")}}})
+	got := r.Txn.Responses[1].GetResponseRange()
+	require.Equal(t, "new", string(got.Kvs[0].Value))
+	require.Equal(t, int64(3), got.Kvs[0].ModRevision)
+	require.Equal(t, int64(3), r.Header.Revision)
+}
+
+// A Txn with writes goes through raft even when the branch it takes only
+// reads; it then creates no revision.
+func TestTxnWhoseBranchOnlyReadsMakesNoRevision(t *testing.T) {
+	c := newKVCluster(t, "a=1")
+	r := c.ok(2, &api.Request{Txn: &pb.TxnRequest{Compare: []*pb.Compare{cmpValue("a", pb.Compare_EQUAL, "2")},
+		Success: []*pb.RequestOp{opPut("a", "3")}, Failure: []*pb.RequestOp{opGet("a")}}})
+	require.False(t, r.Txn.Succeeded)
+	require.Equal(t, "1", string(r.Txn.Responses[0].GetResponseRange().Kvs[0].Value))
+	require.Equal(t, int64(2), r.Header.Revision)
+	require.Equal(t, int64(3), c.ok(1, &api.Request{Put: putReq("b", "1")}).Header.Revision)
+}
+
+func TestTxnDuplicateKeysAcrossNestingAndRanges(t *testing.T) {
+	c := newKVCluster(t)
+	for _, tt := range []struct {
+		name string
+		ops  []*pb.RequestOp
+	}{
+		{"a put in a nested txn of a key the outer puts", []*pb.RequestOp{opPut("a", "1"),
+			opTxn(&pb.TxnRequest{Success: []*pb.RequestOp{opPut("a", "2")}})}},
+		{"a put of a key inside a deleted range", []*pb.RequestOp{opPut("b", "1"),
+			{Request: &pb.RequestOp_RequestDeleteRange{RequestDeleteRange: &pb.DeleteRangeRequest{Key: []byte("a"), RangeEnd: []byte("c")}}}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, api.ErrDuplicateKey, c.do(1, &api.Request{Txn: &pb.TxnRequest{Success: tt.ops}}).Err)
+		})
+	}
+}
+
+func TestHashKVAtRevisionZeroIsTheCurrentRevision(t *testing.T) {
+	c := newKVCluster(t, "k=a", "k=b")
+	r := c.ok(2, &api.Request{HashKV: &pb.HashKVRequest{}})
+	require.Equal(t, int64(3), r.HashKV.HashRevision)
+	require.Equal(t, c.ok(3, &api.Request{HashKV: &pb.HashKVRequest{Revision: 3}}).HashKV.Hash, r.HashKV.Hash)
+}

@@ -245,3 +245,44 @@ func TestLeaseNeverExpiresBugKeepsKeysPastTheTTL(t *testing.T) {
 		require.Equal(t, bug, c.has(2, "a"), "bug %v", bug)
 	}
 }
+
+// A key put again under another lease, or without one, or deleted, leaves
+// its old lease: revoking that lease no longer touches it, and a revoke
+// with no keys left makes no revision.
+func TestKeysLeaveTheirLease(t *testing.T) {
+	c := newKVCluster(t)
+	c.grant(1, 7, 60)
+	c.grant(1, 8, 60)
+	c.putLeased(1, "moved", 7)
+	c.putLeased(1, "moved", 8)
+	c.putLeased(1, "freed", 7)
+	c.ok(1, &api.Request{Put: putReq("freed", "v")})
+	c.putLeased(1, "deleted", 7)
+	c.ok(1, &api.Request{DeleteRange: deleteReq("deleted")})
+	ttl := c.ok(1, &api.Request{LeaseTimeToLive: &pb.LeaseTimeToLiveRequest{ID: 7, Keys: true}}).LeaseTimeToLive
+	require.Empty(t, ttl.Keys)
+
+	rev := c.nodes[1].Status().Rev
+	r := c.ok(3, &api.Request{LeaseRevoke: &pb.LeaseRevokeRequest{ID: 7}})
+	require.Equal(t, rev, r.Header.Revision, "nothing to delete: no revision")
+	require.True(t, c.has(2, "moved"))
+	require.True(t, c.has(2, "freed"))
+	c.ok(3, &api.Request{LeaseRevoke: &pb.LeaseRevokeRequest{ID: 8}})
+	require.False(t, c.has(2, "moved"))
+}
+
+// The watchers of a lease's keys see its expiry as deletes, all at one
+// revision, in one response.
+func TestLeaseExpiryIsOneWatchResponse(t *testing.T) {
+	c := newKVCluster(t)
+	c.grant(1, 7, 2)
+	c.putLeased(1, "l/a", 7) // 2
+	c.putLeased(1, "l/b", 7) // 3
+	c.watchOn(3, "w", &pb.WatchCreateRequest{Key: []byte("l/"), RangeEnd: []byte("l0"), PrevKv: true})
+	c.watched("w")
+	c.advance(3 * time.Second)
+	ws := c.watched("w")
+	require.Len(t, ws, 1)
+	require.Equal(t, []string{"DELETE l/a@4", "DELETE l/b@4"}, events(ws))
+	require.Equal(t, int64(7), ws[0].Events[0].PrevKv.Lease)
+}

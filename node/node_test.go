@@ -252,7 +252,7 @@ func (e *testEnv) Applied(index, digest uint64)      {}
 func (e *testEnv) Logged(index, term, digest uint64) {}
 
 func (e *testEnv) AppliedWrite(*pb.InternalRaftRequest, *api.Response, []*mvccpb.Event) {}
-func (e *testEnv) Proposed(reqID, id uint64)                  {}
+func (e *testEnv) Proposed(reqID, id uint64)                                            {}
 func (e *testEnv) SnapshotInstalled(index, term, digest uint64) {
 	e.installed = append(e.installed, index)
 }

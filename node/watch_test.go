@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcdlab/etcdlab/node/api"
 )
@@ -201,4 +202,51 @@ func TestWatchSkipsEventBugLosesAnEvent(t *testing.T) {
 		require.Len(t, revs, 49)
 		require.NotContains(t, revs, int64(50))
 	}
+}
+
+// A watch from a future revision sees nothing before it.
+func TestWatchFromAFutureRevision(t *testing.T) {
+	c := newKVCluster(t, "k=a") // 2
+	c.watchOn(2, "w", &pb.WatchCreateRequest{Key: []byte("k"), StartRevision: 4})
+	c.watched("w")
+	c.ok(1, &api.Request{Put: putReq("k", "b")}) // 3
+	c.nodes[2].Tick()
+	require.Empty(t, c.watched("w"))
+	c.ok(1, &api.Request{Put: putReq("k", "c")}) // 4
+	c.nodes[2].Tick()
+	require.Equal(t, []string{"PUT k=c@4"}, events(c.watched("w")))
+}
+
+// Watch IDs: the server picks them from 0 up; a client's own ID that the
+// stream already has is refused with a cancelled create response.
+func TestWatchIDs(t *testing.T) {
+	c := newKVCluster(t)
+	require.Equal(t, int64(0), c.watchOn(1, "w", &pb.WatchCreateRequest{Key: []byte("a")}).WatchId)
+	require.Equal(t, int64(1), c.watchOn(1, "w", &pb.WatchCreateRequest{Key: []byte("b")}).WatchId)
+	require.Equal(t, int64(7), c.watchOn(1, "w", &pb.WatchCreateRequest{Key: []byte("c"), WatchId: 7}).WatchId)
+	dup := c.watchOn(1, "w", &pb.WatchCreateRequest{Key: []byte("d"), WatchId: 7})
+	require.True(t, dup.Canceled)
+	require.Equal(t, int64(0), c.watchOn(1, "other", &pb.WatchCreateRequest{Key: []byte("a")}).WatchId, "IDs are per stream")
+}
+
+// A follower that falls behind and catches up by a snapshot from the
+// leader keeps its watchers: they get what the snapshot brought, from the
+// new store's history.
+func TestWatchOnAMemberThatInstallsASnapshot(t *testing.T) {
+	c := newClusterWith(quiet{t}, smallFiles, 1, 2, 3)
+	c.elect(1)
+	c.watchOn(3, "w", &pb.WatchCreateRequest{Key: []byte("k")})
+	c.watched("w")
+	c.drop = func(m *raftpb.Message) bool { return m.GetTo() == 3 }
+	c.putN(1, "x", 40)
+	c.put(1, "k", "v")
+	c.putN(1, "y", 40)
+	c.drop = nil
+	for range 5 {
+		c.heartbeat(1)
+	}
+	require.NotEmpty(t, c.envs[3].installed, "n3 caught up by a snapshot")
+	require.Equal(t, c.nodes[1].Status().Rev, c.nodes[3].Status().Rev)
+	c.nodes[3].Tick()
+	require.Equal(t, []string{"PUT k=v@42"}, events(c.watched("w")))
 }
