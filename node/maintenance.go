@@ -98,31 +98,44 @@ func (n *Node) alarmed(t pb.AlarmType) bool {
 }
 
 // applyAlarm raises or clears an alarm on every member, as etcd's
-// applier does; the alarm bucket goes to the backend with the next
-// commit.
+// applier does (applierV3backend.Alarm), and answers with the alarm it
+// raised or cleared; the alarm bucket goes to the backend with the next
+// commit. A clear names one member's alarm: etcd's server has no
+// wildcard, clientv3's AlarmDisarm of an empty member lists the alarms
+// and clears each.
 func (n *Node) applyAlarm(r *pb.AlarmRequest) *pb.AlarmResponse {
 	a := backend.Alarm{MemberID: r.MemberID, Alarm: int32(r.Alarm)}
+	resp := &pb.AlarmResponse{}
 	switch r.Action {
 	case pb.AlarmRequest_ACTIVATE:
-		if !slices.Contains(n.alarms, a) && r.Alarm != pb.AlarmType_NONE {
+		if r.Alarm == pb.AlarmType_NONE {
+			break
+		}
+		if !slices.Contains(n.alarms, a) {
 			n.alarms = append(n.alarms, a)
 			n.env.Logf("alarm raised: member %x %s", r.MemberID, r.Alarm)
 		}
+		resp.Alarms = []*pb.AlarmMember{{MemberID: r.MemberID, Alarm: r.Alarm}}
 	case pb.AlarmRequest_DEACTIVATE:
-		n.alarms = slices.DeleteFunc(n.alarms, func(b backend.Alarm) bool {
-			return b.Alarm == a.Alarm && (r.MemberID == 0 || b.MemberID == r.MemberID)
-		})
-		n.env.Logf("alarm cleared: member %x %s", r.MemberID, r.Alarm)
+		if i := slices.Index(n.alarms, a); i >= 0 {
+			n.alarms = slices.Delete(n.alarms, i, i+1)
+			n.env.Logf("alarm cleared: member %x %s", r.MemberID, r.Alarm)
+			resp.Alarms = []*pb.AlarmMember{{MemberID: r.MemberID, Alarm: r.Alarm}}
+		}
 	default:
-		return n.alarmList()
+		return n.alarmList(r.Alarm)
 	}
-	return n.alarmList()
+	return resp
 }
 
-func (n *Node) alarmList() *pb.AlarmResponse {
+// alarmList lists the raised alarms of type t, all of them for NONE (etcd's
+// AlarmStore.Get).
+func (n *Node) alarmList(t pb.AlarmType) *pb.AlarmResponse {
 	resp := &pb.AlarmResponse{}
 	for _, a := range n.alarms {
-		resp.Alarms = append(resp.Alarms, &pb.AlarmMember{MemberID: a.MemberID, Alarm: pb.AlarmType(a.Alarm)})
+		if t == pb.AlarmType_NONE || pb.AlarmType(a.Alarm) == t {
+			resp.Alarms = append(resp.Alarms, &pb.AlarmMember{MemberID: a.MemberID, Alarm: pb.AlarmType(a.Alarm)})
+		}
 	}
 	return resp
 }
@@ -145,7 +158,7 @@ func (n *Node) handleMaintenance(from string, req *api.Request) {
 		n.defragment()
 		resp.Defragment = &pb.DefragmentResponse{}
 	case req.Alarm.Action == pb.AlarmRequest_GET:
-		resp.Alarm = n.alarmList()
+		resp.Alarm = n.alarmList(req.Alarm.Alarm)
 	default:
 		n.handleWrite(from, req)
 		return
@@ -169,7 +182,7 @@ func (n *Node) status() *pb.StatusResponse {
 	if st.Lead == raft.None {
 		resp.Errors = append(resp.Errors, api.ErrNoLeader.Error())
 	}
-	for _, a := range n.alarmList().Alarms {
+	for _, a := range n.alarmList(pb.AlarmType_NONE).Alarms {
 		// etcd appends a.String(), protobuf's text format; protobuf-go
 		// varies its spacing from build to build, so the text is written
 		// out here the way it prints it.

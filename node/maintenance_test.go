@@ -191,3 +191,33 @@ func TestAlarmsSurviveARestart(t *testing.T) {
 	require.Equal(t, api.ErrNoSpace, c.do(1, &api.Request{Put: putReq("k", "w")}).Err)
 	c.ok(1, &api.Request{Range: rangeReq("k")})
 }
+
+// Alarm requests as etcd's applier answers them: an activation lists the
+// alarm raised, a deactivation the one cleared (nothing if it was not
+// raised: the server has no wildcard member), a GET the raised alarms of
+// the type asked, every type for NONE.
+func TestAlarmRequests(t *testing.T) {
+	c := newKVCluster(t)
+	alarm := func(action pb.AlarmRequest_AlarmAction, member uint64, at pb.AlarmType) []*pb.AlarmMember {
+		return c.ok(2, &api.Request{Alarm: &pb.AlarmRequest{Action: action, MemberID: member, Alarm: at}}).Alarm.Alarms
+	}
+	require.Len(t, alarm(pb.AlarmRequest_ACTIVATE, 3, pb.AlarmType_NOSPACE), 1)
+	require.Len(t, alarm(pb.AlarmRequest_ACTIVATE, 1, pb.AlarmType_CORRUPT), 1)
+	require.Empty(t, alarm(pb.AlarmRequest_ACTIVATE, 1, pb.AlarmType_NONE), "NONE is no alarm")
+	require.Len(t, alarm(pb.AlarmRequest_GET, 0, pb.AlarmType_NONE), 2)
+	got := alarm(pb.AlarmRequest_GET, 0, pb.AlarmType_CORRUPT)
+	require.Len(t, got, 1)
+	require.Equal(t, uint64(1), got[0].MemberID)
+
+	require.Empty(t, alarm(pb.AlarmRequest_DEACTIVATE, 0, pb.AlarmType_NOSPACE), "no member 0 alarm")
+	require.Empty(t, alarm(pb.AlarmRequest_DEACTIVATE, 2, pb.AlarmType_NOSPACE), "n2 raised none")
+	require.Len(t, alarm(pb.AlarmRequest_GET, 0, pb.AlarmType_NONE), 2)
+	cleared := alarm(pb.AlarmRequest_DEACTIVATE, 3, pb.AlarmType_NOSPACE)
+	require.Len(t, cleared, 1)
+	require.Equal(t, uint64(3), cleared[0].MemberID)
+	for _, id := range c.ids() {
+		left := c.ok(id, alarmGet()).Alarm.Alarms
+		require.Len(t, left, 1, "n%d", id)
+		require.Equal(t, pb.AlarmType_CORRUPT, left[0].Alarm)
+	}
+}

@@ -3,6 +3,7 @@ package node
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -249,4 +250,28 @@ func TestWatchOnAMemberThatInstallsASnapshot(t *testing.T) {
 	require.Equal(t, c.nodes[1].Status().Rev, c.nodes[3].Status().Rev)
 	c.nodes[3].Tick()
 	require.Equal(t, []string{"PUT k=v@42"}, events(c.watched("w")))
+}
+
+// A watcher created with progress_notify that hears nothing for an
+// interval is told the current revision (etcd's
+// --experimental-watch-progress-notify-interval); one that got events in
+// the interval is not.
+func TestWatchProgressNotify(t *testing.T) {
+	c := newClusterWith(quiet{t}, func(cfg *Config) { cfg.WatchProgressNotifyInterval = time.Second }, 1, 2, 3)
+	c.elect(1)
+	c.ok(1, &api.Request{Put: putReq("k", "a")}) // 2
+	quietW := c.watchOn(2, "quiet", &pb.WatchCreateRequest{Key: []byte("other"), ProgressNotify: true})
+	c.watchOn(2, "busy", &pb.WatchCreateRequest{Key: []byte("k"), ProgressNotify: true})
+	c.watched("quiet")
+	c.watched("busy")
+	c.advance(500 * time.Millisecond)
+	c.ok(1, &api.Request{Put: putReq("k", "b")}) // 3
+	c.advance(700 * time.Millisecond)
+	ws := c.watched("quiet")
+	require.Len(t, ws, 1)
+	require.Empty(t, ws[0].Events)
+	require.Equal(t, quietW.WatchId, ws[0].WatchId)
+	require.Equal(t, int64(3), ws[0].Header.Revision)
+	require.Equal(t, uint64(2), ws[0].Header.MemberId)
+	require.Equal(t, []string{"PUT k=b@3"}, events(c.watched("busy")), "events, no progress")
 }
