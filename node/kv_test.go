@@ -115,14 +115,19 @@ func TestRangeKeysOnlyLeavesValuesOut(t *testing.T) {
 func TestRangeAtAPastRevisionSeesThatRevision(t *testing.T) {
 	c := newKVCluster(t, "k=v1", "k=v2", "j=x")
 	c.ok(1, &api.Request{DeleteRange: deleteReq("k")})                          // rev 5
-	for rev, want := range map[int64]string{2: "v1", 3: "v2", 4: "v2", 5: ""} { //lint:allow maprange independent cases
-		r := c.rangeOf(3, &pb.RangeRequest{Key: []byte("k"), Revision: rev})
-		if want == "" {
-			require.Empty(t, r.Kvs, "rev %d", rev)
+	for _, tt := range []struct {
+		rev  int64
+		want string
+	}{{2, "v1"}, {3, "v2"}, {4, "v2"}, {5, ""}} {
+		r := c.rangeOf(3, &pb.RangeRequest{Key: []byte("k"), Revision: tt.rev})
+		if tt.want == "" {
+			require.Empty(t, r.Kvs, "rev %d", tt.rev)
 			continue
 		}
-		require.Equal(t, want, string(r.Kvs[0].Value), "rev %d", rev)
+		require.Equal(t, tt.want, string(r.Kvs[0].Value), "rev %d", tt.rev)
 	}
+	// The header says the store's revision, not the one read.
+	require.Equal(t, int64(5), c.ok(3, &api.Request{Range: &pb.RangeRequest{Key: []byte("k"), Revision: 2}}).Header.Revision)
 }
 
 func TestRangeAtACompactedOrFutureRevisionFails(t *testing.T) {
@@ -667,4 +672,23 @@ func TestHashKVAtRevisionZeroIsTheCurrentRevision(t *testing.T) {
 	r := c.ok(2, &api.Request{HashKV: &pb.HashKVRequest{}})
 	require.Equal(t, int64(3), r.HashKV.HashRevision)
 	require.Equal(t, c.ok(3, &api.Request{HashKV: &pb.HashKVRequest{Revision: 3}}).HashKV.Hash, r.HashKV.Hash)
+}
+
+// A Txn whose chosen branch has a request the store refuses (a put with
+// ignore_value of a missing key, or with an unknown lease) fails as a
+// whole: nothing of it is written.
+func TestTxnWithARefusedRequestWritesNothing(t *testing.T) {
+	c := newKVCluster(t)
+	for _, tt := range []struct {
+		put *pb.PutRequest
+		err error
+	}{
+		{&pb.PutRequest{Key: []byte("missing"), IgnoreValue: true}, api.ErrKeyNotFound},
+		{&pb.PutRequest{Key: []byte("k"), Value: []byte("v"), Lease: 99}, api.ErrLeaseNotFound},
+	} {
+		r := c.do(2, &api.Request{Txn: &pb.TxnRequest{Success: []*pb.RequestOp{opPut("first", "1"),
+			{Request: &pb.RequestOp_RequestPut{RequestPut: tt.put}}}}})
+		require.Equal(t, tt.err, r.Err)
+		require.Equal(t, int64(1), c.nodes[3].Status().Rev, "nothing written")
+	}
 }

@@ -286,3 +286,31 @@ func TestLeaseExpiryIsOneWatchResponse(t *testing.T) {
 	require.Equal(t, []string{"DELETE l/a@4", "DELETE l/b@4"}, events(ws))
 	require.Equal(t, int64(7), ws[0].Events[0].PrevKv.Lease)
 }
+
+// When the leader crashes, the leases' clocks stop until a new leader
+// applies its term's first entry; from then on it gives them their TTL
+// again, plus an election timeout, and answers their keep-alives.
+func TestLeaseOutlivesALeaderCrash(t *testing.T) {
+	c := newKVCluster(t)
+	c.grant(1, 7, 5)
+	c.putLeased(1, "a", 7)
+	c.advance(3 * time.Second)
+	c.crash(1)
+	var promoted time.Duration
+	for i := 0; promoted == 0; i++ {
+		require.Less(t, i, 50, "a new leader is promoted")
+		c.advance(100 * time.Millisecond)
+		for _, id := range []uint64{2, 3} {
+			if c.nodes[id].lessor.IsPrimary() {
+				promoted = c.clock
+			}
+		}
+	}
+	c.advance(5*time.Second + 900*time.Millisecond) // TTL + most of the grace, after the promotion
+	require.True(t, c.has(2, "a"))
+	lead := c.nodes[2].Status().Leader
+	r := c.ok(lead, &api.Request{LeaseKeepAlive: &pb.LeaseKeepAliveRequest{ID: 7}})
+	require.Equal(t, int64(5), r.LeaseKeepAlive.TTL)
+	c.advance(5*time.Second + 600*time.Millisecond)
+	require.False(t, c.has(2, "a"), "expired %v after its last keep-alive", c.clock-promoted)
+}
