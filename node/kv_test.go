@@ -114,7 +114,7 @@ func TestRangeKeysOnlyLeavesValuesOut(t *testing.T) {
 
 func TestRangeAtAPastRevisionSeesThatRevision(t *testing.T) {
 	c := newKVCluster(t, "k=v1", "k=v2", "j=x")
-	c.ok(1, &api.Request{DeleteRange: deleteReq("k")})                          // rev 5
+	c.ok(1, &api.Request{DeleteRange: deleteReq("k")}) // rev 5
 	for _, tt := range []struct {
 		rev  int64
 		want string
