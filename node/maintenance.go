@@ -1,9 +1,11 @@
 package node
 
 import (
+	"fmt"
 	"slices"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/raft/v3"
 
 	"github.com/etcdlab/etcdlab/node/api"
 	"github.com/etcdlab/etcdlab/node/backend"
@@ -96,31 +98,44 @@ func (n *Node) alarmed(t pb.AlarmType) bool {
 }
 
 // applyAlarm raises or clears an alarm on every member, as etcd's
-// applier does; the alarm bucket goes to the backend with the next
-// commit.
+// applier does (applierV3backend.Alarm), and answers with the alarm it
+// raised or cleared; the alarm bucket goes to the backend with the next
+// commit. A clear names one member's alarm: etcd's server has no
+// wildcard, clientv3's AlarmDisarm of an empty member lists the alarms
+// and clears each.
 func (n *Node) applyAlarm(r *pb.AlarmRequest) *pb.AlarmResponse {
 	a := backend.Alarm{MemberID: r.MemberID, Alarm: int32(r.Alarm)}
+	resp := &pb.AlarmResponse{}
 	switch r.Action {
 	case pb.AlarmRequest_ACTIVATE:
-		if !slices.Contains(n.alarms, a) && r.Alarm != pb.AlarmType_NONE {
+		if r.Alarm == pb.AlarmType_NONE {
+			break
+		}
+		if !slices.Contains(n.alarms, a) {
 			n.alarms = append(n.alarms, a)
 			n.env.Logf("alarm raised: member %x %s", r.MemberID, r.Alarm)
 		}
+		resp.Alarms = []*pb.AlarmMember{{MemberID: r.MemberID, Alarm: r.Alarm}}
 	case pb.AlarmRequest_DEACTIVATE:
 		if i := slices.Index(n.alarms, a); i >= 0 {
 			n.alarms = slices.Delete(n.alarms, i, i+1)
 			n.env.Logf("alarm cleared: member %x %s", r.MemberID, r.Alarm)
+			resp.Alarms = []*pb.AlarmMember{{MemberID: r.MemberID, Alarm: r.Alarm}}
 		}
 	default:
-		return n.alarmList()
+		return n.alarmList(r.Alarm)
 	}
-	return n.alarmList()
+	return resp
 }
 
-func (n *Node) alarmList() *pb.AlarmResponse {
+// alarmList lists the raised alarms of type t, all of them for NONE (etcd's
+// AlarmStore.Get).
+func (n *Node) alarmList(t pb.AlarmType) *pb.AlarmResponse {
 	resp := &pb.AlarmResponse{}
 	for _, a := range n.alarms {
-		resp.Alarms = append(resp.Alarms, &pb.AlarmMember{MemberID: a.MemberID, Alarm: pb.AlarmType(a.Alarm)})
+		if t == pb.AlarmType_NONE || pb.AlarmType(a.Alarm) == t {
+			resp.Alarms = append(resp.Alarms, &pb.AlarmMember{MemberID: a.MemberID, Alarm: pb.AlarmType(a.Alarm)})
+		}
 	}
 	return resp
 }
@@ -131,13 +146,7 @@ func (n *Node) handleMaintenance(from string, req *api.Request) {
 	resp := &api.Response{ID: req.ID}
 	switch {
 	case req.Status != nil:
-		st := n.rn.BasicStatus()
-		resp.Status = &pb.StatusResponse{Version: Version, DbSize: n.dbSize(), DbSizeInUse: n.backend.inUse,
-			Leader: st.Lead, RaftIndex: n.logged, RaftTerm: st.GetTerm(), RaftAppliedIndex: n.applied,
-			IsLearner: n.isLearner(), StorageVersion: "3.6.0"}
-		for _, a := range n.alarmList().Alarms {
-			resp.Status.Errors = append(resp.Status.Errors, "memberID:"+a.String())
-		}
+		resp.Status = n.status()
 	case req.HashKV != nil:
 		h, rev, err := n.store.HashByRev(req.HashKV.Revision)
 		resp.Err = applyError(err)
@@ -149,12 +158,37 @@ func (n *Node) handleMaintenance(from string, req *api.Request) {
 		n.defragment()
 		resp.Defragment = &pb.DefragmentResponse{}
 	case req.Alarm.Action == pb.AlarmRequest_GET:
-		resp.Alarm = n.alarmList()
+		resp.Alarm = n.alarmList(req.Alarm.Alarm)
 	default:
 		n.handleWrite(from, req)
 		return
 	}
 	n.reply(from, resp)
+}
+
+// status is etcd's maintenanceServer.Status: RaftIndex is the committed
+// index, the quota the one in force, and Errors names a missing leader
+// and every raised alarm.
+func (n *Node) status() *pb.StatusResponse {
+	st := n.rn.BasicStatus()
+	quota := n.cfg.QuotaBackendBytes
+	if quota == 0 {
+		quota = DefaultQuotaBackendBytes
+	}
+	resp := &pb.StatusResponse{Version: Version, DbSize: n.dbSize(), DbSizeInUse: n.backend.inUse,
+		Leader: st.Lead, RaftIndex: st.GetCommit(), RaftTerm: st.GetTerm(), RaftAppliedIndex: n.applied,
+		IsLearner: n.isLearner(), DbSizeQuota: quota, StorageVersion: "3.6.0",
+		DowngradeInfo: &pb.DowngradeInfo{}}
+	if st.Lead == raft.None {
+		resp.Errors = append(resp.Errors, api.ErrNoLeader.Error())
+	}
+	for _, a := range n.alarmList(pb.AlarmType_NONE).Alarms {
+		// etcd appends a.String(), protobuf's text format; protobuf-go
+		// varies its spacing from build to build, so the text is written
+		// out here the way it prints it.
+		resp.Errors = append(resp.Errors, fmt.Sprintf("memberID:%d alarm:%s", a.MemberID, a.Alarm))
+	}
+	return resp
 }
 
 // defragment rewrites the backend file compactly: its size falls to what
