@@ -294,12 +294,36 @@ var catalog = []Scenario{
 		Settings: func(rng *rand.Rand) Settings {
 			s := DefaultSettings(3)
 			s.Duration = 24 * time.Second
-			s.Member.QuotaBackendBytes = 32 << 10
+			s.Member.QuotaBackendBytes = 12 << 10
 			return s
 		},
 		Schedule: func(rng *rand.Rand, e *Experiment) {
 			e.Faults = []Fault{{Kind: "recover-space", At: between(rng, 12*time.Second, 14*time.Second), For: 6 * time.Second}}
 			e.Expect = []Expectation{expect("nospace", "fault", "1")}
+		},
+	},
+	{
+		Name:    "kubernetes",
+		Summary: "kube-apiserver's traffic on 3 members: gets, optimistic updates (Txn comparing mod_revision), deletes, informers watching every key, events on leases, and compaction every 5s; a leader crash and an isolated follower on the way",
+		Settings: func(rng *rand.Rand) Settings {
+			s := DefaultSettings(3)
+			s.Duration = 28 * time.Second
+			s.Clients, s.Keys = 8, 10
+			s.Workload = workloadNamed("kubernetes")
+			s.Watchers, s.LeaseHolders = 3, 3
+			s.Member.AutoCompactionRetention = "5s"
+			return s
+		},
+		Schedule: func(rng *rand.Rand, e *Experiment) {
+			s := e.Settings
+			e.Faults = []Fault{
+				{Kind: "crash", Who: "leader", At: between(rng, 4*time.Second, 6*time.Second), For: between(rng, 2*time.Second, 4*time.Second)},
+				{Kind: "isolate", Who: "follower", At: between(rng, 10*time.Second, 12*time.Second), For: between(rng, 2*time.Second, 4*time.Second)},
+			}
+			e.Expect = []Expectation{
+				expect("new-leader", "fault", "1", "within", newLeaderBound(s).String()),
+				expect("liveness", "within", (5*s.Member.ElectionTimeout + time.Second).String()),
+			}
 		},
 	},
 	nemesisScenario,

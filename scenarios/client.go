@@ -200,7 +200,7 @@ func (cl *client) send() {
 		return
 	}
 	cl.seq++
-	op.req.ID = uint64(cl.id)<<32 | cl.seq
+	op.req.ID = requestID(clientIDs, cl.id, cl.seq)
 	op.attempt, op.to = op.req.ID, ep.addr
 	op.attempts = append(op.attempts, op.req.ID)
 	desc := fmt.Sprintf("%s #%x", node.DescribeRequest(op.req), op.req.ID)
@@ -350,6 +350,20 @@ func (cl *client) sawRange(op *checker.Operation, r *pb.RangeResponse) {
 
 func putOp(key []byte, value string) *pb.RequestOp {
 	return &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: key, Value: []byte(value)}}}
+}
+
+// Request IDs are unique in the run: the top bits name the kind of
+// actor, the next its number, the low 32 bits count its requests (the
+// admin's are below 2^32). The applied log is matched to clients by
+// them.
+const (
+	clientIDs uint64 = iota + 1
+	watcherIDs
+	leaseHolderIDs
+)
+
+func requestID(kind uint64, actor int, seq uint64) uint64 {
+	return kind<<56 | uint64(actor)<<32 | seq
 }
 
 // refusedBeforeApply reports the errors that say the request changed

@@ -77,7 +77,7 @@ func (h *leaseHolder) send(op int, req *api.Request) {
 		return
 	}
 	h.seq++
-	req.ID = uint64(h.id)<<32 | h.seq
+	req.ID = requestID(leaseHolderIDs, h.id, h.seq)
 	h.inflight.op, h.inflight.id, h.inflight.to, h.inflight.put = op, req.ID, m.addr, req.Put != nil
 	deadline := h.c.sim.Now() + h.c.settings.ClientTimeout
 	h.inflight.deadline = deadline

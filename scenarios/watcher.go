@@ -94,7 +94,7 @@ func (w *watcher) pick() *member {
 
 func (w *watcher) send(to network.Addr, wr *pb.WatchRequest) {
 	w.seq++
-	req := &api.Request{ID: uint64(w.id)<<32 | w.seq, Watch: wr}
+	req := &api.Request{ID: requestID(watcherIDs, w.id, w.seq), Watch: wr}
 	w.c.net.Send(w.addr, to, fmt.Sprintf("watch #%x", req.ID), append([]byte{wireRequest}, req.Marshal()...))
 }
 

@@ -321,7 +321,10 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 			fmt.Fprintf(out, "     did not fire: %s\n", f.Note)
 		default:
 			hit := "hit " + targets(f)
-			if f.Note != "" {
+			switch {
+			case len(f.Targets) == 0:
+				hit = f.Note // an operator's fault acts on the cluster, not on members
+			case f.Note != "":
 				hit += "; " + f.Note
 			}
 			busy := "clients busy"
