@@ -22,7 +22,8 @@ import (
 //     term, extending every lease by an election timeout, and demotes it
 //     when it stops leading: the leases' clocks then stop everywhere until
 //     the next leader starts them again.
-//   - KeepAlive and TimeToLive need the primary. etcd's followers forward
+//   - KeepAlive and TimeToLive need the primary; a KeepAlive waits for a
+//     ReadIndex round to confirm the leadership first. etcd's followers forward
 //     them to the leader over the peer HTTP API (leasehttp); here a
 //     follower answers ErrNotLeader and the client asks the next member,
 //     which costs a client a round trip more per leader change.
@@ -71,19 +72,28 @@ func (n *Node) handleLease(from string, req *api.Request) {
 	case !n.lessor.IsPrimary():
 		n.reply(from, &api.Response{ID: req.ID, Err: api.ErrNotLeader})
 	case req.LeaseKeepAlive != nil:
-		n.renew(from, req)
+		// etcd's LeaseRenew first ensures this member still leads, with a
+		// ReadIndex round (ensureLeadership): a leader cut off from the
+		// others, not yet deposed, must not renew a lease the new
+		// leader's lessor will expire. The round is a linearizable read's.
+		n.trackRead(from, req)
 	default:
 		ttl, err := n.lessor.TimeToLive(lease.LeaseID(req.LeaseTimeToLive.ID), req.LeaseTimeToLive.Keys, n.env.Now())
 		n.reply(from, &api.Response{ID: req.ID, LeaseTimeToLive: ttl, Err: applyError(err)})
 	}
 }
 
-// renew is LeaseKeepAlive on the primary. An unknown lease answers TTL 0,
+// renew is LeaseKeepAlive on the primary, once its leadership is
+// confirmed; one that lost it meanwhile answers ErrNotLeader. An unknown lease answers TTL 0,
 // as etcd's keep-alive stream does. An expired one that is not revoked yet
 // waits, as etcd's Renew does, until the revoke applies (TTL 0) or the
 // member stops leading (ErrNotLeader).
 func (n *Node) renew(from string, req *api.Request) {
 	id := lease.LeaseID(req.LeaseKeepAlive.ID)
+	if n.rn.BasicStatus().Lead != n.cfg.ID {
+		n.reply(from, &api.Response{ID: req.ID, Err: api.ErrNotLeader})
+		return
+	}
 	ttl, _, err := n.lessor.Renew(id, n.env.Now())
 	switch {
 	case errors.Is(err, lease.ErrRenewBlocked):

@@ -484,28 +484,25 @@ func (n *Node) Request(from string, req *api.Request) {
 }
 
 // refuse is what etcd's gRPC layer refuses before the server sees a
-// request: RPCs a learner does not serve, malformed KV requests
-// (v3rpc/key.go), and writes past the backend quota.
+// request, in etcd's order: the interceptor's RPCs a learner does not
+// serve, then the quota (quotaKVServer wraps the KV server, so a write
+// past the quota is refused before it is validated), then malformed KV
+// requests (v3rpc/key.go).
 func (n *Node) refuse(req *api.Request) error {
 	learnerOK := req.Range.GetSerializable() || req.MemberList != nil || req.Status != nil
 	switch {
 	case n.isLearner() && !learnerOK:
 		return api.ErrNotSupportedForLearner
+	case !n.quotaAvailable(req):
+		return api.ErrNoSpace
 	case req.Range != nil:
 		return txn.CheckRangeRequest(req.Range)
 	case req.Put != nil:
-		if err := txn.CheckPutRequest(req.Put); err != nil {
-			return err
-		}
+		return txn.CheckPutRequest(req.Put)
 	case req.DeleteRange != nil:
 		return txn.CheckDeleteRequest(req.DeleteRange)
 	case req.Txn != nil:
-		if err := txn.CheckTxnRequest(req.Txn, n.cfg.MaxTxnOps); err != nil {
-			return err
-		}
-	}
-	if !n.quotaAvailable(req) {
-		return api.ErrNoSpace
+		return txn.CheckTxnRequest(req.Txn, n.cfg.MaxTxnOps)
 	}
 	return nil
 }

@@ -33,6 +33,11 @@ func (n *Node) handleRead(from string, req *api.Request) {
 		n.reply(from, n.read(req))
 		return
 	}
+	n.trackRead(from, req)
+}
+
+// trackRead queues a request behind the next ReadIndex round.
+func (n *Node) trackRead(from string, req *api.Request) {
 	id := n.newProposalID()
 	n.track(id, from, req)
 	n.reads = append(n.reads, id)
@@ -121,6 +126,10 @@ func (n *Node) serveReads() {
 		case !ok:
 		case r.readIndex == 0 || r.readIndex > n.applied:
 			waiting = append(waiting, id)
+		case r.req.LeaseKeepAlive != nil:
+			// Leadership confirmed by a quorum: renew (ensureLeadership).
+			delete(n.requests, id)
+			n.renew(r.from, r.req)
 		default:
 			delete(n.requests, id)
 			n.reply(r.from, n.read(r.req))

@@ -268,7 +268,7 @@ var catalog = []Scenario{
 		Summary: "3 members compact their history every second (periodic auto-compaction) in small batches while members crash inside a compaction (etcd's compaction failpoints); a restarted member resumes the compaction it had scheduled, and watchers re-watch past the crashes without losing an event",
 		Settings: func(rng *rand.Rand) Settings {
 			s := DefaultSettings(3)
-			s.Duration = 26 * time.Second
+			s.Duration = 28 * time.Second
 			s.Clients, s.ThinkTime = 8, 5*time.Millisecond
 			s.Watchers = 3
 			s.Member.AutoCompactionRetention = "1s"

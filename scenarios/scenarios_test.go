@@ -100,7 +100,7 @@ func verdict(t *testing.T, r *Result, name string) checker.Verdict {
 
 func TestBadInputIsAnErrorNotAPanic(t *testing.T) {
 	_, err := Run("no-such-scenario", 1, Options{})
-	require.ErrorContains(t, err, `unknown scenario "no-such-scenario" (known: election, leader-crash, partition, flaky-network, compaction-snapshot, crash-during-load, membership, move-leader, nemesis)`)
+	require.ErrorContains(t, err, `unknown scenario "no-such-scenario" (known: election, leader-crash, partition, flaky-network, compaction-snapshot, crash-during-load, membership, move-leader, register-cas, watch, lease-expiry, serializable-reads, mvcc-compaction, quota, kubernetes, nemesis)`)
 	_, err = Run("election", 1, Options{}.With("duration", "2s"))
 	require.ErrorContains(t, err, "election: duration: 2s is too short: the run ends with 2s of quiet for members to settle (settle); use more than 2s")
 	_, err = Run("partition", 1, Options{}.With("duration", "5s"))

@@ -17,13 +17,13 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		{[]string{"run", "no-such"}, `unknown scenario "no-such", and no such experiment file (scenarios: election, leader-crash, partition, flaky-network, compaction-snapshot, crash-during-load, membership, move-leader, nemesis)`},
+		{[]string{"run", "no-such"}, `unknown scenario "no-such", and no such experiment file (scenarios: election, leader-crash, partition, flaky-network, compaction-snapshot, crash-during-load, membership, move-leader, register-cas, watch, lease-expiry, serializable-reads, mvcc-compaction, quota, kubernetes, nemesis)`},
 		{[]string{"run"}, "which scenario or experiment file?"},
 		{[]string{"run", "partition", "--seed", "seven"}, `invalid value "seven" for --seed`},
 		{[]string{"run", "partition", "--seed", "-1"}, `invalid value "-1" for --seed`},
 		{[]string{"run", "partition", "--duration", "10"}, `invalid value "10" for --duration: "10" is not a duration such as 100ms or 1.5s`},
 		{[]string{"run", "partition", "--duration", "-5s"}, "duration: -5s must be positive"},
-		{[]string{"run", "partition", "--bug", "nope"}, `run: invalid value "nope" for --bug: unknown bug "nope" (known: stale-reads, apply-before-commit, forget-vote, ack-before-fsync, skip-consistent-index, snapshot-skips-store, release-wal-early)`},
+		{[]string{"run", "partition", "--bug", "nope"}, `run: invalid value "nope" for --bug: unknown bug "nope" (known: stale-reads, apply-before-commit, forget-vote, ack-before-fsync, skip-consistent-index, snapshot-skips-store, release-wal-early, watch-skips-event, lease-never-expires, txn-split, revision-skew)`},
 		{[]string{"run", "partition", "extra"}, `unexpected arguments ["extra"]`},
 		{[]string{"run", "partition", "--duration", "0s"}, "duration: 0s must be positive"},
 		{[]string{"run", "partition", "--duration", "1h"}, "duration: 1h0m0s is longer than the 10m0s a run may last"},

@@ -90,8 +90,9 @@ type MemberResponse struct {
 	Members []Member
 }
 
-// Response answers the Request with the same ID (a watch event has the ID
-// of the stream's create request). Err is set instead of the operation's
+// Response answers the Request with the same ID; responses a watch stream
+// pushes (events, progress notifications) have ID 0, and the client tells
+// its watches apart by WatchId, as clientv3 does. Err is set instead of the operation's
 // response when the request failed. Header is the header of the response
 // inside (etcd's ResponseHeader: cluster, member, revision, raft term),
 // kept here too so that errors carry one.

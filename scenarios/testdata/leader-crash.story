@@ -2,7 +2,7 @@
 # go run ./cmd/etcdlab replay leader-crash --seed 1
    0.641378s n2   raft: 2 became leader at term 2
    3.468000s nemesis begin fault 1: crash at=3.468s for=3.394s who=leader on n2
-   3.468187s net  n1->n2 lost: n2 was down or restarted since it was sent
+   3.468194s net  n1->n2 lost: n2 was down or restarted since it was sent
    4.784803s n3   raft: 3 became leader at term 3
    6.862000s nemesis restart n2
    6.862000s n2   restarted: snapshot 0, backend consistent index 364, 369 WAL entries after the snapshot, Term:2 Vote:2 Commit:368, 11 torn bytes cut

@@ -6,13 +6,13 @@
    9.331000s nemesis restart n2
    9.331000s n2   restarted: snapshot 0, backend consistent index 385, 385 WAL entries after the snapshot, Term:2 Vote:2 Commit:384, 6 torn bytes cut
   14.352000s nemesis begin fault 2: isolate at=14.352s for=2.396s who=leader on n3
-  15.427658s n1   raft: 1 became leader at term 4
+  15.427388s n1   raft: 1 became leader at term 4
   16.273696s n3   raft warning: 3 stepped down to follower since quorum is not active
   16.748000s nemesis end fault 2: isolate
-  40.000000s run  verdict linearizable ok=true: 2000 operations on 5 keys checked (2000 ok, 0 with unknown outcome); 7 unknown writes settled from the applied log
-  40.000000s run  verdict raft safety ok=true: one leader per term (3 terms had one); commit indexes never went back; applied entries agree at all 1246 indexes compared; logs match at all 1245 (index, term) pairs two members held; new leaders held every committed entry (3 elections checked)
-  40.000000s run  verdict members converged ok=true: live members applied index 1246, revision 1187, store 39d574658efedf40
+  40.000000s run  verdict linearizable ok=true: 2002 operations on 5 keys checked (2002 ok, 0 with unknown outcome); 7 unknown writes settled from the applied log
+  40.000000s run  verdict raft safety ok=true: one leader per term (3 terms had one); commit indexes never went back; applied entries agree at all 1248 indexes compared; logs match at all 1247 (index, term) pairs two members held; new leaders held every committed entry (3 elections checked)
+  40.000000s run  verdict members converged ok=true: live members applied index 1248, revision 1189, store f73f964450364709
   40.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  40.000000s run  verdict lease ok=true: 25 leases with keys: 12 expiries, none early, and 10 client revokes, each in one revision; keys of 25 leases gone in time
+  40.000000s run  verdict lease ok=true: 25 leases with keys: 9 expiries, none early, and 13 client revokes, each in one revision; keys of 25 leases gone in time
   40.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)
   40.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 8.286s, 1.349s after 6.937s (bound 5s)

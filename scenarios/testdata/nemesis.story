@@ -10,9 +10,9 @@
    8.536377s n4   raft warning: 4 stepped down to follower since quorum is not active
    9.910000s nemesis end fault 3: partition
   10.467000s nemesis end fault 4: bridge
-  10.685427s n3   raft: 3 became leader at term 3
-  27.000000s run  verdict linearizable ok=true: 3563 operations on 5 keys checked (3563 ok, 0 with unknown outcome); 19 unknown writes settled from the applied log
-  27.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1929 indexes compared; logs match at all 1928 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
-  27.000000s run  verdict members converged ok=true: live members applied index 1929, revision 1853, store 579aa1b2796e51a4
+  10.685426s n3   raft: 3 became leader at term 3
+  27.000000s run  verdict linearizable ok=true: 3574 operations on 5 keys checked (3574 ok, 0 with unknown outcome); 18 unknown writes settled from the applied log
+  27.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1936 indexes compared; logs match at all 1935 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
+  27.000000s run  verdict members converged ok=true: live members applied index 1936, revision 1857, store ccb1c318d5cb43f3
   27.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  27.000000s run  verdict liveness after faults ok=true: faults healed at 10.467s; within 6s: leader n3 +220ms, first write +258ms, all members applied index 298 +0s
+  27.000000s run  verdict liveness after faults ok=true: faults healed at 10.467s; within 6s: leader n3 +220ms, first write +258ms, all members applied index 299 +0s
