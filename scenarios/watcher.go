@@ -23,9 +23,10 @@ import (
 //   - when its member dies, clientv3 re-creates the watch on another
 //     member from the revision after the last one it received, so no
 //     event is lost or repeated;
+//   - like a Kubernetes informer (ListAndWatch), a new session first lists
+//     the keys and watches from the revision after the list's;
 //   - a watch cancelled because its start revision was compacted cannot
-//     resume: like an informer, it starts over from the current
-//     revision, a new session for the checker.
+//     resume: the informer lists again and starts a new session.
 type watcher struct {
 	c        *Cluster
 	id       int
@@ -37,8 +38,10 @@ type watcher struct {
 	cur      *checker.Watch
 	watchID  int64 // the current watch's id on its stream, -1 until created
 	// resume is the revision the next watch starts from: the last event
-	// or progress revision received + 1 (0 before any: the current one).
+	// or progress revision received + 1 (0: list first).
 	resume int64
+	// listing is the sequence number of the list in flight, 0 if none.
+	listing uint64
 }
 
 const (
@@ -71,6 +74,10 @@ func (w *watcher) watch() {
 		w.c.sim.After(rewatchWait, w.watch)
 		return
 	}
+	if w.resume == 0 {
+		w.list(m)
+		return
+	}
 	req := &pb.WatchCreateRequest{Key: []byte("k"), RangeEnd: []byte("l"), StartRevision: w.resume,
 		PrevKv: true, ProgressNotify: true}
 	s := w.sessions[len(w.sessions)-1]
@@ -93,9 +100,27 @@ func (w *watcher) pick() *member {
 }
 
 func (w *watcher) send(to network.Addr, wr *pb.WatchRequest) {
+	w.sendRequest(to, &api.Request{Watch: wr})
+}
+
+func (w *watcher) sendRequest(to network.Addr, req *api.Request) {
 	w.seq++
-	req := &api.Request{ID: requestID(watcherIDs, w.id, w.seq), Watch: wr}
-	w.c.net.Send(w.addr, to, fmt.Sprintf("watch #%x", req.ID), append([]byte{wireRequest}, req.Marshal()...))
+	req.ID = requestID(watcherIDs, w.id, w.seq)
+	w.c.net.Send(w.addr, to, fmt.Sprintf("%s #%x", req.Op(), req.ID), append([]byte{wireRequest}, req.Marshal()...))
+}
+
+// list reads every workload key, linearizably, to learn the revision the
+// watch starts after. A list that fails or gets no answer is tried again.
+func (w *watcher) list(m *member) {
+	w.listing, w.member = w.seq+1, m.id
+	w.sendRequest(m.addr, &api.Request{Range: &pb.RangeRequest{Key: []byte("k"), RangeEnd: []byte("l")}})
+	id := w.listing
+	w.c.sim.After(w.c.settings.ClientTimeout, func() {
+		if w.listing == id {
+			w.listing, w.member = 0, 0
+			w.watch()
+		}
+	})
 }
 
 // progress asks the current watch's member where the stream stands.
@@ -114,7 +139,14 @@ func (w *watcher) receive(from network.Addr, payload []byte) {
 		return // a stream the watcher left
 	}
 	resp, err := api.UnmarshalResponse(payload[1:])
-	if err != nil || resp.Watch == nil {
+	if err != nil {
+		return
+	}
+	if resp.Range != nil || (resp.Err != nil && w.listing != 0 && resp.ID == requestID(watcherIDs, w.id, w.listing)) {
+		w.listed(resp)
+		return
+	}
+	if resp.Watch == nil {
 		return
 	}
 	wr := resp.Watch
@@ -143,13 +175,27 @@ func (w *watcher) receive(from network.Addr, payload []byte) {
 	}
 }
 
+// listed: the list's revision is where the watch starts after.
+func (w *watcher) listed(resp *api.Response) {
+	if w.listing == 0 || resp.ID != requestID(watcherIDs, w.id, w.listing) {
+		return
+	}
+	w.listing, w.member = 0, 0
+	if resp.Err != nil {
+		w.c.sim.After(rewatchWait, w.watch)
+		return
+	}
+	w.resume = resp.Header.GetRevision() + 1
+	w.watch()
+}
+
 // lost is the watch's member crashing or refusing the stream: clientv3
 // re-creates the watch elsewhere from the next revision it needs.
 func (w *watcher) lost(member network.Addr) {
 	if w.member == 0 || member != nodeAddr(w.member) {
 		return
 	}
-	w.member, w.cur = 0, nil
+	w.member, w.cur, w.listing = 0, nil, 0
 	w.c.sim.After(rewatchWait, w.watch)
 }
 
