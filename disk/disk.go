@@ -76,8 +76,8 @@ type Disk struct {
 // sync in flight, may share a backing array with data (syncing a long WAL
 // must not copy it). That is safe because every such view that shares
 // data's array is a prefix of data: Append writes only past len(data),
-// WriteFile installs a fresh array, and Truncate cuts the views along with
-// data.
+// WriteFile installs the caller's array (which the caller gives up), and
+// Truncate cuts the views along with data.
 type file struct {
 	data      []byte         // what the running process reads
 	durable   []byte         // what a crash goes back to, before any torn tail
@@ -144,13 +144,16 @@ func (d *Disk) Append(name string, b []byte) {
 }
 
 // WriteFile replaces the named file's content with b, creating the file if
-// it is missing. Until a sync of the file completes, a crash takes it back
+// it is missing. The disk keeps b itself: the caller must not change it
+// afterwards. Until a sync of the file completes, a crash takes it back
 // whole to what it held before.
 func (d *Disk) WriteFile(name string, b []byte) {
 	f := d.open(name)
-	// A fresh array: the old one may still back the durable content or a
-	// sync in flight, which must not change under them.
-	f.data = append([]byte{}, b...)
+	// b becomes the file's content, not a copy of it: a backend image is
+	// the whole store, written every batch interval, and copying it each
+	// time was a tenth of a long run. The old array may still back the
+	// durable content or a sync in flight; it is left as it is.
+	f.data = b
 	f.rewritten = true
 	for _, s := range f.syncs {
 		s.rewritten = true

@@ -52,7 +52,7 @@ type Env interface {
 	// are visible at once but survive a crash only once a sync of the
 	// file completes; Remove and Rename are durable at once.
 	Append(name string, b []byte)
-	WriteFile(name string, b []byte) // replaces the file's content
+	WriteFile(name string, b []byte) // replaces the file's content; the node never changes b afterwards
 	// Sync starts an fsync of the file; the environment calls done when
 	// it completes, as an input to the node, with the error if it failed.
 	// A crash first means done is never called.
