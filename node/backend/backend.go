@@ -78,7 +78,12 @@ func Encode(m Meta, bk Buckets) []byte {
 	if err != nil {
 		panic(fmt.Sprintf("backend: marshal conf state: %v", err)) // raftpb messages always marshal
 	}
-	body := binary.AppendUvarint(nil, m.ConsistentIndex)
+	// One allocation: the image is the whole store, written every batch
+	// interval.
+	head := len(magic) + 4
+	b := make([]byte, head, head+64+len(cs)+10*(len(m.Removed)+2*len(m.Alarms))+len(bk.Lease)+len(bk.KV))
+	copy(b, magic)
+	body := binary.AppendUvarint(b, m.ConsistentIndex)
 	body = binary.AppendUvarint(body, m.Term)
 	body = binary.AppendUvarint(body, m.Digest)
 	body = binary.AppendUvarint(body, uint64(len(cs)))
@@ -94,9 +99,8 @@ func Encode(m Meta, bk Buckets) []byte {
 	body = binary.AppendUvarint(body, uint64(len(bk.Lease)))
 	body = append(body, bk.Lease...)
 	body = append(body, bk.KV...)
-	b := append([]byte(magic), 0, 0, 0, 0)
-	binary.BigEndian.PutUint32(b[len(magic):], crc32.Checksum(body, crcTable))
-	return append(b, body...)
+	binary.BigEndian.PutUint32(body[len(magic):], crc32.Checksum(body[head:], crcTable))
+	return body
 }
 
 // Decode reads a file Encode wrote.
