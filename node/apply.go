@@ -144,38 +144,68 @@ func txnHasPut(t *pb.TxnRequest) bool {
 }
 
 // applyCompaction is etcd's Compact: the compacted revision moves at once
-// (reads below it fail from here on), then the key bucket is cleaned in
-// batches, each committed to the backend, with etcd's failpoints between
-// them. etcd's FIFO scheduler runs the batches beside the apply loop, 10
-// ms apart; here they run inside the apply, so a compaction finishes
-// before the next entry is applied (a physical compaction's answer, which
-// etcd gives only once the batches are done, is the same).
+// (reads below it fail from here on) and is recorded as scheduled; the
+// key bucket is then cleaned in batches beside the apply (runCompaction).
+// The answer does not wait for the batches, even for a physical
+// compaction (etcd's answers once they are done).
 func (n *Node) applyCompaction(c *pb.CompactionRequest) (*pb.CompactionResponse, error) {
 	job, err := n.store.Compact(c.Revision)
 	if err != nil {
 		return nil, err
 	}
-	n.runCompaction(job)
+	n.scheduleCompaction(job)
 	return &pb.CompactionResponse{}, nil
 }
 
-func (n *Node) runCompaction(job *mvcc.Compaction) {
+// scheduleCompaction is etcd's: the scheduled revision is committed to
+// the backend, then the job joins the FIFO scheduler, which runs one
+// compaction at a time.
+func (n *Node) scheduleCompaction(job *mvcc.Compaction) {
 	n.failpointPanicOnly(mvcc.FailpointCompactBeforeCommitScheduledCompact)
-	n.forceCommit()
-	n.failpointPanicOnly(mvcc.FailpointCompactAfterCommitScheduledCompact)
-	for {
-		n.failpointPanicOnly(mvcc.FailpointCompactAfterAcquiredBatchTxLock)
-		if !job.Step() {
-			break
+	store := n.store
+	n.forceCommit(func() {
+		if n.store != store {
+			return // a snapshot from the leader replaced the store meanwhile
 		}
+		n.failpointPanicOnly(mvcc.FailpointCompactAfterCommitScheduledCompact)
+		n.compactions = append(n.compactions, job)
+		if len(n.compactions) == 1 {
+			n.compactBatch()
+		}
+	})
+}
+
+// compactBatch runs one batch of the first scheduled compaction, as
+// etcd's scheduleCompaction loop does: remove up to the batch limit of
+// revisions, commit, and go on once the commit is durable (etcd sleeps
+// 10 ms between batches; here the fsync is the pause). The last batch
+// records the compaction as finished, in the next ordinary commit. A
+// crash between batches leaves a scheduled, unfinished compaction that a
+// restart resumes (resumeCompaction).
+func (n *Node) compactBatch() {
+	job := n.compactions[0]
+	n.failpointPanicOnly(mvcc.FailpointCompactAfterAcquiredBatchTxLock)
+	if job.Step() {
 		n.failpointPanicOnly(mvcc.FailpointCompactBeforeCommitBatch)
-		n.forceCommit()
-		n.failpointPanicOnly(mvcc.FailpointCompactAfterCommitBatch)
+		store := n.store
+		n.forceCommit(func() {
+			if n.store != store {
+				return
+			}
+			n.failpointPanicOnly(mvcc.FailpointCompactAfterCommitBatch)
+			n.compactBatch()
+		})
+		return
 	}
 	n.failpointPanicOnly(mvcc.FailpointCompactBeforeSetFinishedCompact)
 	job.Finish()
 	n.failpointPanicOnly(mvcc.FailpointCompactAfterSetFinishedCompact)
+	n.noteWrite(false)
 	n.env.Logf("finished scheduled compaction: compact-revision=%d", job.Rev())
+	n.compactions = n.compactions[1:]
+	if len(n.compactions) > 0 {
+		n.compactBatch()
+	}
 }
 
 // autoCompaction runs the auto-compactor on the member's ticks (etcd's
@@ -218,10 +248,4 @@ func (n *Node) autoCompacted(id uint64, err error) {
 		n.env.Logf("completed auto compaction: revision=%d", ac.rev)
 	}
 	n.compactor.Done(n.env.Now(), n.store.Rev(), err)
-}
-
-// forceCommit commits the backend's batch now, as etcd's ForceCommit.
-func (n *Node) forceCommit() {
-	n.backend.pending++
-	n.commitBackend()
 }

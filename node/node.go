@@ -127,6 +127,9 @@ type Node struct {
 	alarms []backend.Alarm
 	// blockedRenews are keep-alives waiting on an expired lease: see renew.
 	blockedRenews []uint64
+	// compactions are the compactions scheduled, the first one running
+	// (etcd's FIFO scheduler): see compactBatch.
+	compactions []*mvcc.Compaction
 	// compactor is the auto-compactor (nil when off); autoCompact the
 	// compaction it asked for, in flight until applied or timed out.
 	compactor   compactor.Compactor
@@ -286,7 +289,7 @@ func Restart(cfg Config, env Env) (*Node, error) {
 	// The store is as of the backend's consistent index: entries up to it
 	// are skipped when raft hands them over again (SkipConsistentIndex
 	// applies them a second time).
-	n.backend.consistentIndex = r.meta.ConsistentIndex
+	n.backend.consistentIndex, n.backend.disk = r.meta.ConsistentIndex, r.meta
 	n.digest = r.meta.Digest
 	for _, id := range r.meta.Removed {
 		n.removed[id] = true

@@ -217,7 +217,7 @@ func (n *Node) openSnapshotBackend(rd *raft.Ready) stall {
 			n.env.Logf("fatal: failed to open snapshot backend %s: %v", db, err)
 			panic(fmt.Sprintf("member %d: failed to open snapshot backend %s: %v", n.cfg.ID, db, err))
 		}
-		n.backend.consistentIndex, n.backend.pending = meta.ConsistentIndex, 0
+		n.backend.consistentIndex, n.backend.disk, n.backend.pending = meta.ConsistentIndex, meta, 0
 	}
 	for _, id := range meta.Removed {
 		n.removed[id] = true

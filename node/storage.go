@@ -82,6 +82,13 @@ type backendState struct {
 	// which only Defragment brings down to inUse (bbolt keeps freed
 	// pages).
 	inUse, size int64
+	// disk is the meta bucket of the file on disk: a commit made while a
+	// restarted member still skips entries the file holds keeps it (see
+	// meta).
+	disk backend.Meta
+	// waiters run once the commit in flight is durable; next once the
+	// commit after it is (forceCommit).
+	waiters, next []func()
 }
 
 // bootstrap creates the data directory of a new member: the first WAL
@@ -197,6 +204,7 @@ func (n *Node) install(db database) error {
 	db.store.SkewDeletes = n.cfg.Bugs.RevisionSkew
 	db.store.SetCompactionBatchLimit(n.cfg.CompactionBatchLimit)
 	n.store, n.lessor, n.alarms = db.store, le, db.meta.Alarms
+	n.compactions = nil // the old store's; the new one resumes its own
 	n.backend.inUse, n.backend.size = db.size, db.size
 	n.watch.Restore()
 	return nil
@@ -208,7 +216,7 @@ func (n *Node) resumeCompaction() {
 	if rev, ok := n.store.Unfinished(); ok {
 		if job, err := n.store.Compact(rev); err == nil {
 			n.env.Logf("resuming scheduled compaction: compact-revision=%d", rev)
-			n.runCompaction(job)
+			n.scheduleCompaction(job)
 		}
 	}
 }
@@ -257,6 +265,7 @@ func (n *Node) commitBackend() {
 	n.failpointPanicOnly(CommitAfterPreCommitHook)
 	n.failpointPanicOnly(BeforeCommit)
 	n.backend.committing, n.backend.again, n.backend.pending = true, false, 0
+	n.backend.waiters, n.backend.next = n.backend.next, nil
 	db := n.encodeBackend(meta)
 	n.env.WriteFile(backend.Path, db)
 	n.env.Sync(backend.Path, func(err error) {
@@ -266,7 +275,12 @@ func (n *Node) commitBackend() {
 		}
 		n.failpointPanicOnly(AfterCommit)
 		n.backend.committing = false
-		n.backend.consistentIndex = meta.ConsistentIndex
+		n.backend.consistentIndex, n.backend.disk = meta.ConsistentIndex, meta
+		waiters := n.backend.waiters
+		n.backend.waiters = nil
+		for _, w := range waiters {
+			w()
+		}
 		if n.backend.again {
 			n.commitBackend()
 		}
@@ -276,10 +290,29 @@ func (n *Node) commitBackend() {
 	})
 }
 
-// meta is the backend's meta bucket as of the applied index.
+// meta is the backend's meta bucket as of the applied index. A member
+// that restarted and still skips the entries its file holds (applied
+// below the file's consistent index) has the store of the file's index,
+// so a commit then (a compaction resumed at restart) keeps the file's
+// index, term and digest, as etcd's consistent index, kept in the
+// backend, never moves back.
 func (n *Node) meta() backend.Meta {
+	if n.applied < n.backend.consistentIndex {
+		m := n.backend.disk
+		m.Removed, m.Alarms = n.removedIDs(), slices.Clone(n.alarms)
+		return m
+	}
 	return backend.Meta{ConsistentIndex: n.applied, Term: n.snap.appliedTerm,
 		ConfState: n.snap.confState, Removed: n.removedIDs(), Digest: n.digest, Alarms: slices.Clone(n.alarms)}
+}
+
+// forceCommit commits the backend's batch now, as etcd's ForceCommit,
+// and runs then once that commit is durable (a commit already in flight
+// holds an older state, so then waits for the one after it).
+func (n *Node) forceCommit(then func()) {
+	n.backend.next = append(n.backend.next, then)
+	n.backend.pending++
+	n.commitBackend()
 }
 
 // encodeBackend is the backend file's image, and what sizes it.
