@@ -132,6 +132,10 @@ func CheckLease(truth *Truth, ops []LeaseOp, cfg LeaseCheckConfig) Verdict {
 		v.Detail = fmt.Sprintf("%s (and %d more)", c.violations[0], c.nViolations-1)
 	case c.nViolations == 1:
 		v.Detail = c.violations[0]
+	case c.withKeys == 0:
+		// Nothing judged is nothing vouched for.
+		v.OK = false
+		v.Detail = "no lease had keys to check"
 	default:
 		v.Detail = fmt.Sprintf("%s with keys: %s, none early, and %s, each in one revision; keys of %s gone in time",
 			thousands(c.withKeys, "lease"), thousands(c.expired, "expiry"), thousands(c.clientRevokes, "client revoke"), thousands(c.timely, "lease"))

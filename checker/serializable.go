@@ -34,9 +34,9 @@ func CheckSerializable(truth *Truth, reads []Operation) Verdict {
 		if op.Kind != Get || op.Outcome != OK || !op.Serializable || op.Rev == 0 {
 			continue
 		}
-		if op.Rev > ix.lastRev() {
-			bad = append(bad, fmt.Sprintf("client %d's get %s at %v was served at revision %d, beyond the last any member applied (%d)",
-				op.Client, op.Key, op.Return, op.Rev, ix.lastRev()))
+		if applied := ix.lastRevAt(op.Return); op.Rev > applied {
+			bad = append(bad, fmt.Sprintf("client %d's get %s at %v was served at revision %d, beyond the last any member had applied by then (%d)",
+				op.Client, op.Key, op.Return, op.Rev, applied))
 			continue
 		}
 		want, ok := keyAt(ix, byKey[op.Key], op.Key, op.Rev)
@@ -55,6 +55,11 @@ func CheckSerializable(truth *Truth, reads []Operation) Verdict {
 	v.Detail = fmt.Sprintf("%d serializable reads checked against the applied history, %d of them stale (served below the newest revision applied when they were sent)", checked, stale)
 	if unjudged > 0 {
 		v.Detail += fmt.Sprintf("; %d not judged (a gap in the history)", unjudged)
+	}
+	if checked == 0 && len(bad) == 0 {
+		// Nothing judged is nothing vouched for.
+		v.OK = false
+		v.Detail = fmt.Sprintf("no serializable read could be checked (%d not judged: a gap in the history)", unjudged)
 	}
 	if len(bad) > 0 {
 		v.OK = false

@@ -55,10 +55,14 @@ func TestInventedSerializableReadsFail(t *testing.T) {
 }
 
 func TestReadsAfterAGapAreNotJudged(t *testing.T) {
+	// Applied at 1 ms; the reads return at 36 ms.
 	tr := NewTruth()
 	tr.Add(Applied{Member: 1, At: time.Millisecond, Rev: 5, Events: []*mvccpb.Event{{Type: mvccpb.PUT,
 		Kv: &mvccpb.KeyValue{Key: []byte("k"), Value: []byte("z"), ModRevision: 5, CreateRevision: 5, Version: 1}}}})
 	v := CheckSerializable(tr, []Operation{sread(4, true, "q", 3, 3, 1)})
+	require.False(t, v.OK, "nothing judged is nothing vouched for: %s", v.Detail)
+	require.Contains(t, v.Detail, "no serializable read could be checked (1 not judged")
+	v = CheckSerializable(tr, []Operation{sread(4, true, "q", 3, 3, 1), sread(5, true, "z", 5, 5, 1)})
 	require.True(t, v.OK, v.Detail)
 	require.Contains(t, v.Detail, "1 not judged")
 }

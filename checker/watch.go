@@ -284,6 +284,10 @@ func CheckWatch(truth *Truth, sessions []WatchSession, bugNote ...string) Verdic
 	problems = append(problems, c.violations...)
 	n := truth.nConflict + c.nViolations
 	switch {
+	case n == 0 && c.events == 0 && c.progress == 0:
+		// Nothing received is nothing vouched for: every list or create
+		// may have failed.
+		v.Detail = "no watcher received anything to check: " + c.summary()
 	case n == 0:
 		v.OK = true
 		v.Detail = c.summary()

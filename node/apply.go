@@ -22,6 +22,10 @@ import (
 func (n *Node) apply(r *pb.InternalRaftRequest) (*api.Response, []*mvccpb.Event) {
 	before := n.store.Rev()
 	resp := &api.Response{}
+	// etcd's quotaApplierV3: a write applied while the backend is past its
+	// quota still happens, but answers NOSPACE (the arrival check may have
+	// passed on a member whose file was smaller).
+	overQuota := !n.underQuota(&api.Request{Put: r.Put, Txn: r.Txn, LeaseGrant: r.LeaseGrant})
 	var err error
 	switch {
 	case r.Put != nil:
@@ -53,6 +57,9 @@ func (n *Node) apply(r *pb.InternalRaftRequest) (*api.Response, []*mvccpb.Event)
 		resp.Alarm = n.applyAlarm(r.Alarm)
 	default:
 		err = api.ErrBadRequest
+	}
+	if err == nil && overQuota {
+		err = api.ErrNoSpace
 	}
 	resp.Err = applyError(err)
 	return resp, n.changed(before)
@@ -232,7 +239,15 @@ func (n *Node) autoCompaction() {
 		return
 	}
 	n.env.Logf("starting auto compaction: revision=%d", rev)
-	ac.id, ac.rev, ac.deadline = n.proposeInternal(&pb.InternalRaftRequest{Compaction: &pb.CompactionRequest{Revision: rev}}), rev, n.ticks+n.cfg.requestTicks()
+	id, err := n.proposeInternal(&pb.InternalRaftRequest{Compaction: &pb.CompactionRequest{Revision: rev}})
+	if err != nil {
+		// Refused by raft at once, as etcd's s.Compact returns: the
+		// compactor retries after its retry interval.
+		n.env.Logf("failed auto compaction: revision=%d: %v", rev, err)
+		n.compactor.Done(now, n.store.Rev(), err)
+		return
+	}
+	ac.id, ac.rev, ac.deadline = id, rev, n.ticks+n.cfg.requestTicks()
 }
 
 // autoCompacted hears the outcome of the auto-compactor's request.

@@ -166,11 +166,12 @@ func (n *Node) leaseLoop() {
 	now := n.env.Now()
 	if !n.cfg.Bugs.LeaseNeverExpires {
 		for _, id := range n.lessor.ExpiredLeases(now) {
-			n.proposeInternal(&pb.InternalRaftRequest{LeaseRevoke: &pb.LeaseRevokeRequest{ID: int64(id)}})
+			// Refused, the lessor hands it out again after its retry interval.
+			_, _ = n.proposeInternal(&pb.InternalRaftRequest{LeaseRevoke: &pb.LeaseRevokeRequest{ID: int64(id)}})
 		}
 	}
 	for _, cp := range n.lessor.ScheduledCheckpoints(now) {
-		n.proposeInternal(&pb.InternalRaftRequest{LeaseCheckpoint: cp})
+		_, _ = n.proposeInternal(&pb.InternalRaftRequest{LeaseCheckpoint: cp})
 	}
 }
 
@@ -201,9 +202,9 @@ func (n *Node) updateLeadership() {
 }
 
 // proposeInternal proposes a request the server makes itself (a lease's
-// revoke, a checkpoint, an alarm): nobody waits for its answer.
-func (n *Node) proposeInternal(r *pb.InternalRaftRequest) uint64 {
+// revoke, a checkpoint, an alarm, a compaction), and returns its request
+// ID, or raft's refusal (no leader, a leader transfer).
+func (n *Node) proposeInternal(r *pb.InternalRaftRequest) (uint64, error) {
 	r.Header = &pb.RequestHeader{ID: n.newProposalID()}
-	_ = n.rn.Propose(mustMarshal(r)) // dropped during a leader transfer: the loop asks again
-	return r.Header.ID
+	return r.Header.ID, n.rn.Propose(mustMarshal(r))
 }

@@ -69,18 +69,24 @@ func txnCost(t *pb.TxnRequest) int {
 	return max(branch(t.Success), branch(t.Failure))
 }
 
-// quotaAvailable is etcd's quota interceptor on arrival: a write that
-// would pass the quota raises NOSPACE (through raft) and is refused.
-func (n *Node) quotaAvailable(req *api.Request) bool {
+// underQuota is etcd's BackendQuota.Available: the request's cost fits
+// in what the backend may still grow.
+func (n *Node) underQuota(req *api.Request) bool {
 	cost := quotaCost(req)
 	quota := n.cfg.QuotaBackendBytes
 	if quota == 0 {
 		quota = DefaultQuotaBackendBytes
 	}
-	if cost == 0 || n.dbSize()+int64(cost) < quota {
+	return cost == 0 || n.dbSize()+int64(cost) < quota
+}
+
+// quotaAvailable is etcd's quota interceptor on arrival: a write that
+// would pass the quota raises NOSPACE (through raft) and is refused.
+func (n *Node) quotaAvailable(req *api.Request) bool {
+	if n.underQuota(req) {
 		return true
 	}
-	n.proposeInternal(&pb.InternalRaftRequest{Alarm: &pb.AlarmRequest{
+	_, _ = n.proposeInternal(&pb.InternalRaftRequest{Alarm: &pb.AlarmRequest{
 		Action: pb.AlarmRequest_ACTIVATE, MemberID: n.cfg.ID, Alarm: pb.AlarmType_NOSPACE}})
 	return false
 }

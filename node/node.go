@@ -492,7 +492,8 @@ func (n *Node) Request(from string, req *api.Request) {
 // past the quota is refused before it is validated), then malformed KV
 // requests (v3rpc/key.go).
 func (n *Node) refuse(req *api.Request) error {
-	learnerOK := req.Range.GetSerializable() || req.MemberList != nil || req.Status != nil
+	// etcd's isRPCSupportedForLearner: Status and serializable Range.
+	learnerOK := req.Range.GetSerializable() || req.Status != nil
 	switch {
 	case n.isLearner() && !learnerOK:
 		return api.ErrNotSupportedForLearner

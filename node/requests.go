@@ -224,8 +224,10 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 		return // proposed elsewhere, or already timed out here
 	}
 	delete(n.requests, id)
-	resp.ID = w.req.ID
-	n.reply(w.from, resp)
+	// The client's copy: the one AppliedWrite was given stays as it was.
+	out := *resp
+	out.ID = w.req.ID
+	n.env.Reply(w.from, &out)
 }
 
 // reply sends a response, with this member's header in it and in the

@@ -367,11 +367,12 @@ func requestID(kind uint64, actor int, seq uint64) uint64 {
 }
 
 // refusedBeforeApply reports the errors that say the request changed
-// nothing: refused on arrival (a malformed request, the quota) or by the
-// apply (NOSPACE, a compacted revision, a missing lease).
+// nothing: refused on arrival (a malformed request) or by the apply (a
+// compacted revision, a missing lease). NOSPACE is not one: etcd's quota
+// applier answers it for writes it made, so the client cannot know.
 func refusedBeforeApply(err error) bool {
 	switch err {
-	case api.ErrNoSpace, api.ErrCompacted, api.ErrFutureRev, api.ErrLeaseNotFound, api.ErrKeyNotFound,
+	case api.ErrCompacted, api.ErrFutureRev, api.ErrLeaseNotFound, api.ErrKeyNotFound,
 		api.ErrEmptyKey, api.ErrTooManyOps, api.ErrDuplicateKey, api.ErrRequestTooLarge, api.ErrValueProvided, api.ErrLeaseProvided:
 		return true
 	}

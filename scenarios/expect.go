@@ -344,7 +344,7 @@ func noSpace(c *Cluster, rec *FaultRecord) checker.Verdict {
 	var firstRefused time.Duration
 	for _, op := range c.history {
 		switch {
-		case op.Outcome == checker.Failed && op.Err == api.ErrNoSpace.Error() && op.Return < rec.Start:
+		case op.Err == api.ErrNoSpace.Error() && op.Return < rec.Start:
 			if refused == 0 {
 				firstRefused = op.Return
 			}

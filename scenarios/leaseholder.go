@@ -22,7 +22,8 @@ import (
 //   - after a while it stops: it revokes the lease, or simply goes quiet
 //     and lets it expire; then it starts over with a new lease.
 //
-// Its keys ("lease/<holder>/<n>") are apart from the workload's, so their
+// Its keys ("lease/<holder>/<lease>/<n>", new names for each lease, so
+// the lease checker can tell each lease's keys apart) are apart from the workload's, so their
 // expiry does not disturb the linearizability check; the lease checker
 // holds them to their leases.
 type leaseHolder struct {
@@ -169,7 +170,7 @@ func (h *leaseHolder) receive(from network.Addr, payload []byte) {
 }
 
 func (h *leaseHolder) putKey() {
-	key := fmt.Sprintf("lease/%d/%d", h.id, h.keys)
+	key := fmt.Sprintf("lease/%d/%x/%d", h.id, h.lease, h.keys)
 	h.send(-1, &api.Request{Put: &pb.PutRequest{Key: []byte(key), Value: []byte(fmt.Sprint(h.lease)), Lease: h.lease}})
 }
 

@@ -72,6 +72,16 @@ func (e memberEnv) AppliedWrite(r *pb.InternalRaftRequest, resp *api.Response, e
 	}
 }
 
+// tookEffect says whether an applied request changed what it asked to:
+// it succeeded, or etcd's quota applier made the write and still
+// answered NOSPACE.
+func tookEffect(resp *api.Response) bool {
+	if resp.Err == api.ErrNoSpace {
+		return resp.Put != nil || resp.Txn != nil
+	}
+	return resp.Err == nil
+}
+
 // settledHistory is the history for the checker: a copy of the clients'
 // history (which the run reports as the clients saw it) with the open
 // writes settled.
@@ -94,7 +104,7 @@ func (c *Cluster) settledHistory() ([]checker.Operation, Resolved) {
 			}
 		}
 		switch {
-		case took != nil && took.resp.Err != nil:
+		case took != nil && !tookEffect(took.resp):
 			// Applied, and refused by the apply (a compacted revision, no
 			// space): it definitely did nothing.
 			op.Outcome = checker.Failed

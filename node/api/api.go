@@ -176,7 +176,7 @@ var (
 	ErrBadLeaderTransferee     = rpctypes.ErrBadLeaderTransferee
 	ErrTimeoutLeaderTransfer   = errors.New("etcdserver: request timed out, leader transfer took too long")
 	// ErrNotSupportedForLearner: a learner serves only serializable reads
-	// (and MemberList); gRPC's code is Unavailable.
+	// and Status; gRPC's code is Unavailable.
 	ErrNotSupportedForLearner = errors.New("etcdserver: rpc not supported for learner")
 )
 
