@@ -179,7 +179,7 @@ func (c Config) Validate() error {
 	case c.WALSegmentSize < 1024:
 		return fmt.Errorf("wal-segment-size must be at least 1024 bytes, got %d", c.WALSegmentSize)
 	case c.CompactionBatchLimit <= 0:
-		return fmt.Errorf("--experimental-compaction-batch-limit must be positive, got %d", c.CompactionBatchLimit)
+		return fmt.Errorf("compaction-batch-limit (etcd's --experimental-compaction-batch-limit) must be positive, got %d", c.CompactionBatchLimit)
 	case c.MaxTxnOps <= 0:
 		return fmt.Errorf("--max-txn-ops must be positive, got %d", c.MaxTxnOps)
 	case c.MaxRequestBytes == 0:

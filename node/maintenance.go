@@ -161,8 +161,11 @@ func (n *Node) handleMaintenance(from string, req *api.Request) {
 			_ = rev // the header carries the current revision
 		}
 	case req.Defragment != nil:
-		n.defragment()
-		resp.Defragment = &pb.DefragmentResponse{}
+		n.defragment(func() {
+			resp.Defragment = &pb.DefragmentResponse{}
+			n.reply(from, resp)
+		})
+		return
 	case req.Alarm.Action == pb.AlarmRequest_GET:
 		resp.Alarm = n.alarmList(req.Alarm.Alarm)
 	default:
@@ -200,9 +203,14 @@ func (n *Node) status() *pb.StatusResponse {
 // defragment rewrites the backend file compactly: its size falls to what
 // is in use. etcd's defrag copies every bucket into a new file and renames
 // it over the old one, with failpoints before each step.
-func (n *Node) defragment() {
-	n.failpointPanicOnly(DefragBeforeCopy)
-	n.failpointPanicOnly(DefragBeforeRename)
-	n.backend.size = n.backend.inUse
-	n.env.Logf("finished defragmenting: db size %d bytes", n.backend.size)
+func (n *Node) defragment(done func()) {
+	// etcd's defrag commits the batch first, so the copy holds every
+	// write (and a compaction's removals) up to now.
+	n.forceCommit(func() {
+		n.failpointPanicOnly(DefragBeforeCopy)
+		n.failpointPanicOnly(DefragBeforeRename)
+		n.backend.size = n.backend.inUse
+		n.env.Logf("finished defragmenting: db size %d bytes", n.backend.size)
+		done()
+	})
 }

@@ -143,7 +143,7 @@ func (cl *client) issue() {
 				TargetUnion: &pb.Compare_Value{Value: []byte(seen.value)}}},
 			Success: []*pb.RequestOp{putOp(key, value)},
 		}
-	case p >= w.SGet+w.Get+w.Put+w.Delete+w.CAS+w.Update && s.Keys > 1:
+	case p >= w.SGet+w.Get+w.Put+w.Delete+w.CAS+w.Update: // Settings.Validate: keys > 1
 		// Two keys in one Txn: one revision for both.
 		other := fmt.Sprintf("k%d", (k+1+cl.rng.IntN(s.Keys-1))%s.Keys)
 		op.Kind, op.Keys, op.Values = checker.TxnPuts, []string{op.Key, other}, []string{value, value}

@@ -332,6 +332,21 @@ func staleDuring(c *Cluster, name string, rec *FaultRecord) checker.Verdict {
 	return v
 }
 
+// grew says whether an operation grew the store: a put, or a
+// conditional write that succeeded (deletes are served under NOSPACE).
+func grew(op checker.Operation) bool {
+	if op.Outcome != checker.OK {
+		return false
+	}
+	switch op.Kind {
+	case checker.Put:
+		return true
+	case checker.CAS, checker.CASRev, checker.TxnPuts:
+		return op.Found
+	}
+	return false
+}
+
 // noSpace looks for the NOSPACE alarm's effect on clients: writes refused
 // with it before the operator's recovery, reads served meanwhile, and
 // writes succeeding once the recovery is done.
@@ -351,11 +366,11 @@ func noSpace(c *Cluster, rec *FaultRecord) checker.Verdict {
 			refused++
 		case refused > 0 && op.Kind == checker.Get && op.Outcome == checker.OK && op.Call > firstRefused && op.Return < rec.Start:
 			readsDuring++
-		case op.Kind != checker.Get && op.Outcome == checker.OK && op.Call > rec.Done:
+		case grew(op) && op.Call > rec.Done:
 			writesAfter++
 		}
 	}
 	return checker.Verdict{Name: name, OK: refused > 0 && readsDuring > 0 && writesAfter > 0,
-		Detail: fmt.Sprintf("%d writes refused with NOSPACE from %v; %d reads served after; recovery done at %v; %d writes succeeded after it",
+		Detail: fmt.Sprintf("%d writes refused with NOSPACE from %v; %d reads served after; recovery done at %v; %d puts succeeded after it",
 			refused, firstRefused, readsDuring, rec.Done, writesAfter)}
 }

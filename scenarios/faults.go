@@ -30,6 +30,7 @@ type faultKind struct {
 	onHit     bool      // it fires, and hits its member, only when the member reaches it (a failpoint)
 	waits     bool      // with nobody to pick, it tries again every 500ms for its window (an operator waiting for the learner)
 	newMember bool      // it picks nobody: its member is one it adds (who= is not taken)
+	cluster   bool      // it picks nobody: an operator acts on the cluster (who= is not taken)
 	one       bool      // it acts on one member: who= must pick one
 	args      []argSpec // kind-specific parameters
 	begin     func(*firing)
@@ -140,7 +141,7 @@ var faultKinds = []faultKind{
 	{name: "move-leader", who: "follower", needFor: true, one: true,
 		doc:   "an operator moves leadership to the member picked (etcdctl move-leader)",
 		begin: beginMoveLeader},
-	{name: "recover-space", newMember: true, needFor: true,
+	{name: "recover-space", cluster: true, needFor: true,
 		doc:   "an operator follows etcd's NOSPACE runbook: read the revision (Status), compact to it, defragment every member, disarm the alarm; for= is how long the operator keeps retrying each step",
 		begin: beginRecoverSpace},
 	{name: "clock", who: "any", process: true,
@@ -199,8 +200,11 @@ func (f Fault) validate(s Settings) error {
 	if k.newMember && f.Who != "" {
 		return fmt.Errorf("%s takes no who=: the member is a new one", f.Kind)
 	}
+	if k.cluster && f.Who != "" {
+		return fmt.Errorf("%s takes no who=: it acts on the whole cluster", f.Kind)
+	}
 	sel, err := parseSelector(f.Who, s.Nodes)
-	if err != nil && !k.newMember {
+	if err != nil && !k.newMember && !k.cluster {
 		return fmt.Errorf("who=%s: %w", f.Who, err)
 	}
 	if k.one && (len(sel) != 1 || sel[0].role == "all" || sel[0].count != 1) {

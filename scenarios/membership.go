@@ -157,6 +157,7 @@ type adminOp struct {
 	f        *firing
 	req      *api.Request
 	member   uint64 // the member to ask, 0 for any
+	step     bool   // one step of several: its success is not the fault's being done
 	to       network.Addr
 	attempts int
 	done     func(*api.Response) // on success
@@ -196,6 +197,11 @@ func (a *admin) attempt(op *adminOp) {
 	}
 	to := a.target(op)
 	if to == "" {
+		if c.sim.Now()+adminRetry > deadline {
+			op.f.rec.Note += fmt.Sprintf("; %s: gave up, nobody to ask", describeAdmin(op.req))
+			op.f.rec.End = c.sim.Now()
+			return
+		}
 		c.sim.After(adminRetry, func() { a.attempt(op) })
 		return
 	}
@@ -295,8 +301,15 @@ func (a *admin) receive(from network.Addr, payload []byte) {
 	}
 	delete(a.ops, resp.ID)
 	a.c.sim.Logf("admin", "%s #%d: done by %s", describeAdmin(op.req), resp.ID, from)
-	op.f.rec.End, op.f.rec.Done = a.c.sim.Now(), a.c.sim.Now()
-	op.f.rec.Note += fmt.Sprintf("; done by %s after %s", from, plural(op.attempts, "attempt"))
+	op.f.rec.End = a.c.sim.Now()
+	if !op.step {
+		op.f.rec.Done = a.c.sim.Now()
+	}
+	if op.step {
+		op.f.rec.Note += fmt.Sprintf("; %s done by %s", describeAdmin(op.req), from)
+	} else {
+		op.f.rec.Note += fmt.Sprintf("; done by %s after %s", from, plural(op.attempts, "attempt"))
+	}
 	if op.done != nil {
 		op.done(resp)
 	}
@@ -343,12 +356,13 @@ func describeAdmin(r *api.Request) string {
 
 // beginRecoverSpace is etcd's documented way out of NOSPACE
 // (op-guide/maintenance): compact away the history, defragment each
-// member so its file shrinks, then disarm the alarm.
+// member so its file shrinks, then disarm the alarm. The fault is done
+// once the last alarm is disarmed.
 func beginRecoverSpace(f *firing) {
 	a := f.c.admin()
 	f.rec.Note = "etcdctl endpoint status, compaction, defrag --cluster, alarm disarm"
-	a.do(f, &api.Request{Status: &pb.StatusRequest{}}, func(st *api.Response) {
-		a.do(f, &api.Request{Compact: &pb.CompactionRequest{Revision: st.Header.GetRevision(), Physical: true}}, func(*api.Response) {
+	a.step(f, &api.Request{Status: &pb.StatusRequest{}}, 0, func(st *api.Response) {
+		a.step(f, &api.Request{Compact: &pb.CompactionRequest{Revision: st.Header.GetRevision(), Physical: true}}, 0, func(*api.Response) {
 			var members []uint64
 			for _, m := range f.c.members {
 				if !m.removed {
@@ -360,14 +374,28 @@ func beginRecoverSpace(f *firing) {
 	})
 }
 
+// step sends one step of an operator's runbook (to member, or any if 0).
+func (a *admin) step(f *firing, req *api.Request, member uint64, done func(*api.Response)) {
+	a.attempt(&adminOp{f: f, req: req, member: member, step: true, done: done})
+}
+
 // disarm is clientv3's AlarmDisarm of every alarm: list them, then
-// deactivate each.
+// deactivate each, one after another; the last is the runbook's end.
 func disarm(f *firing) {
 	a := f.c.admin()
-	a.do(f, &api.Request{Alarm: &pb.AlarmRequest{Action: pb.AlarmRequest_GET}}, func(resp *api.Response) {
-		for _, m := range resp.Alarm.GetAlarms() {
-			a.do(f, &api.Request{Alarm: &pb.AlarmRequest{Action: pb.AlarmRequest_DEACTIVATE, MemberID: m.MemberID, Alarm: m.Alarm}}, nil)
+	a.step(f, &api.Request{Alarm: &pb.AlarmRequest{Action: pb.AlarmRequest_GET}}, 0, func(resp *api.Response) {
+		alarms := resp.Alarm.GetAlarms()
+		var next func(i int)
+		next = func(i int) {
+			if i == len(alarms) {
+				f.rec.Done = f.c.sim.Now()
+				return
+			}
+			m := alarms[i]
+			a.step(f, &api.Request{Alarm: &pb.AlarmRequest{Action: pb.AlarmRequest_DEACTIVATE, MemberID: m.MemberID, Alarm: m.Alarm}}, 0,
+				func(*api.Response) { next(i + 1) })
 		}
+		next(0)
 	})
 }
 
@@ -378,9 +406,8 @@ func defrag(f *firing, members []uint64, done func()) {
 		done()
 		return
 	}
-	a := f.c.admin()
-	a.attempt(&adminOp{f: f, req: &api.Request{Defragment: &pb.DefragmentRequest{}}, member: members[0],
-		done: func(*api.Response) { defrag(f, members[1:], done) }})
+	f.c.admin().step(f, &api.Request{Defragment: &pb.DefragmentRequest{}}, members[0],
+		func(*api.Response) { defrag(f, members[1:], done) })
 }
 
 // The membership fault kinds' begins.

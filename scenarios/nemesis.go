@@ -35,6 +35,15 @@ type FaultRecord struct {
 	Done time.Duration
 }
 
+// Hit names the fault and whom it hit, as reports and charts print it:
+// "crash n2", or "recover-space" for an operator's fault on the cluster.
+func (f FaultRecord) Hit() string {
+	if len(f.Targets) == 0 {
+		return f.Fault.Kind
+	}
+	return f.Fault.Kind + " " + MemberList(f.Targets)
+}
+
 // schedule puts every fault of the experiment on the simulation.
 func (c *Cluster) schedule(faults []Fault) {
 	for i, f := range faults {
@@ -68,7 +77,7 @@ func (c *Cluster) fire(f *firing, target *member) {
 	switch {
 	case target != nil:
 		f.targets = []uint64{target.id}
-	case f.kind.newMember:
+	case f.kind.newMember, f.kind.cluster:
 		c.sim.Logf("nemesis", "begin fault %d: %s", f.rec.Index, f.Fault)
 		f.rec.Fired, f.rec.Start, f.rec.End = true, c.sim.Now(), c.sim.Now()+f.For
 		f.kind.begin(f)
@@ -92,7 +101,7 @@ func (c *Cluster) fire(f *firing, target *member) {
 			c.noteHit(f.rec, id)
 		}
 		f.rec.Fired, f.rec.Start, f.rec.End = true, now, now+f.For
-		f.rec.Label = fmt.Sprintf("%d %s %s", f.rec.Index, f.Kind, MemberList(f.targets))
+		f.rec.Label = fmt.Sprintf("%d %s", f.rec.Index, f.rec.Hit())
 	}
 	c.sim.Logf("nemesis", "begin fault %d: %s on %s", f.rec.Index, f.Fault, MemberList(f.targets))
 	f.kind.begin(f)

@@ -103,7 +103,10 @@ func parseFault(fields []string) (Fault, error) {
 	if !ok {
 		return f, fmt.Errorf("unknown fault kind %q (known: %s)", f.Kind, strings.Join(faultKindNames(), ", "))
 	}
-	allowed := []string{"at", "for", "who"}
+	allowed := []string{"at", "for"}
+	if !k.newMember && !k.cluster {
+		allowed = append(allowed, "who")
+	}
 	if k.after {
 		allowed = append(allowed, "after")
 	}

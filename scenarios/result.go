@@ -193,7 +193,7 @@ func (r *Result) Coverage() string {
 			continue
 		}
 		n++
-		d := fmt.Sprintf("%s %s", f.Fault.Kind, MemberList(f.Targets))
+		d := f.Hit()
 		if f.Leader != 0 {
 			d += " (leader)"
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/etcdlab/etcdlab/disk"
 	"github.com/etcdlab/etcdlab/network"
 	"github.com/etcdlab/etcdlab/node"
+	"github.com/etcdlab/etcdlab/node/lease"
 )
 
 // Settings are a run's concrete parameters. Every one has a key, the same
@@ -93,7 +94,7 @@ func parseWorkload(s string) (Workload, error) {
 	}
 	for _, a := range args {
 		n, err := strconv.Atoi(a.Value)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > 100 {
 			return w, fmt.Errorf("%s=%q is not a percentage", a.Key, a.Value)
 		}
 		switch a.Key {
@@ -186,6 +187,12 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("lease-holders: %d is not between 0 and 100", s.LeaseHolders)
 	case s.LeaseTTL < time.Second || s.LeaseTTL%time.Second != 0:
 		return fmt.Errorf("lease-ttl: %v must be a whole number of seconds, at least 1s (etcd's TTLs are in seconds)", s.LeaseTTL)
+	case int64(s.LeaseTTL/time.Second) > lease.MaxLeaseTTL:
+		return fmt.Errorf("lease-ttl: %v is more than etcd's largest TTL, %ds", s.LeaseTTL, lease.MaxLeaseTTL)
+	case s.Workload.CAS > 0 && s.Workload.Put+s.Workload.Update+s.Workload.Txn == 0:
+		return fmt.Errorf("workload: cas=%d with no put, update or txn: a compare-and-set on a key nobody wrote always fails, so nothing would ever be written", s.Workload.CAS)
+	case s.Workload.Txn > 0 && s.Keys < 2:
+		return fmt.Errorf("workload: txn=%d puts two keys in one Txn, but keys is %d; use keys 2 or more", s.Workload.Txn, s.Keys)
 	case s.Disk.FsyncLatency < 0 || s.Disk.FsyncJitter < 0:
 		return fmt.Errorf("fsync: %v and fsync-jitter %v must not be negative", s.Disk.FsyncLatency, s.Disk.FsyncJitter)
 	}

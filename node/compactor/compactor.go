@@ -29,6 +29,7 @@ package compactor
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -72,6 +73,7 @@ type Compactor interface {
 // its nanoseconds as revisions; a periodic retention under 10ns is refused
 // where etcd divides by a zero retry interval and panics.
 func New(mode, retention string) (Compactor, error) {
+	const maxHours = int(math.MaxInt64 / int64(time.Hour))
 	switch mode {
 	case ModePeriodic, ModeRevision:
 	case "":
@@ -91,10 +93,16 @@ func New(mode, retention string) (Compactor, error) {
 			return NewRevision(int64(h)), nil
 		}
 		// A bare number in periodic mode counts hours.
+		if h > maxHours {
+			return nil, fmt.Errorf("--auto-compaction-retention %q: %d hours is longer than Go's durations reach (%d hours)", retention, h, maxHours)
+		}
 		return NewPeriodic(time.Duration(h) * time.Hour), nil
 	}
 	if mode == ModeRevision {
 		return nil, fmt.Errorf("--auto-compaction-retention %q: revision mode needs a number of revisions >= 0", retention)
+	}
+	if err == nil { // a negative number
+		return nil, fmt.Errorf("--auto-compaction-retention %q is negative: use a number of hours or a duration >= 0", retention)
 	}
 	d, err := time.ParseDuration(retention)
 	if err != nil {

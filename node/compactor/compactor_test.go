@@ -334,9 +334,10 @@ func TestNew(t *testing.T) {
 		{mode: "periodic", retention: "5m", period: 5 * time.Minute},
 		{mode: "periodic", retention: "1h30m", period: 90 * time.Minute},
 		{mode: "periodic", retention: "a", werr: "error parsing CompactionRetention"},
-		{mode: "periodic", retention: "-1", werr: "error parsing CompactionRetention"},
-		{mode: "periodic", retention: "-1h", werr: "is negative"}, // etcd: a negative period
-		{mode: "periodic", retention: "5ns", werr: "too short"},   // etcd: divides by zero
+		{mode: "periodic", retention: "-1", werr: "is negative"},
+		{mode: "periodic", retention: "2562048", werr: "longer than Go's durations reach"}, // hours past int64 nanoseconds
+		{mode: "periodic", retention: "-1h", werr: "is negative"},                          // etcd: a negative period
+		{mode: "periodic", retention: "5ns", werr: "too short"},                            // etcd: divides by zero
 		// off
 		{mode: "periodic", retention: "0"},
 		{mode: "periodic", retention: ""},

@@ -191,8 +191,7 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	}
 	for _, f := range r.Faults {
 		if f.Done > 0 {
-			what := strings.TrimPrefix(f.Fault.Kind, "member-")
-			events = append(events, event{f.Done, fmt.Sprintf(" %s %s", what, scenarios.MemberList(f.Targets))})
+			events = append(events, event{f.Done, " " + strings.TrimPrefix(f.Hit(), "member-")})
 		}
 	}
 	slices.SortStableFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })

@@ -10,10 +10,10 @@
   12.748000s nemesis end fault 2: isolate
   28.000000s run  verdict linearizable ok=true: 6963 operations on 10 keys checked (6963 ok, 0 with unknown outcome); 19 unknown writes settled from the applied log
   28.000000s run  verdict raft safety ok=true: one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 4207 indexes compared; logs match at all 4206 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)
-  28.000000s run  verdict members converged ok=true: live members applied index 4207, revision 1779, store 5fdd741d7ddfcae4
+  28.000000s run  verdict members converged ok=true: live members applied index 4207, revision 1780, store 5ef91ba0f6d12aa3
   28.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  28.000000s run  verdict watch ok=true: 3 watchers, 1 re-watch, 5,223 events checked against 1,778 revisions; 80 progress notifications
-  28.000000s run  verdict lease ok=true: 7 leases with keys: 0 expiries, none early, and 6 client revokes, each in one revision; keys of 7 leases gone in time
+  28.000000s run  verdict watch ok=true: 3 watchers, 1 re-watch, 5,223 events checked against 1,779 revisions; 80 progress notifications
+  28.000000s run  verdict lease ok=true: 7 leases with keys: 1 expiry, none early, and 6 client revokes, each in one revision; keys of 7 leases gone in time
   28.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)
   28.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 6.285s, 1.348s after 4.937s (bound 5s)
   28.000000s run  verdict liveness after faults ok=true: faults healed at 12.748s; within 6s: leader n3 +0s, first write +52ms, all members applied index 1704 +40ms

@@ -2,19 +2,18 @@
 # go run ./cmd/etcdlab replay lease-expiry --seed 1
    0.642084s n2   raft: 2 became leader at term 2
    6.937000s nemesis begin fault 1: crash at=6.937s for=2.394s who=leader on n2
-   6.938179s net  n1->n2 lost: n2 was down or restarted since it was sent
+   6.938180s net  n1->n2 lost: n2 was down or restarted since it was sent
    8.284395s n3   raft: 3 became leader at term 3
    9.331000s nemesis restart n2
    9.331000s n2   restarted: snapshot 0, backend consistent index 386, 387 WAL entries after the snapshot, Term:2 Vote:2 Commit:386, 4 torn bytes cut
-   9.331588s net  n3->n2 lost: n2 was down or restarted since it was sent
   14.352000s nemesis begin fault 2: isolate at=14.352s for=2.396s who=leader on n3
-  15.428532s n1   raft: 1 became leader at term 4
+  15.428639s n1   raft: 1 became leader at term 4
   16.273696s n3   raft warning: 3 stepped down to follower since quorum is not active
   16.748000s nemesis end fault 2: isolate
-  40.000000s run  verdict linearizable ok=true: 2041 operations on 5 keys checked (2041 ok, 0 with unknown outcome); 5 unknown writes settled from the applied log
-  40.000000s run  verdict raft safety ok=true: one leader per term (3 terms had one); commit indexes never went back; applied entries agree at all 1225 indexes compared; logs match at all 1224 (index, term) pairs two members held; new leaders held every committed entry (3 elections checked)
-  40.000000s run  verdict members converged ok=true: live members applied index 1225, revision 1166, store 1b8ef48776479f22
+  40.000000s run  verdict linearizable ok=true: 2040 operations on 5 keys checked (2040 ok, 0 with unknown outcome); 4 unknown writes settled from the applied log
+  40.000000s run  verdict raft safety ok=true: one leader per term (3 terms had one); commit indexes never went back; applied entries agree at all 1257 indexes compared; logs match at all 1256 (index, term) pairs two members held; new leaders held every committed entry (3 elections checked)
+  40.000000s run  verdict members converged ok=true: live members applied index 1257, revision 1195, store 52e0f93dd66c4fd9
   40.000000s run  verdict no member panicked ok=true: no member panicked unless a fault made it
-  40.000000s run  verdict lease ok=true: 24 leases with keys: 8 expiries, none early, and 14 client revokes, each in one revision; keys of 24 leases gone in time
+  40.000000s run  verdict lease ok=true: 25 leases with keys: 10 expiries, none early, and 15 client revokes, each in one revision; keys of 25 leases gone in time
   40.000000s run  verdict members restart from their disks ok=true: 1 restart, from the member's own disk (backend, snapshot, WAL)
   40.000000s run  verdict new leader after fault 1 ok=true: n3 leads term 3 from 8.284s, 1.347s after 6.937s (bound 5s)
