@@ -67,6 +67,18 @@ func argFloat(args []Arg, key string, def float64) float64 {
 // argCheck validates one parameter's text.
 type argCheck func(v string) error
 
+// isClientAddr: a client's address, c<N>, w<N> (a watcher) or l<N> (a
+// lease holder); checkCutClient checks N against the run.
+func isClientAddr(v string) error {
+	if len(v) < 2 || !strings.ContainsRune("cwl", rune(v[0])) {
+		return fmt.Errorf("%q is not a client (c1, w1 for a watcher, l1 for a lease holder)", v)
+	}
+	if n, err := strconv.Atoi(v[1:]); err != nil || n < 1 {
+		return fmt.Errorf("%q is not a client (c1, w1 for a watcher, l1 for a lease holder)", v)
+	}
+	return nil
+}
+
 func isDuration(v string) error {
 	d, err := parseDuration(v)
 	if err == nil && d < 0 {

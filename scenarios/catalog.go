@@ -231,7 +231,7 @@ var catalog = []Scenario{
 	},
 	{
 		Name:    "lease-expiry",
-		Summary: "lease holders keep leases alive on 3 members, then revoke them or go quiet; the leader expires the quiet ones on its own clock and deletes their keys in one revision, across a leader crash and an isolated leader",
+		Summary: "lease holders keep leases alive on 3 members, then revoke them or go quiet; the leader expires the quiet ones on its own clock and deletes their keys in one revision, across a leader crash, an isolated leader and a holder cut off from the cluster",
 		Settings: func(rng *rand.Rand) Settings {
 			s := DefaultSettings(3)
 			s.Duration = 40 * time.Second
@@ -245,6 +245,10 @@ var catalog = []Scenario{
 			e.Faults = []Fault{
 				{Kind: "crash", Who: "leader", At: between(rng, 6*time.Second, 8*time.Second), For: between(rng, 2*time.Second, 4*time.Second)},
 				{Kind: "isolate", Who: "leader", At: between(rng, 14*time.Second, 16*time.Second), For: between(rng, 2*time.Second, 4*time.Second)},
+				// A holder cut off from the cluster cannot keep its lease
+				// alive: the lease expires though the holder still wants it.
+				{Kind: "cut-client", At: between(rng, 17*time.Second, 19*time.Second), For: between(rng, 3*time.Second, 5*time.Second),
+					Args: []Arg{{"client", fmt.Sprintf("l%d", 1+rng.IntN(s.LeaseHolders))}}},
 			}
 			e.Expect = []Expectation{expect("new-leader", "fault", "1", "within", newLeaderBound(s).String())}
 		},

@@ -144,6 +144,25 @@ var faultKinds = []faultKind{
 	{name: "recover-space", cluster: true, needFor: true,
 		doc:   "an operator follows etcd's NOSPACE runbook: read the revision (Status), compact to it, defragment every member, disarm the alarm; for= is how long the operator keeps retrying each step",
 		begin: beginRecoverSpace},
+	{name: "cut-client", cluster: true, needFor: true,
+		doc:   "cut one client off from every member, both ways (client=c2, w1 for a watcher, l1 for a lease holder): its requests get no answer, its leases stop being kept alive",
+		args:  []argSpec{{"client", isClientAddr}},
+		check: checkCutClient,
+		begin: func(f *firing) {
+			client := network.Addr(argValue(f.Args, "client"))
+			f.rec.Note = "cut " + string(client) + " off"
+			for _, m := range f.c.members {
+				f.c.net.Block(client, m.addr, f.Kind)
+				f.c.net.Block(m.addr, client, f.Kind)
+			}
+		},
+		end: func(f *firing) {
+			client := network.Addr(argValue(f.Args, "client"))
+			for _, m := range f.c.members {
+				f.c.net.Unblock(client, m.addr)
+				f.c.net.Unblock(m.addr, client)
+			}
+		}},
 	{name: "clock", who: "any", process: true,
 		doc:  "set members' clocks: rate= (1.5 ticks 50% fast) and a jump of offset=; for= puts the rate back",
 		args: []argSpec{{"rate", isRate}, {"offset", isClockJump}},
@@ -516,6 +535,20 @@ type armedFailpoint struct {
 	sleep        time.Duration
 	hit, passes  int
 	restartAfter time.Duration
+}
+
+// checkCutClient: the client named must exist in the run.
+func checkCutClient(f Fault, s Settings) error {
+	v := argValue(f.Args, "client")
+	if v == "" {
+		return fmt.Errorf("cut-client needs client= (c1..c%d, w1..w%d, l1..l%d)", s.Clients, s.Watchers, s.LeaseHolders)
+	}
+	n, _ := strconv.Atoi(v[1:])
+	max := map[byte]int{'c': s.Clients, 'w': s.Watchers, 'l': s.LeaseHolders}[v[0]]
+	if n < 1 || n > max {
+		return fmt.Errorf("cut-client client=%s: the run has clients c1..c%d, watchers w1..w%d and lease holders l1..l%d", v, s.Clients, s.Watchers, s.LeaseHolders)
+	}
+	return nil
 }
 
 // injectedPanic is a panic a fault caused on purpose: the member dies,
