@@ -26,6 +26,10 @@ var (
 	colorPut     = color.RGBA{R: 31, G: 119, B: 180, A: 255}
 	colorGet     = color.RGBA{R: 44, G: 160, B: 44, A: 255}
 	colorDelete  = color.RGBA{R: 255, G: 127, B: 14, A: 255}
+	colorSGet    = color.RGBA{R: 140, G: 200, B: 120, A: 255} // a lighter get
+	colorCAS     = color.RGBA{R: 148, G: 103, B: 189, A: 255}
+	colorCASRev  = color.RGBA{R: 140, G: 86, B: 75, A: 255}
+	colorTxn     = color.RGBA{R: 23, G: 190, B: 207, A: 255}
 	colorUnknown = color.RGBA{R: 214, G: 39, B: 40, A: 255}
 	colorFailed  = color.RGBA{A: 255}
 	colorFault   = color.NRGBA{R: 255, G: 120, B: 120, A: 60} // not premultiplied: a light wash
@@ -125,7 +129,7 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	for _, op := range r.History {
 		ms := math.Max(float64(op.Return-op.Call)/float64(time.Millisecond), 0.01)
 		lo, hi = math.Min(lo, ms), math.Max(hi, ms)
-		key := op.Kind.String()
+		key := scenarios.OpType(op)
 		switch op.Outcome {
 		case checker.Unknown:
 			key = "unknown outcome"
@@ -229,6 +233,10 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		{"put", colorPut, draw.CircleGlyph{}, vg.Points(1.6)},
 		{"get", colorGet, draw.CircleGlyph{}, vg.Points(1.6)},
 		{"delete", colorDelete, draw.CircleGlyph{}, vg.Points(1.6)},
+		{"sget", colorSGet, draw.CircleGlyph{}, vg.Points(1.6)},
+		{"cas", colorCAS, draw.CircleGlyph{}, vg.Points(1.6)},
+		{"cas-rev", colorCASRev, draw.CircleGlyph{}, vg.Points(1.6)},
+		{"txn-puts", colorTxn, draw.CircleGlyph{}, vg.Points(1.6)},
 		{"failed", colorFailed, draw.TriangleGlyph{}, vg.Points(3)},
 		{"unknown outcome", colorUnknown, draw.CrossGlyph{}, vg.Points(3)},
 	} {
