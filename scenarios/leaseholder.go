@@ -92,18 +92,8 @@ func (h *leaseHolder) send(op int, req *api.Request) {
 	})
 }
 
-// pick is the next member in turn that is up and in the cluster.
-func (h *leaseHolder) pick() *member {
-	ms := h.c.members
-	for i := range ms {
-		m := ms[(h.next+i)%len(ms)]
-		if m.up && !m.removed {
-			h.next = (h.next + i + 1) % len(ms)
-			return m
-		}
-	}
-	return nil
-}
+// pick is the next member in turn for the holder's request.
+func (h *leaseHolder) pick() *member { return h.c.nextLive(&h.next) }
 
 // gaveUp: no answer in time. A grant or revoke may or may not have
 // happened; the holder starts over with a new lease.

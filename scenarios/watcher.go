@@ -86,13 +86,18 @@ func (w *watcher) watch() {
 	w.send(m.addr, &pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: req}})
 }
 
-// pick is the next member in turn that is up and still in the cluster.
-func (w *watcher) pick() *member {
-	ms := w.c.members
+// pick is the next member in turn for the watch.
+func (w *watcher) pick() *member { return w.c.nextLive(&w.next) }
+
+// nextLive is the next member in turn from *next that is up and still in
+// the cluster (nil if none), moving *next past it: how watchers and lease
+// holders pick a member after theirs failed them.
+func (c *Cluster) nextLive(next *int) *member {
+	ms := c.members
 	for i := range ms {
-		m := ms[(w.next+i)%len(ms)]
+		m := ms[(*next+i)%len(ms)]
 		if m.up && !m.removed {
-			w.next = (w.next + i + 1) % len(ms)
+			*next = (*next + i + 1) % len(ms)
 			return m
 		}
 	}
