@@ -212,12 +212,13 @@ var catalog = []Scenario{
 	},
 	{
 		Name:    "watch",
-		Summary: "watchers follow every write of 3 members across a leader change and a member crash, re-watching from the next revision; each must see every revision once, in order, with its prev_kv, and progress notifications never ahead",
+		Summary: "watchers follow every write of 3 members across a leader change, a member crash and compactions every 2s, re-watching from the next revision; each must see every revision once, in order, with its prev_kv, and progress notifications never ahead",
 		Settings: func(rng *rand.Rand) Settings {
 			s := DefaultSettings(3)
 			s.Duration = 16 * time.Second
 			s.Watchers = 4
 			s.Workload = workloadNamed("txn")
+			s.Member.AutoCompactionRetention = "2s"
 			return s
 		},
 		Schedule: func(rng *rand.Rand, e *Experiment) {
