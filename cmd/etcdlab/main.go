@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -41,6 +42,10 @@ flags:
   --seed N            the seed; every run of one seed is the same (default 1, or the file's)
   --seeds LIST        sweep: seeds as ranges and single seeds, e.g. 1-40 or 3,7,10-12 (default 1-10)
   --report downtime   sweep: per seed, leader loss to new leader and to first write, and their spread
+  --workers N         sweep: worker processes, one simulation each (default: the CPU count)
+  --shard K/N|auto    sweep: run every N-th seed from the K-th (auto: a Kubernetes Indexed Job's
+                      JOB_COMPLETION_INDEX, with ETCDLAB_SHARDS=N)
+  --json              sweep: one JSON result a seed, for 'etcdlab sweep merge FILES...' 
   --report-dir DIR    where a failed check writes its visualization (default: a temp dir)
   --out FILE          plot: the chart to write (.png, .svg, .pdf)
 
@@ -97,7 +102,16 @@ func run(args []string, out io.Writer) (int, error) {
 			fmt.Fprintf(out, "  %-12s %s\n", k[0], k[1])
 		}
 		return 0, nil
-	case "show", "run", "replay", "plot", "sweep":
+	case "sweep":
+		if len(args) > 0 && args[0] == "merge" {
+			return merge(args[1:], out)
+		}
+		inv, err := parse(cmd, args)
+		if err != nil {
+			return 2, err
+		}
+		return inv.do(out)
+	case "show", "run", "replay", "plot":
 		inv, err := parse(cmd, args)
 		if err != nil {
 			return 2, err
@@ -117,6 +131,13 @@ type invocation struct {
 	opts   scenarios.Options
 	out    string
 	report string
+	// sweep: the command line after "sweep" (workers get it again),
+	// worker processes, this process's shard K of N, JSON lines out, and
+	// worker mode (seeds come on stdin).
+	args          []string
+	workers       int
+	shard, shards int
+	json, worker  bool
 }
 
 // settingFlag collects a setting override in the order given.
@@ -144,6 +165,11 @@ func parse(cmd string, args []string) (*invocation, error) {
 	fs.StringVar(&inv.opts.ReportDir, "report-dir", "", "")
 	fs.StringVar(&inv.out, "out", "", "")
 	fs.StringVar(&inv.report, "report", "", "")
+	fs.IntVar(&inv.workers, "workers", runtime.NumCPU(), "")
+	shard := fs.String("shard", "", "")
+	fs.BoolVar(&inv.json, "json", false, "")
+	fs.BoolVar(&inv.worker, "worker", false, "")
+	inv.args = args
 	for _, key := range scenarios.SettingKeys() {
 		fs.Var(settingFlag{key, &inv.opts}, key, "")
 	}
@@ -180,6 +206,12 @@ func parse(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{fmt.Sprintf("%s: --seeds is only for sweep; use --seed N", cmd)}
 	case cmd != "sweep" && isSet(fs, "report"):
 		return nil, errUsage{fmt.Sprintf("%s: --report is only for sweep", cmd)}
+	case cmd != "sweep" && (isSet(fs, "workers") || isSet(fs, "shard") || isSet(fs, "json")):
+		return nil, errUsage{fmt.Sprintf("%s: --workers, --shard and --json are only for sweep", cmd)}
+	case inv.workers < 1:
+		return nil, errUsage{fmt.Sprintf("sweep: --workers %d: use 1 or more", inv.workers)}
+	case inv.json && isSet(fs, "report"):
+		return nil, errUsage{"sweep: --json writes every seed's result; --report is for the text summary"}
 	case isSet(fs, "report") && inv.report != "downtime":
 		return nil, errUsage{fmt.Sprintf("sweep: --report %q: the one report is downtime", inv.report)}
 	}
@@ -197,6 +229,12 @@ func parse(cmd string, args []string) (*invocation, error) {
 		var err error
 		if inv.seeds, err = parseSeeds(*seeds); err != nil {
 			return nil, errUsage{fmt.Sprintf("sweep: --seeds %q: %v", *seeds, err)}
+		}
+		inv.shard, inv.shards = 1, 1
+		if *shard != "" {
+			if inv.shard, inv.shards, err = parseShard(*shard); err != nil {
+				return nil, errUsage{fmt.Sprintf("sweep: --shard: %v", err)}
+			}
 		}
 	}
 	if inv.out != "" {

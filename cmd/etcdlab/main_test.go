@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,6 +14,16 @@ import (
 )
 
 // Bad input gets one clear message and exit status 2, never a panic.
+
+// TestMain lets the test binary stand in for etcdlab when a sweep starts
+// it as a worker process.
+func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) != "" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
 func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -193,4 +206,68 @@ func TestSweepReportsDowntime(t *testing.T) {
 	require.Contains(t, out.String(), "lost at")
 	require.Contains(t, out.String(), "downtime over the 3 of 3 seeds where a fault hit the leader")
 	require.Regexp(t, `leader lost -> first write  min \S+  p50 \S+  p90 \S+  max \S+`, out.String())
+}
+
+// A sweep in worker processes prints what one process prints, line for
+// line, in seed order.
+func TestWorkersPrintWhatOneProcessPrints(t *testing.T) {
+	sweep := func(workers string) string {
+		var out bytes.Buffer
+		code, err := run([]string{"sweep", "election", "--seeds", "1-6", "--bug", "stale-reads", "--workers", workers}, &out)
+		require.NoError(t, err)
+		require.Contains(t, []int{0, 1}, code)
+		return wallTime.ReplaceAllString(out.String(), "")
+	}
+	require.Equal(t, sweep("1"), sweep("2"))
+}
+
+var wallTime = regexp.MustCompile(` in [0-9.]+m?s wall time`)
+
+// Shards cover exactly the seeds of the whole sweep, once each, and a
+// merge of their JSON prints the whole sweep's table.
+func TestShardsCoverTheSweepAndMergeToItsTable(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	seen := map[uint64]int{}
+	for k := 1; k <= 3; k++ {
+		var out bytes.Buffer
+		_, err := run([]string{"sweep", "partition", "--seeds", "1-8", "--bug", "stale-reads", "--shard", fmt.Sprintf("%d/3", k), "--json"}, &out)
+		require.NoError(t, err)
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var sr seedResult
+			require.NoError(t, json.Unmarshal([]byte(line), &sr))
+			seen[sr.Seed]++
+		}
+		name := filepath.Join(dir, fmt.Sprintf("shard%d.json", k))
+		require.NoError(t, os.WriteFile(name, out.Bytes(), 0o644))
+		files = append(files, name)
+	}
+	for seed := uint64(1); seed <= 8; seed++ {
+		require.Equal(t, 1, seen[seed], "seed %d", seed)
+	}
+	require.Len(t, seen, 8)
+
+	var whole, merged bytes.Buffer
+	_, err := run([]string{"sweep", "partition", "--seeds", "1-8", "--bug", "stale-reads"}, &whole)
+	require.NoError(t, err)
+	code, err := run(append([]string{"sweep", "merge"}, files...), &merged)
+	require.NoError(t, err)
+	require.Equal(t, 1, code, "stale reads fail some seed")
+	table := whole.String()[strings.Index(whole.String(), "8 seeds:"):]
+	require.Equal(t, wallTime.ReplaceAllString(table, ""), merged.String())
+}
+
+func TestShardAutoReadsAnIndexedJob(t *testing.T) {
+	t.Setenv("JOB_COMPLETION_INDEX", "2")
+	t.Setenv("ETCDLAB_SHARDS", "4")
+	k, n, err := parseShard("auto")
+	require.NoError(t, err)
+	require.Equal(t, [2]int{3, 4}, [2]int{k, n})
+	for _, bad := range []string{"0/2", "3/2", "1/0", "x", "1/2/3"} {
+		_, _, err := parseShard(bad)
+		require.Error(t, err, bad)
+	}
+	t.Setenv("JOB_COMPLETION_INDEX", "4")
+	_, _, err = parseShard("auto")
+	require.ErrorContains(t, err, "JOB_COMPLETION_INDEX")
 }

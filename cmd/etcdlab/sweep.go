@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -54,9 +55,58 @@ func parseSeeds(list string) ([]uint64, error) {
 	return seeds, nil
 }
 
-// sweep runs one source for each seed, one after another in this process
-// (a run owns crypto/rand.Reader, so runs cannot overlap), and prints a
-// line a seed and, at the end, how to replay each failure.
+// seedResult is what a sweep keeps of one seed's run: enough to print its
+// line, its place in the final table and its replay command. Workers send
+// it to the sweep as a JSON line, and --json writes it.
+type seedResult struct {
+	Seed           uint64              `json:"seed"`
+	OK             bool                `json:"ok"`
+	Crash          string              `json:"crash,omitempty"` // a panic in etcdlab itself
+	Failed         []failedVerdict     `json:"failed,omitempty"`
+	Visualizations []string            `json:"visualizations,omitempty"`
+	Coverage       string              `json:"coverage,omitempty"`
+	OpsOK          int                 `json:"ops_ok"`
+	Unknown        int                 `json:"unknown"`
+	P99            time.Duration       `json:"p99_ns"`
+	Fingerprint    string              `json:"fingerprint,omitempty"`
+	Simulated      time.Duration       `json:"simulated_ns"`
+	Replay         string              `json:"replay"`
+	Downtime       *scenarios.Downtime `json:"downtime,omitempty"`
+}
+
+type failedVerdict struct {
+	Mark, Name, Detail string
+}
+
+func newSeedResult(inv *invocation, seed uint64) (seedResult, error) {
+	r, crash, err := inv.runOne(seed)
+	switch {
+	case err != nil:
+		return seedResult{}, err
+	case crash != "":
+		return seedResult{Seed: seed, Crash: crash, Replay: inv.replay(seed)}, nil
+	}
+	ok, _, unknown := r.Counts()
+	sr := seedResult{Seed: seed, OK: r.OK(), Coverage: r.Coverage(), OpsOK: ok, Unknown: unknown,
+		P99: r.Latency(0.99).Round(time.Microsecond), Fingerprint: r.Fingerprint, Simulated: r.Settings.Duration,
+		Replay: r.ReplayCommand()}
+	for _, v := range r.Failed() {
+		sr.Failed = append(sr.Failed, failedVerdict{v.Mark(), v.Name, v.Detail})
+		if v.Visualization != "" {
+			sr.Visualizations = append(sr.Visualizations, v.Visualization)
+		}
+	}
+	if d, ok := r.Downtime(); ok {
+		sr.Downtime = &d
+	}
+	return sr, nil
+}
+
+// sweep runs the source for each seed (of its shard), in worker processes
+// when --workers is more than 1, and prints a line a seed, in seed order,
+// then the failures with their replay commands. With --json it writes one
+// seedResult a line instead. A run owns crypto/rand.Reader, so runs never
+// overlap inside one process: parallelism is processes.
 func (inv *invocation) sweep(out io.Writer) (int, error) {
 	// Every seed expands to its own experiment; check them all before the
 	// first run, so bad input is refused before any work is done.
@@ -65,67 +115,136 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 			return 2, errUsage{err.Error()}
 		}
 	}
+	if inv.worker {
+		return inv.serveSeeds(out)
+	}
+	seeds := inv.shardSeeds()
 	start := time.Now()
-	fmt.Fprintf(out, "sweep %s, %s\n", inv.source, seedCount(len(inv.seeds)))
-	var failed []string // replay commands
-	var downs []scenarios.Downtime
+	if !inv.json {
+		fmt.Fprintf(out, "sweep %s, %s%s\n", inv.source, seedCount(len(seeds)), inv.shardNote())
+	}
+	bar := newProgress(len(seeds))
+	var results []seedResult
+	next := 0 // the next seed, in order, to print
+	pending := map[uint64]seedResult{}
+	failures := 0
+	err := inv.runSeeds(seeds, func(sr seedResult) {
+		if !sr.OK {
+			failures++
+		}
+		bar.add(failures)
+		pending[sr.Seed] = sr
+		for next < len(seeds) {
+			got, ok := pending[seeds[next]]
+			if !ok {
+				break
+			}
+			delete(pending, seeds[next])
+			next++
+			results = append(results, got)
+			if inv.json {
+				b, _ := json.Marshal(got)
+				bar.println(out, string(b))
+			} else {
+				bar.println(out, strings.TrimRight(inv.seedLines(got), "\n"))
+			}
+		}
+	})
+	bar.done()
+	if err != nil {
+		return 2, errUsage{err.Error()}
+	}
+	if inv.json {
+		return exitFor(results), nil
+	}
+	return finalTable(out, results, time.Since(start), inv.report == "downtime"), nil
+}
+
+// seedLines is a seed's line, and the lines of its other failed verdicts.
+func (inv *invocation) seedLines(sr seedResult) string {
+	var b strings.Builder
+	switch {
+	case sr.Crash != "":
+		fmt.Fprintf(&b, "  seed %-6d ETCDLAB BUG (not a failed check of the members): %s\n", sr.Seed, sr.Crash)
+		return b.String()
+	case inv.report == "downtime":
+		mark := "ok  "
+		if !sr.OK {
+			mark = "FAIL"
+		}
+		d, ok := scenarios.Downtime{}, sr.Downtime != nil
+		if ok {
+			d = *sr.Downtime
+		}
+		fmt.Fprintf(&b, "  seed %-6d %s %s\n", sr.Seed, mark, describeDowntime(d, ok))
+	case len(sr.Failed) == 0:
+		fmt.Fprintf(&b, "  seed %-6d ok   ops ok %d, unknown %d, p99 %v, fingerprint %.12s\n",
+			sr.Seed, sr.OpsOK, sr.Unknown, sr.P99, sr.Fingerprint)
+	default:
+		v := sr.Failed[0]
+		fmt.Fprintf(&b, "  seed %-6d %s %s: %s\n", sr.Seed, v.Mark, v.Name, shorten(v.Detail, 110))
+	}
+	rest := sr.Failed
+	if inv.report != "downtime" && len(rest) > 0 {
+		rest = rest[1:]
+	}
+	for _, v := range rest {
+		fmt.Fprintf(&b, "              %s %s: %s\n", v.Mark, v.Name, shorten(v.Detail, 100))
+	}
+	for _, path := range sr.Visualizations {
+		fmt.Fprintf(&b, "              visualization: %s\n", path)
+	}
+	if inv.report == "" {
+		fmt.Fprintf(&b, "              coverage: %s\n", sr.Coverage)
+	}
+	return b.String()
+}
+
+// finalTable prints the sweep's totals and a table of the failing seeds,
+// each with its first violation and replay command; the exit status is 1
+// if any seed failed.
+func finalTable(out io.Writer, results []seedResult, wall time.Duration, downtime bool) int {
 	var simulated time.Duration
-	for _, seed := range inv.seeds {
-		r, crash, err := inv.runOne(seed)
-		switch {
-		case err != nil:
-			return 2, errUsage{err.Error()}
-		case crash != "":
-			failed = append(failed, inv.replay(seed))
-			fmt.Fprintf(out, "  seed %-6d ETCDLAB BUG (not a failed check of the members): %s\n", seed, crash)
-			continue
+	var failed []seedResult
+	var downs []scenarios.Downtime
+	for _, sr := range results {
+		simulated += sr.Simulated
+		if !sr.OK {
+			failed = append(failed, sr)
 		}
-		simulated += r.Settings.Duration
-		bad := r.Failed()
-		switch {
-		case inv.report == "downtime":
-			d, ok := r.Downtime()
-			if ok {
-				downs = append(downs, d)
-			}
-			fmt.Fprintf(out, "  seed %-6d %s %s\n", seed, okMark(r), describeDowntime(d, ok))
-		case len(bad) == 0:
-			ok, _, unknown := r.Counts()
-			fmt.Fprintf(out, "  seed %-6d ok   ops ok %d, unknown %d, p99 %v, fingerprint %.12s\n",
-				seed, ok, unknown, r.Latency(0.99).Round(time.Microsecond), r.Fingerprint)
-		default:
-			fmt.Fprintf(out, "  seed %-6d %s %s: %s\n", seed, bad[0].Mark(), bad[0].Name, shorten(bad[0].Detail, 110))
-			bad = bad[1:]
-		}
-		for _, v := range bad {
-			fmt.Fprintf(out, "              %s %s: %s\n", v.Mark(), v.Name, shorten(v.Detail, 100))
-		}
-		for _, v := range r.Failed() {
-			if v.Visualization != "" {
-				fmt.Fprintf(out, "              visualization: %s\n", v.Visualization)
-			}
-		}
-		if inv.report == "" {
-			fmt.Fprintf(out, "              coverage: %s\n", r.Coverage())
-		}
-		if !r.OK() {
-			failed = append(failed, r.ReplayCommand())
+		if sr.Downtime != nil {
+			downs = append(downs, *sr.Downtime)
 		}
 	}
-	wall := time.Since(start)
-	fmt.Fprintf(out, "%s: %d ok, %d failed; simulated %v in %v wall time\n",
-		seedCount(len(inv.seeds)), len(inv.seeds)-len(failed), len(failed), simulated, wall.Round(time.Millisecond))
-	if inv.report == "downtime" {
-		writeDowntimeSummary(out, downs, len(inv.seeds))
+	fmt.Fprintf(out, "%s: %d ok, %d failed; simulated %v", seedCount(len(results)), len(results)-len(failed), len(failed), simulated)
+	if wall > 0 { // a merge of sweeps has no one wall time
+		fmt.Fprintf(out, " in %v wall time", wall.Round(time.Millisecond))
+	}
+	fmt.Fprintln(out)
+	if downtime {
+		writeDowntimeSummary(out, downs, len(results))
 	}
 	if len(failed) == 0 {
-		return 0, nil
+		return 0
 	}
-	fmt.Fprintln(out, "replay the failures:")
-	for _, cmd := range failed {
-		fmt.Fprintf(out, "  %s\n", cmd)
+	fmt.Fprintln(out, "failing seeds (first violation; replay):")
+	for _, sr := range failed {
+		first := "ETCDLAB BUG: " + sr.Crash
+		if len(sr.Failed) > 0 {
+			first = fmt.Sprintf("%s %s: %s", sr.Failed[0].Mark, sr.Failed[0].Name, shorten(sr.Failed[0].Detail, 90))
+		}
+		fmt.Fprintf(out, "  seed %-6d %s\n              %s\n", sr.Seed, first, sr.Replay)
 	}
-	return 1, nil
+	return 1
+}
+
+func exitFor(results []seedResult) int {
+	for _, sr := range results {
+		if !sr.OK {
+			return 1
+		}
+	}
+	return 0
 }
 
 func okMark(r *scenarios.Result) string {

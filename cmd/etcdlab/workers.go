@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/mattn/go-isatty"
+	"github.com/schollz/progressbar/v3"
+)
+
+// Sweeps on every core. A simulation owns the process-wide
+// crypto/rand.Reader (raft draws its election timeouts from it), so one
+// process runs one simulation at a time, and a sweep's parallelism is
+// worker processes: the sweep starts --workers copies of this program in
+// worker mode (`sweep ... --worker`), hands each a seed on its stdin as
+// soon as it is free, and reads back one seedResult a line.
+
+// workerEnv marks a process started as a sweep's worker; a test binary
+// checks it in TestMain to behave as the CLI.
+const workerEnv = "ETCDLAB_SWEEP_WORKER"
+
+// runSeeds runs every seed, in this process or in workers, and hands
+// each result to got, in whatever order they finish.
+func (inv *invocation) runSeeds(seeds []uint64, got func(seedResult)) error {
+	workers := min(inv.workers, len(seeds))
+	if workers <= 1 {
+		for _, seed := range seeds {
+			sr, err := newSeedResult(inv, seed)
+			if err != nil {
+				return err
+			}
+			got(sr)
+		}
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("sweep: cannot start workers: %v", err)
+	}
+	type reply struct {
+		w   *worker
+		sr  seedResult
+		err error
+	}
+	replies := make(chan reply)
+	var pool []*worker
+	for range workers {
+		w, err := startWorker(self, inv.args)
+		if err != nil {
+			return err
+		}
+		pool = append(pool, w)
+		go w.read(func(sr seedResult, err error) { replies <- reply{w, sr, err} })
+	}
+	defer func() {
+		for _, w := range pool {
+			w.stop()
+		}
+	}()
+	queue, busy := seeds, 0
+	for _, w := range pool {
+		w.send(queue[0])
+		queue, busy = queue[1:], busy+1
+	}
+	for busy > 0 {
+		r := <-replies
+		busy--
+		if r.err != nil {
+			return r.err
+		}
+		got(r.sr)
+		if len(queue) > 0 {
+			r.w.send(queue[0])
+			queue, busy = queue[1:], busy+1
+		}
+	}
+	return nil
+}
+
+// worker is one worker process.
+type worker struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startWorker(self string, args []string) (*worker, error) {
+	cmd := exec.Command(self, append(append([]string{"sweep"}, args...), "--worker")...)
+	cmd.Env = append(os.Environ(), workerEnv+"=1")
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("sweep: cannot start a worker: %v", err)
+	}
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	return &worker{cmd: cmd, in: in, out: sc}, nil
+}
+
+func (w *worker) send(seed uint64) { fmt.Fprintln(w.in, seed) }
+
+// read hands every result line of the worker to got; a worker that ends
+// or writes something else is an error.
+func (w *worker) read(got func(seedResult, error)) {
+	for w.out.Scan() {
+		var sr seedResult
+		if err := json.Unmarshal(w.out.Bytes(), &sr); err != nil {
+			got(sr, fmt.Errorf("sweep: a worker wrote %q: %v", w.out.Text(), err))
+			return
+		}
+		got(sr, nil)
+	}
+	got(seedResult{}, fmt.Errorf("sweep: a worker stopped: %v", w.cmd.Wait()))
+}
+
+func (w *worker) stop() {
+	w.in.Close()
+	if w.cmd.Process != nil {
+		w.cmd.Process.Kill()
+	}
+}
+
+// serveSeeds is worker mode: run each seed read from stdin, write its
+// result as a JSON line.
+func (inv *invocation) serveSeeds(out io.Writer) (int, error) {
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() {
+		seed, err := strconv.ParseUint(strings.TrimSpace(sc.Text()), 10, 64)
+		if err != nil {
+			return 2, fmt.Errorf("worker: %q is not a seed", sc.Text())
+		}
+		sr, err := newSeedResult(inv, seed)
+		if err != nil {
+			return 2, errUsage{err.Error()}
+		}
+		b, err := json.Marshal(sr)
+		if err != nil {
+			return 1, err
+		}
+		fmt.Fprintln(out, string(b))
+	}
+	return 0, nil
+}
+
+// shardSeeds is this shard's share of the seeds: every N-th from the
+// K-th, so shards get seeds of every size alike.
+func (inv *invocation) shardSeeds() []uint64 {
+	if inv.shards <= 1 {
+		return inv.seeds
+	}
+	var mine []uint64
+	for i, seed := range inv.seeds {
+		if i%inv.shards == inv.shard-1 {
+			mine = append(mine, seed)
+		}
+	}
+	return mine
+}
+
+func (inv *invocation) shardNote() string {
+	if inv.shards <= 1 {
+		return ""
+	}
+	return fmt.Sprintf(" (shard %d of %d)", inv.shard, inv.shards)
+}
+
+// parseShard reads --shard K/N, or auto: a Kubernetes Indexed Job's
+// JOB_COMPLETION_INDEX (0-based) and the shard count from
+// ETCDLAB_SHARDS (set it to the Job's completions).
+func parseShard(v string) (k, n int, err error) {
+	if v == "auto" {
+		idx, err1 := strconv.Atoi(os.Getenv("JOB_COMPLETION_INDEX"))
+		total, err2 := strconv.Atoi(os.Getenv("ETCDLAB_SHARDS"))
+		if err1 != nil || err2 != nil || idx < 0 || idx >= total {
+			return 0, 0, fmt.Errorf("auto needs JOB_COMPLETION_INDEX (0..N-1, set by an Indexed Job) and ETCDLAB_SHARDS=N")
+		}
+		return idx + 1, total, nil
+	}
+	ks, ns, ok := strings.Cut(v, "/")
+	k, err1 := strconv.Atoi(ks)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 || k < 1 || k > n {
+		return 0, 0, fmt.Errorf("%q is not K/N with 1 <= K <= N, or auto", v)
+	}
+	return k, n, nil
+}
+
+// progress is a live bar on a terminal (seeds done, failures, rate, time
+// left), and nothing elsewhere: the seed lines are the record then.
+type progress struct {
+	bar *progressbar.ProgressBar
+}
+
+func newProgress(total int) *progress {
+	if !isatty.IsTerminal(os.Stderr.Fd()) {
+		return &progress{}
+	}
+	return &progress{bar: progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("seeds"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetDescription("sweep"))}
+}
+
+func (p *progress) add(failures int) {
+	if p.bar == nil {
+		return
+	}
+	p.bar.Describe(fmt.Sprintf("sweep, %d failed", failures))
+	_ = p.bar.Add(1)
+}
+
+// println prints a line without tearing the bar.
+func (p *progress) println(out io.Writer, line string) {
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
+	fmt.Fprintln(out, line)
+	if p.bar != nil {
+		_ = p.bar.RenderBlank()
+	}
+}
+
+func (p *progress) done() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}
+
+// merge reads the JSON lines of sweeps (--json), shards of one sweep or
+// any others, and prints the final table of them all, as one sweep would.
+func merge(files []string, out io.Writer) (int, error) {
+	if len(files) == 0 {
+		return 2, errUsage{"sweep merge: which files? the output of sweep --json"}
+	}
+	var results []seedResult
+	seen := map[uint64]string{}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return 2, errUsage{fmt.Sprintf("sweep merge: %v", err)}
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for line := 1; sc.Scan(); line++ {
+			var sr seedResult
+			if err := json.Unmarshal(sc.Bytes(), &sr); err != nil || sr.Replay == "" {
+				f.Close()
+				return 2, errUsage{fmt.Sprintf("sweep merge: %s:%d: not a line of sweep --json", name, line)}
+			}
+			if other, dup := seen[sr.Seed]; dup {
+				f.Close()
+				return 2, errUsage{fmt.Sprintf("sweep merge: seed %d is in %s and %s", sr.Seed, other, name)}
+			}
+			seen[sr.Seed] = name
+			results = append(results, sr)
+		}
+		f.Close()
+	}
+	slices.SortFunc(results, func(a, b seedResult) int { return cmp.Compare(a.Seed, b.Seed) })
+	return finalTable(out, results, 0, false), nil
+}
