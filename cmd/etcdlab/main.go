@@ -52,6 +52,11 @@ flags:
 settings (every command; a file's lines use the same keys):
 %s`
 
+// errHelp is a command's --help: its usage, exit status 0.
+type errHelp struct{ cmd string }
+
+func (e errHelp) Error() string { return e.cmd + " --help" }
+
 // errUsage marks bad input: exit status 2.
 type errUsage struct{ msg string }
 
@@ -106,19 +111,24 @@ func run(args []string, out io.Writer) (int, error) {
 		if len(args) > 0 && args[0] == "merge" {
 			return merge(args[1:], out)
 		}
-		inv, err := parse(cmd, args)
-		if err != nil {
-			return 2, err
-		}
-		return inv.do(out)
+		return parseAndDo(cmd, args, out)
 	case "show", "run", "replay", "plot":
-		inv, err := parse(cmd, args)
-		if err != nil {
-			return 2, err
-		}
-		return inv.do(out)
+		return parseAndDo(cmd, args, out)
 	}
 	return 2, errUsage{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+func parseAndDo(cmd string, args []string, out io.Writer) (int, error) {
+	inv, err := parse(cmd, args)
+	var help errHelp
+	if errors.As(err, &help) {
+		fmt.Fprint(out, usageText())
+		return 0, nil
+	}
+	if err != nil {
+		return 2, err
+	}
+	return inv.do(out)
 }
 
 // invocation is a parsed show, run, replay, plot or sweep command.
@@ -152,6 +162,15 @@ func (f settingFlag) Set(v string) error {
 	if err := s.Set(f.key, v); err != nil { // check the value now, for a clear message
 		return errors.New(strings.TrimPrefix(err.Error(), f.key+": "))
 	}
+	if f.key == "bug" && v != "none" {
+		// A list flag given twice accumulates: --bug a --bug b is --bug a,b.
+		for i, a := range f.opts.Set {
+			if a.Key == "bug" && a.Value != "none" {
+				f.opts.Set[i].Value += "," + v
+				return nil
+			}
+		}
+	}
 	f.opts.Set = append(f.opts.Set, scenarios.Arg{Key: f.key, Value: v})
 	return nil
 }
@@ -174,21 +193,30 @@ func parse(cmd string, args []string) (*invocation, error) {
 		fs.Var(settingFlag{key, &inv.opts}, key, "")
 	}
 
-	// The source may come before or after the flags.
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		inv.source, args = args[0], args[1:]
+	// Flags may come before, after or on both sides of the source: Go's
+	// flag package stops at the first argument that is not a flag, so
+	// parse again after each one.
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			// The flag package names flags with one dash; this CLI's usage
+			// spells them with two.
+			msg := strings.ReplaceAll(err.Error(), "for flag -", "for --")
+			msg = strings.ReplaceAll(msg, "flag provided but not defined: -", "unknown flag --")
+			msg = strings.ReplaceAll(msg, "flag needs an argument: -", "a value is missing after --")
+			msg = strings.ReplaceAll(msg, ": parse error", ": not a whole number from 0 to 18446744073709551615")
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp{cmd}
+			}
+			return nil, errUsage{fmt.Sprintf("%s: %s", cmd, msg)}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if err := fs.Parse(args); err != nil {
-		// The flag package names flags with one dash; this CLI's usage
-		// spells them with two.
-		msg := strings.ReplaceAll(err.Error(), "for flag -", "for --")
-		msg = strings.ReplaceAll(msg, "flag provided but not defined: -", "unknown flag --")
-		msg = strings.ReplaceAll(msg, "flag needs an argument: -", "a value is missing after --")
-		msg = strings.ReplaceAll(msg, ": parse error", ": not a whole number from 0 to 18446744073709551615")
-		return nil, errUsage{fmt.Sprintf("%s: %s", cmd, msg)}
-	}
-	rest := fs.Args()
-	if inv.source == "" && len(rest) > 0 {
+	if len(rest) > 0 {
 		inv.source, rest = rest[0], rest[1:]
 	}
 	switch {

@@ -271,3 +271,21 @@ func TestShardAutoReadsAnIndexedJob(t *testing.T) {
 	_, _, err = parseShard("auto")
 	require.ErrorContains(t, err, "JOB_COMPLETION_INDEX")
 }
+
+// The CLI's conventions: flags on either side of the source, or both; a
+// repeated --bug adds up; a command's --help is its usage.
+func TestFlagsAnywhereRepeatedBugsAndHelp(t *testing.T) {
+	var a, b bytes.Buffer
+	_, err := run([]string{"show", "--seed", "3", "partition", "--nodes", "3", "--bug", "stale-reads", "--bug", "forget-vote"}, &a)
+	require.NoError(t, err)
+	_, err = run([]string{"show", "partition", "--seed", "3", "--nodes", "3", "--bug", "stale-reads,forget-vote"}, &b)
+	require.NoError(t, err)
+	require.Equal(t, b.String(), a.String())
+	require.Contains(t, a.String(), "stale-reads,forget-vote")
+
+	var help bytes.Buffer
+	code, err := run([]string{"run", "partition", "--help"}, &help)
+	require.NoError(t, err)
+	require.Equal(t, 0, code)
+	require.Contains(t, help.String(), "--workers N")
+}
