@@ -38,6 +38,9 @@ type Options struct {
 	Set       []Arg
 	Seed      *uint64 // for a file: run it with this seed instead of its own
 	ReportDir string  // where failing checks write their visualizations; "" writes none
+	// Trace, if set, sees every trace line as the run logs it (a replay
+	// streams them); it changes nothing in the run.
+	Trace func(line string)
 }
 
 // With returns the options with one more setting override.
@@ -145,6 +148,9 @@ func Prepare(path string, e Experiment, opts Options) (Experiment, error) {
 func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	s := sim.New(e.Seed)
 	defer s.Close()
+	if opts.Trace != nil {
+		s.OnTrace(opts.Trace)
+	}
 	s.Logf("run", "experiment %s seed %d", e.Scenario, e.Seed)
 	for _, line := range strings.Split(strings.TrimRight(e.String(), "\n"), "\n") {
 		if line != "" && !strings.HasPrefix(line, "#") {

@@ -80,6 +80,10 @@ func (s *Sim) Events() uint64 { return s.events }
 // Trace is the run's trace.
 func (s *Sim) Trace() *Trace { return s.trace }
 
+// OnTrace has fn see every trace line as it is logged, so a replay can
+// stream the run instead of printing it at the end.
+func (s *Sim) OnTrace(fn func(line string)) { s.trace.sink = fn }
+
 // Logf adds a line to the trace, stamped with the current virtual time.
 // who names the actor ("n1", "c3", "net", "nemesis").
 func (s *Sim) Logf(who, format string, args ...any) {

@@ -15,15 +15,28 @@ import (
 type Trace struct {
 	lines []string
 	hash  hash.Hash
+	sink  func(line string) // sees every line as it is added, if set
 }
 
 func newTrace() *Trace { return &Trace{hash: sha256.New()} }
 
 func (t *Trace) add(at time.Duration, who, msg string) {
-	line := FormatTime(at) + " " + padRight(who, 4) + " " + msg
-	t.lines = append(t.lines, line)
-	t.hash.Write([]byte(line))
-	t.hash.Write([]byte{'\n'})
+	// A message of several lines (raft describes a long MsgApp's entries
+	// one a line) becomes several trace lines, each with its time and
+	// source, the later ones indented: every line greps on its own.
+	prefix := FormatTime(at) + " " + padRight(who, 4) + " "
+	for i, part := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		line := prefix + part
+		if i > 0 {
+			line = prefix + "  " + strings.TrimLeft(part, " ")
+		}
+		t.lines = append(t.lines, line)
+		t.hash.Write([]byte(line))
+		t.hash.Write([]byte{'\n'})
+		if t.sink != nil {
+			t.sink(line)
+		}
+	}
 }
 
 // Lines is the trace so far. The slice must not be modified.

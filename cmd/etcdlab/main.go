@@ -13,6 +13,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -343,16 +344,26 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		return inv.sweep(out)
 	}
 	start := time.Now()
+	var trace *bufio.Writer
+	if inv.cmd == "replay" {
+		// The trace streams as the run goes: `replay ... | head` answers
+		// at once, even for a run of minutes.
+		trace = bufio.NewWriterSize(out, 64<<10)
+		inv.opts.Trace = func(line string) {
+			trace.WriteString(line)
+			trace.WriteByte('\n')
+		}
+	}
 	r, err := inv.runSeed(inv.seed)
+	if trace != nil {
+		trace.Flush()
+	}
 	if err != nil {
 		return 2, errUsage{err.Error()}
 	}
 	wall := time.Since(start)
 	switch inv.cmd {
 	case "replay":
-		for _, line := range r.Trace {
-			fmt.Fprintln(out, line)
-		}
 		fmt.Fprintln(out)
 	case "plot":
 		if err := charts.SaveLatency(r, inv.out); err != nil {

@@ -289,3 +289,19 @@ func TestFlagsAnywhereRepeatedBugsAndHelp(t *testing.T) {
 	require.Equal(t, 0, code)
 	require.Contains(t, help.String(), "--workers N")
 }
+
+// A replay streams its trace: every line has its time, a long message's
+// entries included, and the lines are the run's trace.
+func TestReplayStreamsATimestampedTrace(t *testing.T) {
+	var out bytes.Buffer
+	_, err := run([]string{"replay", "partition", "--seed", "1"}, &out)
+	require.NoError(t, err)
+	trace, _, found := strings.Cut(out.String(), "\n\n")
+	require.True(t, found, "a blank line ends the trace")
+	stamped := regexp.MustCompile(`^ *[0-9]+\.[0-9]{6}s `)
+	lines := strings.Split(trace, "\n")
+	require.Greater(t, len(lines), 1000)
+	for _, line := range lines {
+		require.Regexp(t, stamped, line)
+	}
+}
