@@ -43,6 +43,7 @@ flags:
   --seed N            the seed; every run of one seed is the same (default 1, or the file's)
   --seeds LIST        sweep: seeds as ranges and single seeds, e.g. 1-40 or 3,7,10-12 (default 1-10)
   --report downtime   sweep: per seed, leader loss to new leader and to first write, and their spread
+  --check-determinism run: run twice and print the first trace line where the runs differ
   --workers N         sweep: worker processes, one simulation each (default: the CPU count)
   --shard K/N|auto    sweep: run every N-th seed from the K-th (auto: a Kubernetes Indexed Job's
                       JOB_COMPLETION_INDEX, with ETCDLAB_SHARDS=N)
@@ -149,6 +150,8 @@ type invocation struct {
 	workers       int
 	shard, shards int
 	json, worker  bool
+	// run: run twice and compare the traces.
+	checkDeterminism bool
 }
 
 // settingFlag collects a setting override in the order given.
@@ -189,6 +192,7 @@ func parse(cmd string, args []string) (*invocation, error) {
 	shard := fs.String("shard", "", "")
 	fs.BoolVar(&inv.json, "json", false, "")
 	fs.BoolVar(&inv.worker, "worker", false, "")
+	fs.BoolVar(&inv.checkDeterminism, "check-determinism", false, "")
 	inv.args = args
 	for _, key := range scenarios.SettingKeys() {
 		fs.Var(settingFlag{key, &inv.opts}, key, "")
@@ -235,6 +239,8 @@ func parse(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{fmt.Sprintf("%s: --seeds is only for sweep; use --seed N", cmd)}
 	case cmd != "sweep" && isSet(fs, "report"):
 		return nil, errUsage{fmt.Sprintf("%s: --report is only for sweep", cmd)}
+	case cmd != "run" && inv.checkDeterminism:
+		return nil, errUsage{fmt.Sprintf("%s: --check-determinism is only for run", cmd)}
 	case cmd != "sweep" && (isSet(fs, "workers") || isSet(fs, "shard") || isSet(fs, "json")):
 		return nil, errUsage{fmt.Sprintf("%s: --workers, --shard and --json are only for sweep", cmd)}
 	case inv.workers < 1:
@@ -361,6 +367,9 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	if err != nil {
 		return 2, errUsage{err.Error()}
 	}
+	if inv.checkDeterminism {
+		return inv.compareRuns(out, r)
+	}
 	wall := time.Since(start)
 	switch inv.cmd {
 	case "replay":
@@ -375,6 +384,32 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	if !r.OK() {
 		return 1, nil
 	}
+	return 0, nil
+}
+
+// compareRuns runs the seed a second time and says whether the two runs
+// are the same, and if not, the first trace line where they part: a
+// simulation that is not a pure function of its seed breaks replays.
+func (inv *invocation) compareRuns(out io.Writer, first *scenarios.Result) (int, error) {
+	second, err := inv.runSeed(inv.seed)
+	if err != nil {
+		return 2, errUsage{err.Error()}
+	}
+	a, b := first.Trace, second.Trace
+	for i := range max(len(a), len(b)) {
+		if i < len(a) && i < len(b) && a[i] == b[i] {
+			continue
+		}
+		line := func(t []string) string {
+			if i < len(t) {
+				return t[i]
+			}
+			return "(the trace had ended)"
+		}
+		fmt.Fprintf(out, "NOT DETERMINISTIC: the two runs part at trace line %d:\n  first:  %s\n  second: %s\n", i+1, line(a), line(b))
+		return 1, nil
+	}
+	fmt.Fprintf(out, "deterministic: two runs, %d identical trace lines, fingerprint %s\n", len(a), first.Fingerprint)
 	return 0, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -304,4 +305,26 @@ func TestReplayStreamsATimestampedTrace(t *testing.T) {
 	for _, line := range lines {
 		require.Regexp(t, stamped, line)
 	}
+}
+
+// --check-determinism says where two runs part: here the first "run" is a
+// doctored trace, as a nondeterministic simulation would give.
+func TestCheckDeterminismFindsWhereRunsPart(t *testing.T) {
+	var out bytes.Buffer
+	code, err := run([]string{"run", "election", "--seed", "2", "--check-determinism"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, out.String())
+	require.Contains(t, out.String(), "deterministic: two runs")
+
+	inv, err := parse("run", []string{"election", "--seed", "2"})
+	require.NoError(t, err)
+	r, err := inv.runSeed(2)
+	require.NoError(t, err)
+	r.Trace = slices.Clone(r.Trace)
+	r.Trace[7] = "doctored"
+	out.Reset()
+	code, err = inv.compareRuns(&out, r)
+	require.NoError(t, err)
+	require.Equal(t, 1, code)
+	require.Contains(t, out.String(), "part at trace line 8")
 }
