@@ -38,6 +38,9 @@ usage:
   etcdlab replay SCENARIO|FILE [flags]   run one seed and print its trace, one event a line
   etcdlab plot SCENARIO|FILE --out F.png draw client latency over virtual time
   etcdlab sweep SCENARIO|FILE [flags]    run many seeds, a line each, and list the failures
+  etcdlab sweep merge FILES...           the final table of sweeps written with --json
+
+exit status: 0 every check passed; 1 a check failed; 2 bad input; 3 a file could not be written
 
 flags:
   --seed N            the seed; every run of one seed is the same (default 1, or the file's)
@@ -47,7 +50,7 @@ flags:
   --workers N         sweep: worker processes, one simulation each (default: the CPU count)
   --shard K/N|auto    sweep: run every N-th seed from the K-th (auto: a Kubernetes Indexed Job's
                       JOB_COMPLETION_INDEX, with ETCDLAB_SHARDS=N)
-  --json              sweep: one JSON result a seed, for 'etcdlab sweep merge FILES...' 
+  --json              sweep: one JSON result a seed, for 'etcdlab sweep merge FILES...'
   --report-dir DIR    where a failed check writes its visualization (default: a temp dir)
   --out FILE          plot: the chart to write (.png, .svg, .pdf)
 
@@ -59,6 +62,13 @@ type errHelp struct{ cmd string }
 
 func (e errHelp) Error() string { return e.cmd + " --help" }
 
+// errWrite is a file that could not be written: exit status 3, apart
+// from a failed check's 1.
+type errWrite struct{ err error }
+
+func (e errWrite) Error() string { return e.err.Error() }
+func (e errWrite) Unwrap() error { return e.err }
+
 // errUsage marks bad input: exit status 2.
 type errUsage struct{ msg string }
 
@@ -69,10 +79,14 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "etcdlab:", err)
 		var u errUsage
-		if errors.As(err, &u) {
+		var w errWrite
+		switch {
+		case errors.As(err, &u):
 			fmt.Fprintln(os.Stderr, "run 'etcdlab help' for usage")
 			code = 2
-		} else if code == 0 {
+		case errors.As(err, &w):
+			code = 3
+		case code == 0:
 			code = 1
 		}
 	}
@@ -376,7 +390,7 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		fmt.Fprintln(out)
 	case "plot":
 		if err := charts.SaveLatency(r, inv.out); err != nil {
-			return 1, err
+			return 3, errWrite{err}
 		}
 		fmt.Fprintf(out, "wrote %s\n", inv.out)
 	}

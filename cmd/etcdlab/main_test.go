@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -327,4 +328,20 @@ func TestCheckDeterminismFindsWhereRunsPart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, code)
 	require.Contains(t, out.String(), "part at trace line 8")
+}
+
+// A file that cannot be written is exit status 3, apart from a failed
+// check (1) and bad input (2): here the chart's folder is gone by the time
+// the run ends.
+func TestAWriteErrorHasItsOwnExitStatus(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "charts")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	inv, err := parse("plot", []string{"election", "--out", filepath.Join(dir, "c.png")})
+	require.NoError(t, err)
+	require.NoError(t, os.RemoveAll(dir))
+	require.NoError(t, os.WriteFile(dir, nil, 0o644)) // a file where the folder was
+	code, err := inv.do(io.Discard)
+	require.Equal(t, 3, code)
+	var w errWrite
+	require.ErrorAs(t, err, &w)
 }
