@@ -39,7 +39,8 @@ type Options struct {
 	Seed      *uint64 // for a file: run it with this seed instead of its own
 	ReportDir string  // where failing checks write their visualizations; "" writes none
 	// Trace, if set, sees every trace line as the run logs it (a replay
-	// streams them); it changes nothing in the run.
+	// streams them). It runs inside the simulation, so it must change
+	// nothing there: no randomness, no scheduling, only output.
 	Trace func(line string)
 }
 

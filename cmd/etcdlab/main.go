@@ -161,6 +161,7 @@ type invocation struct {
 	// worker processes, this process's shard K of N, JSON lines out, and
 	// worker mode (seeds come on stdin).
 	args          []string
+	seedsSpec     string // --seeds as given
 	workers       int
 	shard, shards int
 	json, worker  bool
@@ -180,13 +181,19 @@ func (f settingFlag) Set(v string) error {
 	if err := s.Set(f.key, v); err != nil { // check the value now, for a clear message
 		return errors.New(strings.TrimPrefix(err.Error(), f.key+": "))
 	}
-	if f.key == "bug" && v != "none" {
-		// A list flag given twice accumulates: --bug a --bug b is --bug a,b.
-		for i, a := range f.opts.Set {
-			if a.Key == "bug" && a.Value != "none" {
-				f.opts.Set[i].Value += "," + v
-				return nil
-			}
+	if f.key == "bug" {
+		// A list flag given twice accumulates: --bug a --bug b is --bug
+		// a,b; --bug none clears what came before it.
+		i := slices.IndexFunc(f.opts.Set, func(a scenarios.Arg) bool { return a.Key == "bug" })
+		switch {
+		case i >= 0 && v == "none":
+			f.opts.Set = slices.Delete(f.opts.Set, i, i+1)
+		case i >= 0 && f.opts.Set[i].Value != "none":
+			f.opts.Set[i].Value += "," + v
+			return nil
+		case i >= 0:
+			f.opts.Set[i].Value = v
+			return nil
 		}
 	}
 	f.opts.Set = append(f.opts.Set, scenarios.Arg{Key: f.key, Value: v})
@@ -202,10 +209,12 @@ func parse(cmd string, args []string) (*invocation, error) {
 	fs.StringVar(&inv.opts.ReportDir, "report-dir", "", "")
 	fs.StringVar(&inv.out, "out", "", "")
 	fs.StringVar(&inv.report, "report", "", "")
-	fs.IntVar(&inv.workers, "workers", runtime.NumCPU(), "")
+	// GOMAXPROCS follows a container's CPU limit, where NumCPU would
+	// count the whole machine's cores.
+	fs.IntVar(&inv.workers, "workers", runtime.GOMAXPROCS(0), "")
 	shard := fs.String("shard", "", "")
 	fs.BoolVar(&inv.json, "json", false, "")
-	fs.BoolVar(&inv.worker, "worker", false, "")
+	inv.worker = cmd == "sweep" && os.Getenv(workerEnv) != ""
 	fs.BoolVar(&inv.checkDeterminism, "check-determinism", false, "")
 	inv.args = args
 	for _, key := range scenarios.SettingKeys() {
@@ -276,6 +285,7 @@ func parse(cmd string, args []string) (*invocation, error) {
 	}
 	if cmd == "sweep" {
 		var err error
+		inv.seedsSpec = *seeds
 		if inv.seeds, err = parseSeeds(*seeds); err != nil {
 			return nil, errUsage{fmt.Sprintf("sweep: --seeds %q: %v", *seeds, err)}
 		}
@@ -369,6 +379,7 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		// The trace streams as the run goes: `replay ... | head` answers
 		// at once, even for a run of minutes.
 		trace = bufio.NewWriterSize(out, 64<<10)
+		defer trace.Flush() // a run that panics still shows its last lines
 		inv.opts.Trace = func(line string) {
 			trace.WriteString(line)
 			trace.WriteByte('\n')

@@ -257,6 +257,28 @@ func TestShardsCoverTheSweepAndMergeToItsTable(t *testing.T) {
 	require.Equal(t, 1, code, "stale reads fail some seed")
 	table := whole.String()[strings.Index(whole.String(), "8 seeds:"):]
 	require.Equal(t, wallTime.ReplaceAllString(table, ""), merged.String())
+
+	// A merge that would claim what was not run is refused.
+	empty := filepath.Join(dir, "empty.json")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	var other bytes.Buffer
+	_, err = run([]string{"sweep", "election", "--seeds", "1-2", "--json"}, &other)
+	require.NoError(t, err)
+	otherFile := filepath.Join(dir, "other.json")
+	require.NoError(t, os.WriteFile(otherFile, other.Bytes(), 0o644))
+	for _, tc := range []struct {
+		files []string
+		msg   string
+	}{
+		{files[:2], "shard 3 of 3"},
+		{[]string{empty}, "no results"},
+		{[]string{files[0], otherFile}, "is from the sweep"},
+		{[]string{files[0], files[0]}, "is in"},
+	} {
+		code, err := run(append([]string{"sweep", "merge"}, tc.files...), io.Discard)
+		require.Equal(t, 2, code)
+		require.ErrorContains(t, err, tc.msg)
+	}
 }
 
 func TestShardAutoReadsAnIndexedJob(t *testing.T) {
@@ -284,6 +306,10 @@ func TestFlagsAnywhereRepeatedBugsAndHelp(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, b.String(), a.String())
 	require.Contains(t, a.String(), "stale-reads,forget-vote")
+	var c bytes.Buffer
+	_, err = run([]string{"show", "partition", "--bug", "stale-reads", "--bug", "none", "--bug", "forget-vote"}, &c)
+	require.NoError(t, err)
+	require.Contains(t, c.String(), "bug                            forget-vote\n", "none clears the bugs before it")
 
 	var help bytes.Buffer
 	code, err := run([]string{"run", "partition", "--help"}, &help)

@@ -59,6 +59,10 @@ func parseSeeds(list string) ([]uint64, error) {
 // line, its place in the final table and its replay command. Workers send
 // it to the sweep as a JSON line, and --json writes it.
 type seedResult struct {
+	// Sweep names the sweep (source, settings, seeds) and Shard which
+	// part of it ("2/4"), so a merge can tell a whole sweep from a part.
+	Sweep          string              `json:"sweep"`
+	Shard          string              `json:"shard"`
 	Seed           uint64              `json:"seed"`
 	OK             bool                `json:"ok"`
 	Crash          string              `json:"crash,omitempty"` // a panic in etcdlab itself
@@ -74,8 +78,26 @@ type seedResult struct {
 	Downtime       *scenarios.Downtime `json:"downtime,omitempty"`
 }
 
+// result fills in which sweep a result belongs to.
+func (inv *invocation) result(sr seedResult) seedResult {
+	sr.Sweep, sr.Shard = inv.sweepName(), fmt.Sprintf("%d/%d", inv.shard, inv.shards)
+	return sr
+}
+
+// sweepName is the sweep as a command line would name it: the source, the
+// settings given, the seeds.
+func (inv *invocation) sweepName() string {
+	name := inv.source
+	for _, a := range inv.opts.Set {
+		name += fmt.Sprintf(" --%s %s", a.Key, a.Value)
+	}
+	return name + " --seeds " + inv.seedsSpec
+}
+
 type failedVerdict struct {
-	Mark, Name, Detail string
+	Mark   string `json:"mark"`
+	Name   string `json:"name"`
+	Detail string `json:"detail"`
 }
 
 func newSeedResult(inv *invocation, seed uint64) (seedResult, error) {
@@ -84,10 +106,10 @@ func newSeedResult(inv *invocation, seed uint64) (seedResult, error) {
 	case err != nil:
 		return seedResult{}, err
 	case crash != "":
-		return seedResult{Seed: seed, Crash: crash, Replay: inv.replay(seed)}, nil
+		return inv.result(seedResult{Seed: seed, Crash: crash, Replay: inv.replay(seed)}), nil
 	}
 	ok, _, unknown := r.Counts()
-	sr := seedResult{Seed: seed, OK: r.OK(), Coverage: r.Coverage(), OpsOK: ok, Unknown: unknown,
+	sr := seedResult{Sweep: inv.sweepName(), Shard: fmt.Sprintf("%d/%d", inv.shard, inv.shards), Seed: seed, OK: r.OK(), Coverage: r.Coverage(), OpsOK: ok, Unknown: unknown,
 		P99: r.Latency(0.99).Round(time.Microsecond), Fingerprint: r.Fingerprint, Simulated: r.Settings.Duration,
 		Replay: r.ReplayCommand()}
 	for _, v := range r.Failed() {

@@ -20,8 +20,10 @@ import (
 // crypto/rand.Reader (raft draws its election timeouts from it), so one
 // process runs one simulation at a time, and a sweep's parallelism is
 // worker processes: the sweep starts --workers copies of this program in
-// worker mode (`sweep ... --worker`), hands each a seed on its stdin as
-// soon as it is free, and reads back one seedResult a line.
+// worker mode (the same command line, with ETCDLAB_SWEEP_WORKER set),
+// hands each a seed on its stdin as soon as it is free, and reads back
+// one seedResult a line. A worker that dies is that seed's failure, and
+// a new worker takes its place.
 
 // workerEnv marks a process started as a sweep's worker; a test binary
 // checks it in TestMain to behave as the CLI.
@@ -74,9 +76,21 @@ func (inv *invocation) runSeeds(seeds []uint64, got func(seedResult)) error {
 		r := <-replies
 		busy--
 		if r.err != nil {
-			return r.err
+			// The worker died with its seed (a Go runtime error, the
+			// kernel's OOM killer): that seed is a bug of etcdlab's to
+			// replay; a new worker takes the rest.
+			r.w.stop()
+			got(inv.result(seedResult{Seed: r.w.seed, Crash: r.err.Error(), Replay: inv.replay(r.w.seed)}))
+			w, err := startWorker(self, inv.args)
+			if err != nil {
+				return err
+			}
+			pool = append(pool, w)
+			go w.read(func(sr seedResult, err error) { replies <- reply{w, sr, err} })
+			r.w = w
+		} else {
+			got(r.sr)
 		}
-		got(r.sr)
 		if len(queue) > 0 {
 			r.w.send(queue[0])
 			queue, busy = queue[1:], busy+1
@@ -85,16 +99,18 @@ func (inv *invocation) runSeeds(seeds []uint64, got func(seedResult)) error {
 	return nil
 }
 
-// worker is one worker process.
+// worker is one worker process, and the seed it was last given.
 type worker struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Scanner
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	out  *bufio.Scanner
+	seed uint64
 }
 
 func startWorker(self string, args []string) (*worker, error) {
-	cmd := exec.Command(self, append(append([]string{"sweep"}, args...), "--worker")...)
+	cmd := exec.Command(self, append([]string{"sweep"}, args...)...)
 	cmd.Env = append(os.Environ(), workerEnv+"=1")
+	dieWithParent(cmd)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -112,7 +128,10 @@ func startWorker(self string, args []string) (*worker, error) {
 	return &worker{cmd: cmd, in: in, out: sc}, nil
 }
 
-func (w *worker) send(seed uint64) { fmt.Fprintln(w.in, seed) }
+func (w *worker) send(seed uint64) {
+	w.seed = seed
+	fmt.Fprintln(w.in, seed)
+}
 
 // read hands every result line of the worker to got; a worker that ends
 // or writes something else is an error.
@@ -125,7 +144,7 @@ func (w *worker) read(got func(seedResult, error)) {
 		}
 		got(sr, nil)
 	}
-	got(seedResult{}, fmt.Errorf("sweep: a worker stopped: %v", w.cmd.Wait()))
+	got(seedResult{}, fmt.Errorf("the worker running this seed died (%v); run it alone to see why", w.cmd.Wait()))
 }
 
 func (w *worker) stop() {
@@ -224,8 +243,8 @@ func (p *progress) add(failures int) {
 	if p.bar == nil {
 		return
 	}
-	p.bar.Describe(fmt.Sprintf("sweep, %d failed", failures))
 	_ = p.bar.Add(1)
+	p.bar.Describe(fmt.Sprintf("sweep, %d failed", failures))
 }
 
 // println prints a line without tearing the bar.
@@ -245,14 +264,19 @@ func (p *progress) done() {
 	}
 }
 
-// merge reads the JSON lines of sweeps (--json), shards of one sweep or
-// any others, and prints the final table of them all, as one sweep would.
+// merge reads the JSON lines of one sweep (--json), whole or in shards,
+// and prints its final table, as the whole sweep would. Lines of another
+// sweep, a shard missing, or a seed twice are refused: the table would
+// claim what was not run.
 func merge(files []string, out io.Writer) (int, error) {
-	if len(files) == 0 {
-		return 2, errUsage{"sweep merge: which files? the output of sweep --json"}
+	if len(files) == 0 || slices.Contains(files, "--help") || slices.Contains(files, "-h") {
+		return 2, errUsage{"sweep merge FILES...: the files sweep --json wrote, one sweep's shards"}
 	}
 	var results []seedResult
 	seen := map[uint64]string{}
+	shards := map[string]bool{}
+	var sweep string
+	total := 0
 	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
@@ -262,18 +286,37 @@ func merge(files []string, out io.Writer) (int, error) {
 		sc.Buffer(make([]byte, 1<<20), 64<<20)
 		for line := 1; sc.Scan(); line++ {
 			var sr seedResult
-			if err := json.Unmarshal(sc.Bytes(), &sr); err != nil || sr.Replay == "" {
+			if err := json.Unmarshal(sc.Bytes(), &sr); err != nil || sr.Replay == "" || sr.Sweep == "" {
 				f.Close()
 				return 2, errUsage{fmt.Sprintf("sweep merge: %s:%d: not a line of sweep --json", name, line)}
+			}
+			if sweep == "" {
+				sweep = sr.Sweep
+			}
+			if sr.Sweep != sweep {
+				f.Close()
+				return 2, errUsage{fmt.Sprintf("sweep merge: %s:%d is from the sweep %q, not %q", name, line, sr.Sweep, sweep)}
 			}
 			if other, dup := seen[sr.Seed]; dup {
 				f.Close()
 				return 2, errUsage{fmt.Sprintf("sweep merge: seed %d is in %s and %s", sr.Seed, other, name)}
 			}
 			seen[sr.Seed] = name
+			shards[sr.Shard] = true
+			if _, n, err := parseShard(sr.Shard); err == nil {
+				total = n
+			}
 			results = append(results, sr)
 		}
 		f.Close()
+	}
+	if len(results) == 0 {
+		return 2, errUsage{"sweep merge: the files hold no results"}
+	}
+	for k := 1; k <= total; k++ {
+		if !shards[fmt.Sprintf("%d/%d", k, total)] {
+			return 2, errUsage{fmt.Sprintf("sweep merge: shard %d of %d of %q is missing", k, total, sweep)}
+		}
 	}
 	slices.SortFunc(results, func(a, b seedResult) int { return cmp.Compare(a.Seed, b.Seed) })
 	return finalTable(out, results, 0, false), nil
