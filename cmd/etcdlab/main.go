@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -39,6 +40,8 @@ usage:
   etcdlab plot SCENARIO|FILE --out F.png draw client latency over virtual time
   etcdlab sweep SCENARIO|FILE [flags]    run many seeds, a line each, and list the failures
   etcdlab sweep merge FILES...           the final table of sweeps written with --json
+  etcdlab shrink SCENARIO|FILE [flags]   make a failing seed's experiment as small as it can be while it
+                                         fails the same check, and write it as a file to run
 
 exit status: 0 every check passed; 1 a check failed; 2 bad input; 3 a file could not be written
 
@@ -52,7 +55,10 @@ flags:
                       JOB_COMPLETION_INDEX, with ETCDLAB_SHARDS=N)
   --json              sweep: one JSON result a seed, for 'etcdlab sweep merge FILES...'
   --report-dir DIR    where a failed check writes its visualization (default: a temp dir)
-  --out FILE          plot: the chart to write (.png, .svg, .pdf)
+  --out FILE          plot: the chart to write (.png, .svg, .pdf); shrink: the experiment file
+                      (default shrunk-SOURCE-seedN.txt)
+  --check NAME        shrink: the check to keep failing (default: the first that fails)
+  --budget N          shrink: runs the search may make (default 60)
 
 settings (every command; a file's lines use the same keys):
 %s`
@@ -128,7 +134,7 @@ func run(args []string, out io.Writer) (int, error) {
 			return merge(args[1:], out)
 		}
 		return parseAndDo(cmd, args, out)
-	case "show", "run", "replay", "plot":
+	case "show", "run", "replay", "plot", "shrink":
 		return parseAndDo(cmd, args, out)
 	}
 	return 2, errUsage{fmt.Sprintf("unknown command %q", cmd)}
@@ -167,6 +173,10 @@ type invocation struct {
 	json, worker  bool
 	// run: run twice and compare the traces.
 	checkDeterminism bool
+	// shrink: the check to keep failing ("" for the first that fails),
+	// and how many runs the search may make.
+	check  string
+	budget int
 }
 
 // settingFlag collects a setting override in the order given.
@@ -216,6 +226,8 @@ func parse(cmd string, args []string) (*invocation, error) {
 	fs.BoolVar(&inv.json, "json", false, "")
 	inv.worker = cmd == "sweep" && os.Getenv(workerEnv) != ""
 	fs.BoolVar(&inv.checkDeterminism, "check-determinism", false, "")
+	fs.StringVar(&inv.check, "check", "", "")
+	fs.IntVar(&inv.budget, "budget", 60, "")
 	inv.args = args
 	for _, key := range scenarios.SettingKeys() {
 		fs.Var(settingFlag{key, &inv.opts}, key, "")
@@ -254,8 +266,10 @@ func parse(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{fmt.Sprintf("%s: unexpected arguments %q", cmd, rest)}
 	case cmd == "plot" && inv.out == "":
 		return nil, errUsage{"plot: --out FILE.png is required"}
-	case cmd != "plot" && inv.out != "":
-		return nil, errUsage{fmt.Sprintf("%s: --out is only for plot", cmd)}
+	case cmd != "plot" && cmd != "shrink" && inv.out != "":
+		return nil, errUsage{fmt.Sprintf("%s: --out is only for plot and shrink", cmd)}
+	case cmd != "shrink" && inv.check != "":
+		return nil, errUsage{fmt.Sprintf("%s: --check is only for shrink", cmd)}
 	case cmd == "sweep" && isSet(fs, "seed"):
 		return nil, errUsage{"sweep: use --seeds, e.g. --seeds 1-40"}
 	case cmd != "sweep" && isSet(fs, "seeds"):
@@ -296,9 +310,17 @@ func parse(cmd string, args []string) (*invocation, error) {
 			}
 		}
 	}
-	if inv.out != "" {
+	if cmd == "shrink" && inv.out == "" {
+		inv.out = fmt.Sprintf("shrunk-%s-seed%d.txt", strings.TrimSuffix(filepath.Base(inv.source), filepath.Ext(inv.source)), inv.seed)
+	}
+	if inv.out != "" && cmd == "plot" {
 		if err := charts.CheckPath(inv.out); err != nil {
 			return nil, errUsage{fmt.Sprintf("plot: --out: %v", err)}
+		}
+	}
+	if inv.out != "" && cmd == "shrink" {
+		if err := charts.CheckWritable(filepath.Dir(inv.out)); err != nil {
+			return nil, errUsage{fmt.Sprintf("shrink: --out: %v", err)}
 		}
 	}
 	if inv.opts.ReportDir == "" {
@@ -372,6 +394,8 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		return 0, nil
 	case "sweep":
 		return inv.sweep(out)
+	case "shrink":
+		return inv.shrink(out)
 	}
 	start := time.Now()
 	var trace *bufio.Writer

@@ -371,3 +371,28 @@ func TestAWriteErrorHasItsOwnExitStatus(t *testing.T) {
 	var w errWrite
 	require.ErrorAs(t, err, &w)
 }
+
+// shrink makes a failing seed smaller, and the file it writes fails the
+// same check when run.
+func TestShrinkWritesASmallerExperimentThatStillFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "small.txt")
+	var out bytes.Buffer
+	code, err := run([]string{"shrink", "partition", "--seed", "1", "--bug", "stale-reads", "--out", path}, &out)
+	require.NoError(t, err, out.String())
+	require.Equal(t, 0, code)
+	require.Contains(t, out.String(), "still fails linearizable")
+
+	small, err := readExperiment(path)
+	require.NoError(t, err)
+	require.Less(t, small.Settings.Clients, 5, "fewer clients than partition's 5")
+	require.Less(t, small.Settings.Nodes, 5, "fewer members than partition's 5")
+	out.Reset()
+	code, err = run([]string{"run", path}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 1, code)
+	require.Contains(t, out.String(), "FAIL linearizable")
+
+	code, err = run([]string{"shrink", "election", "--seed", "1", "--out", filepath.Join(t.TempDir(), "x.txt")}, io.Discard)
+	require.Equal(t, 1, code)
+	require.ErrorContains(t, err, "nothing to shrink")
+}
