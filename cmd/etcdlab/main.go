@@ -54,7 +54,8 @@ flags:
   --shard K/N|auto    sweep: run every N-th seed from the K-th (auto: a Kubernetes Indexed Job's
                       JOB_COMPLETION_INDEX, with ETCDLAB_SHARDS=N)
   --json              sweep: one JSON result a seed, for 'etcdlab sweep merge FILES...'
-  --report-dir DIR    where a failed check writes its visualization (default: a temp dir)
+  --report-dir DIR    where a failing run leaves a folder: experiment, summary, trace, chart, porcupine's
+                      page, the replay and shrink commands (default ./etcdlab-failures)
   --out FILE          plot: the chart to write (.png, .svg, .pdf); shrink: the experiment file
                       (default shrunk-SOURCE-seedN.txt)
   --check NAME        shrink: the check to keep failing (default: the first that fails)
@@ -324,7 +325,7 @@ func parse(cmd string, args []string) (*invocation, error) {
 		}
 	}
 	if inv.opts.ReportDir == "" {
-		inv.opts.ReportDir = os.TempDir()
+		inv.opts.ReportDir = DefaultReportDir
 	}
 	if err := os.MkdirAll(inv.opts.ReportDir, 0o755); err != nil {
 		return nil, errUsage{fmt.Sprintf("%s: --report-dir: %v", cmd, err)}
@@ -431,6 +432,11 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	}
 	summarize(out, r, wall)
 	if !r.OK() {
+		dir, err := inv.writeFailure(r, wall)
+		if err != nil {
+			return 3, errWrite{fmt.Errorf("the failure's folder: %w", err)}
+		}
+		fmt.Fprintf(out, "failure folder: %s\n", dir)
 		return 1, nil
 	}
 	return 0, nil

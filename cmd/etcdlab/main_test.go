@@ -23,7 +23,18 @@ func TestMain(m *testing.M) {
 	if os.Getenv(workerEnv) != "" {
 		main()
 	}
-	os.Exit(m.Run())
+	// Failing runs leave folders in ./etcdlab-failures: keep them out of
+	// the source tree.
+	dir, err := os.MkdirTemp("", "etcdlab-cli-test-*")
+	if err != nil {
+		panic(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
@@ -395,4 +406,34 @@ func TestShrinkWritesASmallerExperimentThatStillFails(t *testing.T) {
 	code, err = run([]string{"shrink", "election", "--seed", "1", "--out", filepath.Join(t.TempDir(), "x.txt")}, io.Discard)
 	require.Equal(t, 1, code)
 	require.ErrorContains(t, err, "nothing to shrink")
+}
+
+// A failing run leaves a folder with everything needed to study it, and
+// its experiment file runs the same run again.
+func TestAFailingRunLeavesAFolder(t *testing.T) {
+	reports := t.TempDir()
+	var out bytes.Buffer
+	code, err := run([]string{"run", "partition", "--seed", "1", "--bug", "stale-reads", "--report-dir", reports}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 1, code)
+	entries, err := os.ReadDir(reports)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "one folder, no temporary one left")
+	dir := filepath.Join(reports, entries[0].Name())
+	require.Contains(t, out.String(), "failure folder: "+dir)
+	for _, f := range []string{"README.txt", "experiment.txt", "summary.txt", "trace.txt", "latency.png"} {
+		require.FileExists(t, filepath.Join(dir, f))
+	}
+	pages, _ := filepath.Glob(filepath.Join(dir, "linearizability-*.html"))
+	require.Len(t, pages, 1, "porcupine's page moved into the folder")
+	readme, err := os.ReadFile(filepath.Join(dir, "README.txt"))
+	require.NoError(t, err)
+	require.Contains(t, string(readme), "shrink:  go run ./cmd/etcdlab shrink partition --seed 1 --bug stale-reads")
+
+	var again bytes.Buffer
+	code, err = run([]string{"run", filepath.Join(dir, "experiment.txt"), "--report-dir", t.TempDir()}, &again)
+	require.NoError(t, err)
+	require.Equal(t, 1, code)
+	fingerprint := regexp.MustCompile(`fingerprint: [0-9a-f]+`)
+	require.Equal(t, fingerprint.FindString(out.String()), fingerprint.FindString(again.String()), "the file replays the run")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -61,21 +62,21 @@ func parseSeeds(list string) ([]uint64, error) {
 type seedResult struct {
 	// Sweep names the sweep (source, settings, seeds) and Shard which
 	// part of it ("2/4"), so a merge can tell a whole sweep from a part.
-	Sweep          string              `json:"sweep"`
-	Shard          string              `json:"shard"`
-	Seed           uint64              `json:"seed"`
-	OK             bool                `json:"ok"`
-	Crash          string              `json:"crash,omitempty"` // a panic in etcdlab itself
-	Failed         []failedVerdict     `json:"failed,omitempty"`
-	Visualizations []string            `json:"visualizations,omitempty"`
-	Coverage       string              `json:"coverage,omitempty"`
-	OpsOK          int                 `json:"ops_ok"`
-	Unknown        int                 `json:"unknown"`
-	P99            time.Duration       `json:"p99_ns"`
-	Fingerprint    string              `json:"fingerprint,omitempty"`
-	Simulated      time.Duration       `json:"simulated_ns"`
-	Replay         string              `json:"replay"`
-	Downtime       *scenarios.Downtime `json:"downtime,omitempty"`
+	Sweep       string              `json:"sweep"`
+	Shard       string              `json:"shard"`
+	Seed        uint64              `json:"seed"`
+	OK          bool                `json:"ok"`
+	Crash       string              `json:"crash,omitempty"` // a panic in etcdlab itself
+	Failed      []failedVerdict     `json:"failed,omitempty"`
+	Coverage    string              `json:"coverage,omitempty"`
+	OpsOK       int                 `json:"ops_ok"`
+	Unknown     int                 `json:"unknown"`
+	P99         time.Duration       `json:"p99_ns"`
+	Fingerprint string              `json:"fingerprint,omitempty"`
+	Simulated   time.Duration       `json:"simulated_ns"`
+	Replay      string              `json:"replay"`
+	Folder      string              `json:"folder,omitempty"` // the failure's folder
+	Downtime    *scenarios.Downtime `json:"downtime,omitempty"`
 }
 
 // result fills in which sweep a result belongs to.
@@ -101,7 +102,9 @@ type failedVerdict struct {
 }
 
 func newSeedResult(inv *invocation, seed uint64) (seedResult, error) {
+	start := time.Now()
 	r, crash, err := inv.runOne(seed)
+	wall := time.Since(start)
 	switch {
 	case err != nil:
 		return seedResult{}, err
@@ -114,12 +117,14 @@ func newSeedResult(inv *invocation, seed uint64) (seedResult, error) {
 		Replay: r.ReplayCommand()}
 	for _, v := range r.Failed() {
 		sr.Failed = append(sr.Failed, failedVerdict{v.Mark(), v.Name, v.Detail})
-		if v.Visualization != "" {
-			sr.Visualizations = append(sr.Visualizations, v.Visualization)
-		}
 	}
 	if d, ok := r.Downtime(); ok {
 		sr.Downtime = &d
+	}
+	if !sr.OK {
+		if sr.Folder, err = inv.writeFailure(r, wall); err != nil {
+			return sr, errWrite{fmt.Errorf("seed %d's failure folder: %w", seed, err)}
+		}
 	}
 	return sr, nil
 }
@@ -173,7 +178,11 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 		}
 	})
 	bar.done()
-	if err != nil {
+	var werr errWrite
+	switch {
+	case errors.As(err, &werr):
+		return 3, err
+	case err != nil:
 		return 2, errUsage{err.Error()}
 	}
 	if inv.json {
@@ -213,8 +222,8 @@ func (inv *invocation) seedLines(sr seedResult) string {
 	for _, v := range rest {
 		fmt.Fprintf(&b, "              %s %s: %s\n", v.Mark, v.Name, shorten(v.Detail, 100))
 	}
-	for _, path := range sr.Visualizations {
-		fmt.Fprintf(&b, "              visualization: %s\n", path)
+	if sr.Folder != "" {
+		fmt.Fprintf(&b, "              folder: %s\n", sr.Folder)
 	}
 	if inv.report == "" {
 		fmt.Fprintf(&b, "              coverage: %s\n", sr.Coverage)
@@ -249,13 +258,16 @@ func finalTable(out io.Writer, results []seedResult, wall time.Duration, downtim
 	if len(failed) == 0 {
 		return 0
 	}
-	fmt.Fprintln(out, "failing seeds (first violation; replay):")
+	fmt.Fprintln(out, "failing seeds (first violation; replay; folder):")
 	for _, sr := range failed {
 		first := "ETCDLAB BUG: " + sr.Crash
 		if len(sr.Failed) > 0 {
 			first = fmt.Sprintf("%s %s: %s", sr.Failed[0].Mark, sr.Failed[0].Name, shorten(sr.Failed[0].Detail, 90))
 		}
 		fmt.Fprintf(out, "  seed %-6d %s\n              %s\n", sr.Seed, first, sr.Replay)
+		if sr.Folder != "" {
+			fmt.Fprintf(out, "              %s\n", sr.Folder)
+		}
 	}
 	return 1
 }

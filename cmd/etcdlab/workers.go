@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -164,7 +165,11 @@ func (inv *invocation) serveSeeds(out io.Writer) (int, error) {
 			return 2, fmt.Errorf("worker: %q is not a seed", sc.Text())
 		}
 		sr, err := newSeedResult(inv, seed)
-		if err != nil {
+		var werr errWrite
+		switch {
+		case errors.As(err, &werr):
+			return 3, err
+		case err != nil:
 			return 2, errUsage{err.Error()}
 		}
 		b, err := json.Marshal(sr)

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/etcdlab/etcdlab/notebooks/charts"
+	"github.com/etcdlab/etcdlab/scenarios"
+)
+
+// One folder per failing run, under --report-dir (default
+// ./etcdlab-failures): everything needed to study the failure without
+// running anything — the experiment as a file (run it to replay), the
+// summary, the trace, the latency chart, porcupine's page of a failed
+// linearizability check — and a README with the replay and shrink
+// commands. The folder is built under a temporary name and renamed into
+// place, so a full disk leaves no half-written folder behind.
+
+// DefaultReportDir is where failing runs leave their folders.
+const DefaultReportDir = "etcdlab-failures"
+
+// writeFailure writes the folder of a failed run and returns its path.
+func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (string, error) {
+	name := fmt.Sprintf("%s-seed%d-%.8s", strings.TrimSuffix(filepath.Base(r.Source), filepath.Ext(r.Source)), r.Seed(), r.Fingerprint)
+	final := filepath.Join(inv.opts.ReportDir, name)
+	if _, err := os.Stat(final); err == nil {
+		return final, nil // the same run's folder: one seed, one fingerprint, the same files
+	}
+	tmp, err := os.MkdirTemp(inv.opts.ReportDir, "."+name+".tmp-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp) // after the rename, nothing is left to remove
+	var summary bytes.Buffer
+	summarize(&summary, r, wall)
+	readme := fmt.Sprintf("%s, seed %d: %s\n\nreplay:  %s\nrerun:   go run ./cmd/etcdlab run %s\nshrink:  go run ./cmd/etcdlab shrink %s --out small.txt\n",
+		r.Source, r.Seed(), firstFailure(r), r.ReplayCommand(), filepath.Join(final, "experiment.txt"), r.Invocation())
+	files := map[string]string{
+		"experiment.txt": r.Experiment.String(),
+		"summary.txt":    summary.String(),
+		"trace.txt":      strings.Join(r.Trace, "\n") + "\n",
+		"README.txt":     readme,
+	}
+	for _, f := range []string{"experiment.txt", "summary.txt", "trace.txt", "README.txt"} {
+		if err := os.WriteFile(filepath.Join(tmp, f), []byte(files[f]), 0o644); err != nil {
+			return "", err
+		}
+	}
+	if err := charts.SaveLatency(r, filepath.Join(tmp, "latency.png")); err != nil {
+		return "", err
+	}
+	for _, v := range r.Failed() {
+		if v.Visualization != "" {
+			// porcupine's page, written where every run writes them: it
+			// moves into the folder.
+			if err := os.Rename(v.Visualization, filepath.Join(tmp, filepath.Base(v.Visualization))); err != nil {
+				return "", err
+			}
+		}
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return "", err
+	}
+	return final, nil
+}
+
+func firstFailure(r *scenarios.Result) string {
+	failed := r.Failed()
+	if len(failed) == 0 {
+		return "every check passed"
+	}
+	return fmt.Sprintf("%s %s: %s", failed[0].Mark(), failed[0].Name, failed[0].Detail)
+}
