@@ -14,6 +14,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -59,6 +60,12 @@ flags:
   --out FILE          plot: the chart to write (.png, .svg, .pdf); shrink: the experiment file
                       (default shrunk-SOURCE-seedN.txt)
   --check NAME        shrink: the check to keep failing (default: the first that fails)
+  --node N --type T   replay: only lines of member or client N (and messages to or from it), only raft
+                      messages of type T (MsgApp...), or T = client, fault, verdict
+  --from T --to T     replay: only lines in this virtual-time window (3.5s, 200ms)
+  --mermaid FILE      replay: a Mermaid sequence diagram of the window's messages, instead of the trace
+  --chrome-trace FILE replay: Chrome trace-event JSON (Perfetto): members' terms as leader, clients'
+                      operations, faults
   --budget N          shrink: runs the search may make (default 60)
 
 settings (every command; a file's lines use the same keys):
@@ -178,6 +185,9 @@ type invocation struct {
 	// and how many runs the search may make.
 	check  string
 	budget int
+	// replay: which trace lines to print, and the diagrams to write.
+	filter               filter
+	mermaid, chromeTrace string
 }
 
 // settingFlag collects a setting override in the order given.
@@ -228,6 +238,12 @@ func parse(cmd string, args []string) (*invocation, error) {
 	inv.worker = cmd == "sweep" && os.Getenv(workerEnv) != ""
 	fs.BoolVar(&inv.checkDeterminism, "check-determinism", false, "")
 	fs.StringVar(&inv.check, "check", "", "")
+	fs.StringVar(&inv.filter.node, "node", "", "")
+	fs.StringVar(&inv.filter.typ, "type", "", "")
+	fs.Var(durationFlag{&inv.filter.from}, "from", "")
+	fs.Var(durationFlag{&inv.filter.to}, "to", "")
+	fs.StringVar(&inv.mermaid, "mermaid", "", "")
+	fs.StringVar(&inv.chromeTrace, "chrome-trace", "", "")
 	fs.IntVar(&inv.budget, "budget", 60, "")
 	inv.args = args
 	for _, key := range scenarios.SettingKeys() {
@@ -269,6 +285,8 @@ func parse(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{"plot: --out FILE.png is required"}
 	case cmd != "plot" && cmd != "shrink" && inv.out != "":
 		return nil, errUsage{fmt.Sprintf("%s: --out is only for plot and shrink", cmd)}
+	case cmd != "replay" && (!inv.filter.empty() || inv.mermaid != "" || inv.chromeTrace != ""):
+		return nil, errUsage{fmt.Sprintf("%s: --node, --type, --from, --to, --mermaid and --chrome-trace are for replay", cmd)}
 	case cmd != "shrink" && inv.check != "":
 		return nil, errUsage{fmt.Sprintf("%s: --check is only for shrink", cmd)}
 	case cmd == "sweep" && isSet(fs, "seed"):
@@ -400,14 +418,16 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	}
 	start := time.Now()
 	var trace *bufio.Writer
-	if inv.cmd == "replay" {
+	if inv.cmd == "replay" && inv.mermaid == "" && inv.chromeTrace == "" {
 		// The trace streams as the run goes: `replay ... | head` answers
 		// at once, even for a run of minutes.
 		trace = bufio.NewWriterSize(out, 64<<10)
 		defer trace.Flush() // a run that panics still shows its last lines
 		inv.opts.Trace = func(line string) {
-			trace.WriteString(line)
-			trace.WriteByte('\n')
+			if inv.filter.keep(line) {
+				trace.WriteString(line)
+				trace.WriteByte('\n')
+			}
 		}
 	}
 	r, err := inv.runSeed(inv.seed)
@@ -423,6 +443,9 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	wall := time.Since(start)
 	switch inv.cmd {
 	case "replay":
+		if code, err := inv.writeViews(out, r); err != nil {
+			return code, err
+		}
 		fmt.Fprintln(out)
 	case "plot":
 		if err := charts.SaveLatency(r, inv.out); err != nil {
@@ -440,6 +463,43 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// writeViews writes the diagrams replay was asked for.
+func (inv *invocation) writeViews(out io.Writer, r *scenarios.Result) (int, error) {
+	for _, v := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{inv.mermaid, func(w io.Writer) error { return mermaid(w, r.Trace, inv.filter) }},
+		{inv.chromeTrace, func(w io.Writer) error { return chromeTrace(w, r) }},
+	} {
+		if v.path == "" {
+			continue
+		}
+		var b bytes.Buffer
+		if err := v.write(&b); err != nil {
+			return 2, errUsage{fmt.Sprintf("replay: %v", err)}
+		}
+		if err := writeAtomically(v.path, b.Bytes()); err != nil {
+			return 3, errWrite{err}
+		}
+		fmt.Fprintf(out, "wrote %s\n", v.path)
+	}
+	return 0, nil
+}
+
+// durationFlag is a --from/--to virtual time: 3.5s, 200ms.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string { return "" }
+func (f durationFlag) Set(v string) error {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return fmt.Errorf("%q is not a virtual time such as 3.5s", v)
+	}
+	*f.d = d
+	return nil
 }
 
 // compareRuns runs the seed a second time and says whether the two runs

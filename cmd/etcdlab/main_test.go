@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -436,4 +437,84 @@ func TestAFailingRunLeavesAFolder(t *testing.T) {
 	require.Equal(t, 1, code)
 	fingerprint := regexp.MustCompile(`fingerprint: [0-9a-f]+`)
 	require.Equal(t, fingerprint.FindString(out.String()), fingerprint.FindString(again.String()), "the file replays the run")
+}
+
+// replay's filters keep only what was asked for.
+func TestReplayFilters(t *testing.T) {
+	var out bytes.Buffer
+	_, err := run([]string{"replay", "partition", "--seed", "1", "--node", "n4", "--type", "MsgVote", "--from", "0.5s", "--to", "1s"}, &out)
+	require.NoError(t, err)
+	trace, _, _ := strings.Cut(out.String(), "\n\n")
+	lines := strings.Split(trace, "\n")
+	require.NotEmpty(t, lines)
+	for _, l := range lines {
+		require.Contains(t, l, "MsgVote")
+		require.Contains(t, l, "n4")
+	}
+}
+
+// The Mermaid diagram is well-formed: a header, every participant
+// declared before its first arrow, every line an arrow or a note.
+func TestMermaidIsWellFormed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.mmd")
+	_, err := run([]string{"replay", "partition", "--seed", "1", "--from", "3.46s", "--to", "3.48s", "--mermaid", path}, io.Discard)
+	require.NoError(t, err)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.Equal(t, "sequenceDiagram", lines[0])
+	declared := map[string]bool{}
+	participant := regexp.MustCompile(`^    participant (\S+)$`)
+	arrow := regexp.MustCompile(`^    (\S+?)(->>|-x)(\S+?): [^;#\n]+$`)
+	note := regexp.MustCompile(`^    Note over (\S+),(\S+): [^;#\n]+$`)
+	arrows := 0
+	for _, l := range lines[1:] {
+		if m := participant.FindStringSubmatch(l); m != nil {
+			declared[m[1]] = true
+			continue
+		}
+		if m := arrow.FindStringSubmatch(l); m != nil {
+			require.True(t, declared[m[1]] && declared[m[3]], "undeclared participant in %q", l)
+			arrows++
+			continue
+		}
+		require.Regexp(t, note, l)
+	}
+	require.Greater(t, arrows, 10)
+}
+
+// The Chrome trace is JSON in the trace-event format: a track per member,
+// and on each track spans that never overlap (so they nest trivially).
+func TestChromeTraceIsWellFormed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.json")
+	_, err := run([]string{"replay", "partition", "--seed", "1", "--chrome-trace", path}, io.Discard)
+	require.NoError(t, err)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var doc struct{ TraceEvents []chromeEvent }
+	require.NoError(t, json.Unmarshal(b, &doc))
+	members := map[int]bool{}
+	type track struct{ pid, tid int }
+	spans := map[track][][2]float64{}
+	for _, ev := range doc.TraceEvents {
+		switch ev.Phase {
+		case "M":
+			if ev.PID == membersPID && ev.Name == "thread_name" {
+				members[ev.TID] = true
+			}
+		case "X":
+			require.Positive(t, ev.Dur, ev.Name)
+			spans[track{ev.PID, ev.TID}] = append(spans[track{ev.PID, ev.TID}], [2]float64{ev.TS, ev.TS + ev.Dur})
+		case "i":
+		default:
+			t.Fatalf("unexpected phase %q", ev.Phase)
+		}
+	}
+	require.Len(t, members, 5, "one track per member")
+	for tr, ss := range spans {
+		slices.SortFunc(ss, func(a, b [2]float64) int { return cmp.Compare(a[0], b[0]) })
+		for i := 1; i < len(ss); i++ {
+			require.LessOrEqual(t, ss[i-1][1], ss[i][0], "spans overlap on track %v", tr)
+		}
+	}
 }

@@ -54,6 +54,10 @@ func writeAtomically(path string, b []byte) error {
 		f.Close()
 		return err
 	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it private
+		f.Close()
+		return err
+	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return err

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/etcdlab/etcdlab/scenarios"
+)
+
+// Views of a run for replay: a filter on the streamed trace, a Mermaid
+// sequence diagram of a time window, and Chrome trace-event JSON for
+// Perfetto.
+
+// traceLine is a trace line taken apart: "  7.878752s net  n3->n5 ...".
+var traceLine = regexp.MustCompile(`^ *([0-9]+\.[0-9]{6})s (\S+) +(.*)$`)
+
+// netLine is a message on the network: "n3->n5 +1.972ms: 3->5 MsgApp ...",
+// "n3->n1 blocked (isolate): ...", "n1->n2 lost: ...".
+var netLine = regexp.MustCompile(`^(\S+)->(\S+) (\+\S+|blocked[^:]*|lost[^:]*?)(?: and duplicate \+\S+)?(?: \([^)]*\))?: (.*)$`)
+
+// filter keeps the lines of a replay that --node, --type, --from and
+// --to ask for.
+type filter struct {
+	node     string // a member or client: lines it logged, and messages to or from it
+	typ      string // a raft message type (MsgApp), or client, fault, verdict
+	from, to time.Duration
+}
+
+func (f filter) empty() bool { return f == filter{to: f.to} && f.to == 0 }
+
+func (f filter) keep(line string) bool {
+	m := traceLine.FindStringSubmatch(line)
+	if m == nil {
+		return f.empty()
+	}
+	at, _ := strconv.ParseFloat(m[1], 64)
+	t := time.Duration(at * float64(time.Second))
+	if t < f.from || (f.to > 0 && t > f.to) {
+		return false
+	}
+	who, msg := m[2], m[3]
+	if f.node != "" && who != f.node {
+		n := netLine.FindStringSubmatch(msg)
+		if who != "net" || n == nil || (n[1] != f.node && n[2] != f.node) {
+			return false
+		}
+	}
+	switch f.typ {
+	case "":
+		return true
+	case "client":
+		return strings.HasPrefix(who, "c")
+	case "fault":
+		return who == "nemesis"
+	case "verdict":
+		return who == "run" && strings.HasPrefix(msg, "verdict ")
+	}
+	return strings.Contains(msg, " "+f.typ+" ")
+}
+
+// mermaid writes a sequence diagram of the messages in [from, to]: one
+// participant per member and client, an arrow per message sent (a
+// crossed one for a message blocked or lost), the nemesis as notes.
+func mermaid(w io.Writer, trace []string, f filter) error {
+	var body []string
+	var who []string
+	add := func(p string) {
+		if !slices.Contains(who, p) {
+			who = append(who, p)
+		}
+	}
+	for _, line := range trace {
+		if !f.keep(line) {
+			continue
+		}
+		m := traceLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		switch src, msg := m[2], m[3]; {
+		case src == "net":
+			n := netLine.FindStringSubmatch(msg)
+			if n == nil {
+				continue
+			}
+			add(n[1])
+			add(n[2])
+			arrow := "->>"
+			if !strings.HasPrefix(n[3], "+") {
+				arrow = "-x"
+			}
+			body = append(body, fmt.Sprintf("    %s%s%s: %s %s", n[1], arrow, n[2], m[1], mermaidText(n[4])))
+		case src == "nemesis":
+			if len(who) > 0 {
+				body = append(body, fmt.Sprintf("    Note over %s,%s: %s %s", who[0], who[len(who)-1], m[1], mermaidText(msg)))
+			}
+		}
+	}
+	if len(body) == 0 {
+		return fmt.Errorf("no message in the window: widen --from/--to or drop --node/--type")
+	}
+	fmt.Fprintln(w, "sequenceDiagram")
+	for _, p := range who {
+		fmt.Fprintf(w, "    participant %s\n", p)
+	}
+	for _, l := range body {
+		fmt.Fprintln(w, l)
+	}
+	return nil
+}
+
+// mermaidText keeps a label short and free of what Mermaid reads as
+// syntax.
+func mermaidText(s string) string {
+	s = strings.NewReplacer(";", ",", "#", "no.", ":", " ", "\"", "'").Replace(s)
+	if len(s) > 80 {
+		s = s[:79] + "…"
+	}
+	return s
+}
+
+// chromeEvent is one event of Chrome's trace-event format.
+type chromeEvent struct {
+	Name  string         `json:"name"`
+	Phase string         `json:"ph"`
+	TS    float64        `json:"ts"` // microseconds
+	Dur   float64        `json:"dur,omitempty"`
+	PID   int            `json:"pid"`
+	TID   int            `json:"tid"`
+	Scope string         `json:"s,omitempty"`
+	Args  map[string]any `json:"args,omitempty"`
+}
+
+const (
+	membersPID = 1
+	clientsPID = 2
+	faultsPID  = 3
+)
+
+// chromeTrace writes the run as Chrome trace-event JSON (open it in
+// Perfetto): a track per member with its terms as leader and its time
+// down as spans, a track per client with its operations as spans, and
+// the faults as spans on their own track and instants over everything.
+func chromeTrace(w io.Writer, r *scenarios.Result) error {
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+	end := r.Settings.Duration
+	var evs []chromeEvent
+	meta := func(pid, tid int, kind, name string) {
+		evs = append(evs, chromeEvent{Name: kind, Phase: "M", PID: pid, TID: tid, Args: map[string]any{"name": name}})
+	}
+	meta(membersPID, 0, "process_name", "members")
+	meta(clientsPID, 0, "process_name", "clients")
+	meta(faultsPID, 0, "process_name", "faults")
+	for i := range r.Settings.Nodes {
+		meta(membersPID, i+1, "thread_name", fmt.Sprintf("n%d", i+1))
+	}
+	for i, lc := range r.LeaderChanges {
+		until := end
+		for _, next := range r.LeaderChanges[i+1:] {
+			if next.Term > lc.Term {
+				until = next.At
+				break
+			}
+		}
+		evs = append(evs, chromeEvent{Name: fmt.Sprintf("leader, term %d", lc.Term), Phase: "X", TS: us(lc.At), Dur: us(until - lc.At),
+			PID: membersPID, TID: int(lc.Member)})
+	}
+	for _, f := range r.Faults {
+		if !f.Fired {
+			continue
+		}
+		evs = append(evs, chromeEvent{Name: f.Hit(), Phase: "X", TS: us(f.Start), Dur: max(us(f.End-f.Start), 1), PID: faultsPID, TID: f.Index,
+			Args: map[string]any{"fault": f.Fault.String(), "note": f.Note}})
+		evs = append(evs, chromeEvent{Name: f.Hit(), Phase: "i", TS: us(f.Start), PID: faultsPID, TID: f.Index, Scope: "g"})
+	}
+	clients := map[int]bool{}
+	for _, op := range r.History {
+		if !clients[op.Client] {
+			clients[op.Client] = true
+			meta(clientsPID, op.Client, "thread_name", fmt.Sprintf("c%d", op.Client))
+		}
+		args := map[string]any{"outcome": op.Outcome.String()}
+		if op.Member != 0 {
+			args["member"] = fmt.Sprintf("n%d", op.Member)
+			args["revision"] = op.Rev
+		}
+		if op.Err != "" {
+			args["error"] = op.Err
+		}
+		evs = append(evs, chromeEvent{Name: scenarios.OpType(op) + " " + op.Key, Phase: "X", TS: us(op.Call),
+			Dur: max(us(op.Return-op.Call), 1), PID: clientsPID, TID: op.Client, Args: args})
+	}
+	return json.NewEncoder(w).Encode(map[string]any{"traceEvents": evs, "displayTimeUnit": "ms"})
+}
