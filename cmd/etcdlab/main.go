@@ -63,6 +63,8 @@ flags:
   --node N --type T   replay: only lines of member or client N (and messages to or from it), only raft
                       messages of type T (MsgApp...), or T = client, fault, verdict
   --from T --to T     replay: only lines in this virtual-time window (3.5s, 200ms)
+  --op ID             replay: the life of one request (its ID follows # in the trace): sent, proposed,
+                      replicated, committed, answered
   --mermaid FILE      replay: a Mermaid sequence diagram of the window's messages, instead of the trace
   --chrome-trace FILE replay: Chrome trace-event JSON (Perfetto): members' terms as leader, clients'
                       operations, faults
@@ -188,6 +190,7 @@ type invocation struct {
 	// replay: which trace lines to print, and the diagrams to write.
 	filter               filter
 	mermaid, chromeTrace string
+	op                   string // one request's life
 }
 
 // settingFlag collects a setting override in the order given.
@@ -243,6 +246,7 @@ func parse(cmd string, args []string) (*invocation, error) {
 	fs.Var(durationFlag{&inv.filter.from}, "from", "")
 	fs.Var(durationFlag{&inv.filter.to}, "to", "")
 	fs.StringVar(&inv.mermaid, "mermaid", "", "")
+	fs.StringVar(&inv.op, "op", "", "")
 	fs.StringVar(&inv.chromeTrace, "chrome-trace", "", "")
 	fs.IntVar(&inv.budget, "budget", 60, "")
 	inv.args = args
@@ -285,7 +289,7 @@ func parse(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{"plot: --out FILE.png is required"}
 	case cmd != "plot" && cmd != "shrink" && inv.out != "":
 		return nil, errUsage{fmt.Sprintf("%s: --out is only for plot and shrink", cmd)}
-	case cmd != "replay" && (!inv.filter.empty() || inv.mermaid != "" || inv.chromeTrace != ""):
+	case cmd != "replay" && (!inv.filter.empty() || inv.mermaid != "" || inv.chromeTrace != "" || inv.op != ""):
 		return nil, errUsage{fmt.Sprintf("%s: --node, --type, --from, --to, --mermaid and --chrome-trace are for replay", cmd)}
 	case cmd != "shrink" && inv.check != "":
 		return nil, errUsage{fmt.Sprintf("%s: --check is only for shrink", cmd)}
@@ -418,7 +422,7 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	}
 	start := time.Now()
 	var trace *bufio.Writer
-	if inv.cmd == "replay" && inv.mermaid == "" && inv.chromeTrace == "" {
+	if inv.cmd == "replay" && inv.mermaid == "" && inv.chromeTrace == "" && inv.op == "" {
 		// The trace streams as the run goes: `replay ... | head` answers
 		// at once, even for a run of minutes.
 		trace = bufio.NewWriterSize(out, 64<<10)
@@ -465,8 +469,18 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	return 0, nil
 }
 
-// writeViews writes the diagrams replay was asked for.
+// writeViews writes the diagrams replay was asked for, or one request's
+// life.
 func (inv *invocation) writeViews(out io.Writer, r *scenarios.Result) (int, error) {
+	if inv.op != "" {
+		life, err := opLife(r.Trace, inv.op)
+		if err != nil {
+			return 2, errUsage{fmt.Sprintf("replay: --op: %v", err)}
+		}
+		for _, l := range life {
+			fmt.Fprintln(out, l)
+		}
+	}
 	for _, v := range []struct {
 		path  string
 		write func(io.Writer) error

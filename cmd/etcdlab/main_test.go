@@ -518,3 +518,22 @@ func TestChromeTraceIsWellFormed(t *testing.T) {
 		}
 	}
 }
+
+// --op follows one write from the client's send to its answer, through
+// the proposal, the leader's append and the commit.
+func TestReplayOpFollowsOneRequest(t *testing.T) {
+	var trace bytes.Buffer
+	_, err := run([]string{"replay", "partition", "--seed", "1", "--node", "c1"}, &trace)
+	require.NoError(t, err)
+	id := regexp.MustCompile(`put \S+ #([0-9a-f]+)`).FindStringSubmatch(trace.String())
+	require.NotNil(t, id, "a put in the trace")
+	var out bytes.Buffer
+	_, err = run([]string{"replay", "partition", "--seed", "1", "--op", id[1]}, &out)
+	require.NoError(t, err)
+	life, _, _ := strings.Cut(out.String(), "\n\n")
+	for _, stage := range []string{"#" + id[1], "MsgApp", "committed by then", "reply #" + id[1], ": ok ("} {
+		require.Contains(t, life, stage)
+	}
+	_, err = run([]string{"replay", "partition", "--seed", "1", "--op", "ffff"}, io.Discard)
+	require.ErrorContains(t, err, "no request #ffff")
+}

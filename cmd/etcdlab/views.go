@@ -198,3 +198,66 @@ func chromeTrace(w io.Writer, r *scenarios.Result) error {
 	}
 	return json.NewEncoder(w).Encode(map[string]any{"traceEvents": evs, "displayTimeUnit": "ms"})
 }
+
+// opLife picks out of a trace the life of one client request, as the
+// trace shows it: the client's send (and retries) and the reply, found by
+// the request's ID; the raft entry that carries a write, found by its
+// description (a write's value is unique to the client and its count);
+// and when the entry was committed, from the first message in which the
+// leader announces a commit index that covers it.
+func opLife(trace []string, id string) ([]string, error) {
+	id = strings.TrimPrefix(id, "#")
+	tag := "#" + id
+	var desc, client string
+	for _, line := range trace {
+		if m := traceLine.FindStringSubmatch(line); m != nil && m[2] == "net" && strings.Contains(line, tag) {
+			if n := netLine.FindStringSubmatch(m[3]); n != nil {
+				desc, _, _ = strings.Cut(n[4], " "+tag)
+				client = n[1]
+				break
+			}
+		}
+	}
+	if desc == "" {
+		return nil, fmt.Errorf("no request %s in the trace (IDs are printed after #, e.g. put k3=c1-141 #10000010000008d)", tag)
+	}
+	write := !strings.HasPrefix(desc, "range ")
+	entry := regexp.MustCompile(`(\d+)/(\d+) EntryNormal ` + regexp.QuoteMeta(desc) + `(?:\]|$)`)
+	commit := regexp.MustCompile(`Commit:(\d+)`)
+	var life []string
+	var index uint64
+	committed, done := false, false
+	for _, line := range trace {
+		switch {
+		case strings.Contains(line, tag):
+			life = append(life, line)
+		case write && strings.Contains(line, "EntryNormal "+desc):
+			life = append(life, line)
+			if m := entry.FindStringSubmatch(line); m != nil && index == 0 {
+				index, _ = strconv.ParseUint(m[2], 10, 64)
+			}
+		case index > 0 && !committed:
+			if m := commit.FindStringSubmatch(line); m != nil {
+				if c, _ := strconv.ParseUint(m[1], 10, 64); c >= index {
+					committed = true
+					life = append(life, line+fmt.Sprintf("   <- entry %d committed by then", index))
+				}
+			}
+		}
+		// The client's own lines about it, until it is done.
+		if t := traceLine.FindStringSubmatch(line); !done && t != nil && t[2] == client && strings.HasPrefix(t[3], clientOpText(desc)) {
+			life = append(life, line)
+			done = !strings.Contains(t[3], "retrying")
+		}
+	}
+	return life, nil
+}
+
+// clientOpText is how a client's own log line begins for a request it
+// described as desc: "put k3=c1-141" logs "put k3=c1-141: ok ...".
+func clientOpText(desc string) string {
+	if k, ok := strings.CutPrefix(desc, "range "); ok {
+		return "get " + k
+	}
+	return desc + ":"
+}
