@@ -92,6 +92,7 @@ func porcupineHistory(ops []Operation) ([]porcupine.Operation, int) {
 			// it names no revision the operation had.
 			out.found, out.value, out.rev = op.Found, op.Result, op.Rev
 			out.modRev, out.createRev, out.version = op.ModRev, op.CreateRev, op.Version
+			out.member = op.Member
 		}
 		ret := int64(op.Return)
 		if op.Outcome == Unknown {

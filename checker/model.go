@@ -108,6 +108,8 @@ type kvOutput struct {
 	rev int64
 	// modRev, createRev and version are what a Get read, 0 if not recorded.
 	modRev, createRev, version int64
+	// member served it (0 if unknown): for the picture, never the model.
+	member uint64
 }
 
 // revRange is a revision the model knows only within bounds: lo < r <= hi.
@@ -400,6 +402,9 @@ func describe(in kvInput, out kvOutput) string {
 	}
 	if out.rev != 0 {
 		res += fmt.Sprintf(", rev %d", out.rev)
+	}
+	if out.member != 0 {
+		res += fmt.Sprintf(", by n%d", out.member)
 	}
 	return op + " -> " + res
 }

@@ -21,8 +21,11 @@ type Result struct {
 	Experiment Experiment // what ran, overrides applied
 	Settings   Settings   // Experiment.Settings
 
-	History       []checker.Operation // client operations as the clients saw them, in completion order
-	Resolved      Resolved            // what the applied log settled of the writes whose outcome clients never learnt
+	History []checker.Operation // client operations as the clients saw them, in completion order
+	// Checked is what the linearizability check judged: the history with
+	// unknown writes settled from the applied log, serializable reads out.
+	Checked       []checker.Operation
+	Resolved      Resolved // what the applied log settled of the writes whose outcome clients never learnt
 	LeaderChanges []LeaderChange
 	Faults        []FaultRecord    // what became of each scheduled fault
 	Crashed       []uint64         // members that crashed or died at least once, in order

@@ -212,6 +212,7 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	// judged apart, against what the members applied.
 	serializable := slices.DeleteFunc(slices.Clone(settled), func(op checker.Operation) bool { return !op.Serializable })
 	settled = slices.DeleteFunc(settled, func(op checker.Operation) bool { return op.Serializable })
+	r.Checked = settled
 	lin := checker.CheckLinearizable(settled, opts.ReportDir, reportName(e))
 	if resolved.TookEffect+resolved.NeverApplied > 0 {
 		lin.Detail += fmt.Sprintf("; %d unknown writes settled from the applied log", resolved.TookEffect+resolved.NeverApplied)

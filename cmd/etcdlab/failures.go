@@ -53,6 +53,14 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 	if err := charts.SaveLatency(r, filepath.Join(tmp, "latency.png")); err != nil {
 		return "", err
 	}
+	if !r.OK() && len(r.Checked) > 0 {
+		// porcupine's page of the failing key (or k0), annotated with the
+		// faults and leaders, even when the failed check is not
+		// linearizability: what the clients saw is the first thing to read.
+		if err := porcupinePage(r, nil, filepath.Join(tmp, "porcupine.html")); err != nil {
+			return "", err
+		}
+	}
 	for _, v := range r.Failed() {
 		if v.Visualization != "" {
 			// porcupine's page, written where every run writes them: it

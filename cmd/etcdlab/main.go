@@ -65,6 +65,8 @@ flags:
   --from T --to T     replay: only lines in this virtual-time window (3.5s, 200ms)
   --op ID             replay: the life of one request (its ID follows # in the trace): sent, proposed,
                       replicated, committed, answered
+  --porcupine FILE    replay: porcupine's page of --porcupine-keys k0,k1 (default: the key that failed, else k0), with
+                      faults and leader changes marked and the member that served each operation
   --mermaid FILE      replay: a Mermaid sequence diagram of the window's messages, instead of the trace
   --chrome-trace FILE replay: Chrome trace-event JSON (Perfetto): members' terms as leader, clients'
                       operations, faults
@@ -191,6 +193,8 @@ type invocation struct {
 	filter               filter
 	mermaid, chromeTrace string
 	op                   string // one request's life
+	porcupine            string // porcupine's page
+	keys                 []string
 }
 
 // settingFlag collects a setting override in the order given.
@@ -247,6 +251,8 @@ func parse(cmd string, args []string) (*invocation, error) {
 	fs.Var(durationFlag{&inv.filter.to}, "to", "")
 	fs.StringVar(&inv.mermaid, "mermaid", "", "")
 	fs.StringVar(&inv.op, "op", "", "")
+	fs.StringVar(&inv.porcupine, "porcupine", "", "")
+	keys := fs.String("porcupine-keys", "", "")
 	fs.StringVar(&inv.chromeTrace, "chrome-trace", "", "")
 	fs.IntVar(&inv.budget, "budget", 60, "")
 	inv.args = args
@@ -289,8 +295,8 @@ func parse(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{"plot: --out FILE.png is required"}
 	case cmd != "plot" && cmd != "shrink" && inv.out != "":
 		return nil, errUsage{fmt.Sprintf("%s: --out is only for plot and shrink", cmd)}
-	case cmd != "replay" && (!inv.filter.empty() || inv.mermaid != "" || inv.chromeTrace != "" || inv.op != ""):
-		return nil, errUsage{fmt.Sprintf("%s: --node, --type, --from, --to, --mermaid and --chrome-trace are for replay", cmd)}
+	case cmd != "replay" && (!inv.filter.empty() || inv.mermaid != "" || inv.chromeTrace != "" || inv.op != "" || inv.porcupine != "" || *keys != ""):
+		return nil, errUsage{fmt.Sprintf("%s: --node, --type, --from, --to, --op, --mermaid, --chrome-trace, --porcupine and --porcupine-keys are for replay", cmd)}
 	case cmd != "shrink" && inv.check != "":
 		return nil, errUsage{fmt.Sprintf("%s: --check is only for shrink", cmd)}
 	case cmd == "sweep" && isSet(fs, "seed"):
@@ -332,6 +338,9 @@ func parse(cmd string, args []string) (*invocation, error) {
 				return nil, errUsage{fmt.Sprintf("sweep: --shard: %v", err)}
 			}
 		}
+	}
+	if *keys != "" {
+		inv.keys = strings.Split(*keys, ",")
 	}
 	if cmd == "shrink" && inv.out == "" {
 		inv.out = fmt.Sprintf("shrunk-%s-seed%d.txt", strings.TrimSuffix(filepath.Base(inv.source), filepath.Ext(inv.source)), inv.seed)
@@ -422,7 +431,7 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	}
 	start := time.Now()
 	var trace *bufio.Writer
-	if inv.cmd == "replay" && inv.mermaid == "" && inv.chromeTrace == "" && inv.op == "" {
+	if inv.cmd == "replay" && inv.mermaid == "" && inv.chromeTrace == "" && inv.op == "" && inv.porcupine == "" {
 		// The trace streams as the run goes: `replay ... | head` answers
 		// at once, even for a run of minutes.
 		trace = bufio.NewWriterSize(out, 64<<10)
@@ -499,6 +508,12 @@ func (inv *invocation) writeViews(out io.Writer, r *scenarios.Result) (int, erro
 			return 3, errWrite{err}
 		}
 		fmt.Fprintf(out, "wrote %s\n", v.path)
+	}
+	if inv.porcupine != "" {
+		if err := porcupinePage(r, inv.keys, inv.porcupine); err != nil {
+			return 3, errWrite{fmt.Errorf("--porcupine: %w", err)}
+		}
+		fmt.Fprintf(out, "wrote %s\n", inv.porcupine)
 	}
 	return 0, nil
 }

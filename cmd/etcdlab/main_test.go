@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -536,4 +538,47 @@ func TestReplayOpFollowsOneRequest(t *testing.T) {
 	}
 	_, err = run([]string{"replay", "partition", "--seed", "1", "--op", "ffff"}, io.Discard)
 	require.ErrorContains(t, err, "no request #ffff")
+}
+
+// porcupine's page of any run: titled, annotated with the faults and
+// leader changes, with its partial linearizations as data beside it; and
+// it opens in a real browser without a JavaScript error, when one is
+// installed (scripts/browser-check).
+func TestPorcupinePageOfAnyRun(t *testing.T) {
+	dir := t.TempDir()
+	page := filepath.Join(dir, "p.html")
+	_, err := run([]string{"replay", "partition", "--seed", "1", "--porcupine", page, "--porcupine-keys", "k1"}, io.Discard)
+	require.NoError(t, err)
+	b, err := os.ReadFile(page)
+	require.NoError(t, err)
+	for _, want := range []string{"<title>etcdlab: partition, seed 1, k1</title>", `"faults"`, `"leaders"`, "n4 leads term 2", ", by n"} {
+		require.Contains(t, string(b), want)
+	}
+	var lins []struct {
+		Key                   string     `json:"key"`
+		PartialLinearizations [][]string `json:"partial_linearizations"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "p.linearizations.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &lins))
+	require.Len(t, lins, 1)
+	require.Equal(t, "k1", lins[0].Key)
+
+	if _, err := exec.LookPath("chromium"); err != nil {
+		t.Skip("no chromium: the browser check is skipped")
+	}
+	script, err := filepath.Abs(filepath.Join(repoRoot(t), "scripts", "browser-check"))
+	require.NoError(t, err)
+	out, err := exec.Command(script, page).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.FileExists(t, filepath.Join(dir, "p.png"))
+}
+
+// repoRoot is the repository's root (the tests run in a temporary
+// directory: see TestMain).
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	require.True(t, ok)
+	return filepath.Join(filepath.Dir(file), "..", "..")
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcdlab/etcdlab/checker"
 	"github.com/etcdlab/etcdlab/scenarios"
 )
 
@@ -261,3 +262,32 @@ func clientOpText(desc string) string {
 	}
 	return desc + ":"
 }
+
+// porcupinePage writes porcupine's page of the keys asked for (the key a
+// failed linearizability check names, else k0), annotated with the
+// run's faults and leader changes.
+func porcupinePage(r *scenarios.Result, keys []string, path string) error {
+	if len(keys) == 0 {
+		keys = []string{"k0"}
+		for _, v := range r.Failed() {
+			if m := failedKey.FindStringSubmatch(v.Detail); v.Name == "linearizable" && m != nil {
+				keys = []string{m[1]}
+			}
+		}
+	}
+	var notes []checker.Annotation
+	for _, f := range r.Faults {
+		if f.Fired {
+			notes = append(notes, checker.Annotation{Tag: "faults", Start: f.Start, End: f.End, Text: f.Hit(),
+				Details: f.Fault.String() + "; " + f.Note, Color: "#ffd6d6"})
+		}
+	}
+	for _, lc := range r.LeaderChanges {
+		notes = append(notes, checker.Annotation{Tag: "leaders", Start: lc.At, End: lc.At,
+			Text: fmt.Sprintf("n%d leads term %d", lc.Member, lc.Term), Color: "#e6dcf5"})
+	}
+	title := fmt.Sprintf("etcdlab: %s, seed %d, %s", r.Source, r.Seed(), strings.Join(keys, ", "))
+	return checker.Visualize(r.Checked, keys, notes, title, path)
+}
+
+var failedKey = regexp.MustCompile(`key (\S+) \(\d+ operations\) has no valid order`)
