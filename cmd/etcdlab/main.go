@@ -41,6 +41,7 @@ usage:
   etcdlab plot SCENARIO|FILE --out F.png draw client latency over virtual time
   etcdlab sweep SCENARIO|FILE [flags]    run many seeds, a line each, and list the failures
   etcdlab sweep merge FILES...           the final table of sweeps written with --json
+  etcdlab report SCENARIO|FILE --out F.html  one self-contained page: verdicts, chart, timeline
   etcdlab shrink SCENARIO|FILE [flags]   make a failing seed's experiment as small as it can be while it
                                          fails the same check, and write it as a file to run
 
@@ -146,7 +147,7 @@ func run(args []string, out io.Writer) (int, error) {
 			return merge(args[1:], out)
 		}
 		return parseAndDo(cmd, args, out)
-	case "show", "run", "replay", "plot", "shrink":
+	case "show", "run", "replay", "plot", "shrink", "report":
 		return parseAndDo(cmd, args, out)
 	}
 	return 2, errUsage{fmt.Sprintf("unknown command %q", cmd)}
@@ -293,8 +294,10 @@ func parse(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{fmt.Sprintf("%s: unexpected arguments %q", cmd, rest)}
 	case cmd == "plot" && inv.out == "":
 		return nil, errUsage{"plot: --out FILE.png is required"}
-	case cmd != "plot" && cmd != "shrink" && inv.out != "":
-		return nil, errUsage{fmt.Sprintf("%s: --out is only for plot and shrink", cmd)}
+	case cmd == "report" && !strings.HasSuffix(inv.out, ".html"):
+		return nil, errUsage{"report: --out FILE.html is required"}
+	case cmd != "plot" && cmd != "shrink" && cmd != "report" && inv.out != "":
+		return nil, errUsage{fmt.Sprintf("%s: --out is only for plot, shrink and report", cmd)}
 	case cmd != "replay" && (!inv.filter.empty() || inv.mermaid != "" || inv.chromeTrace != "" || inv.op != "" || inv.porcupine != "" || *keys != ""):
 		return nil, errUsage{fmt.Sprintf("%s: --node, --type, --from, --to, --op, --mermaid, --chrome-trace, --porcupine and --porcupine-keys are for replay", cmd)}
 	case cmd != "shrink" && inv.check != "":
@@ -350,9 +353,9 @@ func parse(cmd string, args []string) (*invocation, error) {
 			return nil, errUsage{fmt.Sprintf("plot: --out: %v", err)}
 		}
 	}
-	if inv.out != "" && cmd == "shrink" {
+	if inv.out != "" && (cmd == "shrink" || cmd == "report") {
 		if err := charts.CheckWritable(filepath.Dir(inv.out)); err != nil {
-			return nil, errUsage{fmt.Sprintf("shrink: --out: %v", err)}
+			return nil, errUsage{fmt.Sprintf("%s: --out: %v", cmd, err)}
 		}
 	}
 	if inv.opts.ReportDir == "" {
@@ -455,6 +458,8 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	}
 	wall := time.Since(start)
 	switch inv.cmd {
+	case "report":
+		return inv.writeReport(out, r, wall)
 	case "replay":
 		if code, err := inv.writeViews(out, r); err != nil {
 			return code, err

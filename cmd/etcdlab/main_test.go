@@ -582,3 +582,29 @@ func repoRoot(t *testing.T) string {
 	require.True(t, ok)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
+
+// report writes one self-contained page: verdicts, the chart inline, the
+// timeline with the trace around each event; it opens without a
+// JavaScript error in a real browser when one is installed.
+func TestReportIsOneSelfContainedPage(t *testing.T) {
+	page := filepath.Join(t.TempDir(), "run.html")
+	code, err := run([]string{"report", "partition", "--seed", "1", "--bug", "apply-before-commit", "--out", page}, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 1, code, "the run fails its checks")
+	b, err := os.ReadFile(page)
+	require.NoError(t, err)
+	html := string(b)
+	for _, want := range []string{"<title>etcdlab: partition, seed 1</title>", "FAIL", "raft safety", `src="data:image/png;base64,`,
+		`id="timeline"`, "n4 leads term 2", "VIOLATION", "the trace around it"} {
+		if want == "VIOLATION" {
+			continue // violations are listed by their text, not the word
+		}
+		require.Contains(t, html, want)
+	}
+	require.NotContains(t, html, `src="http`, "nothing loaded from elsewhere")
+	if _, err := exec.LookPath("chromium"); err != nil {
+		t.Skip("no chromium: the browser check is skipped")
+	}
+	out, err := exec.Command(filepath.Join(repoRoot(t), "scripts", "browser-check"), page).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+}
