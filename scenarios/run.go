@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/etcdlab/etcdlab/checker"
 	"github.com/etcdlab/etcdlab/node"
@@ -38,10 +39,20 @@ type Options struct {
 	Set       []Arg
 	Seed      *uint64 // for a file: run it with this seed instead of its own
 	ReportDir string  // where failing checks write their visualizations; "" writes none
+	// Fork, if set, gives the run fresh randomness from a moment on: see
+	// sim.Sim.Fork.
+	Fork *Fork
 	// Trace, if set, sees every trace line as the run logs it (a replay
 	// streams them). It runs inside the simulation, so it must change
 	// nothing there: no randomness, no scheduling, only output.
 	Trace func(line string)
+}
+
+// Fork is a run replayed exactly up to At, then given fresh randomness
+// numbered K (not 0).
+type Fork struct {
+	At time.Duration
+	K  uint64
 }
 
 // With returns the options with one more setting override.
@@ -151,6 +162,12 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	defer s.Close()
 	if opts.Trace != nil {
 		s.OnTrace(opts.Trace)
+	}
+	if f := opts.Fork; f != nil {
+		s.At(f.At, func() {
+			s.Fork(f.K)
+			s.Logf("run", "fork %d: fresh randomness from here on", f.K)
+		})
 	}
 	s.Logf("run", "experiment %s seed %d", e.Scenario, e.Seed)
 	for _, line := range strings.Split(strings.TrimRight(e.String(), "\n"), "\n") {

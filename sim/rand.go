@@ -2,6 +2,7 @@ package sim
 
 import (
 	cryptorand "crypto/rand"
+	"fmt"
 	"crypto/sha256"
 	"encoding/binary"
 	"io"
@@ -13,7 +14,39 @@ import (
 // (seed, name) alone, so a new consumer of one stream never reshuffles what
 // another stream draws. Asking twice for one name restarts the stream, so
 // each consumer should ask once.
-func (s *Sim) Rand(name string) *rand.Rand { return Stream(s.seed, name) }
+func (s *Sim) Rand(name string) *rand.Rand { return rand.New(s.stream(name)) }
+
+// stream makes the named stream and remembers it, so Fork can re-key it.
+func (s *Sim) stream(name string) *rand.ChaCha8 {
+	c := newStream(s.seed, s.forkName(name))
+	s.streams = append(s.streams, namedStream{name, c})
+	return c
+}
+
+type namedStream struct {
+	name string
+	c    *rand.ChaCha8
+}
+
+// forkName is the name a stream is keyed by: its own, or after a fork its
+// own with the fork's number, so a forked run draws fresh luck.
+func (s *Sim) forkName(name string) string {
+	if s.fork == 0 {
+		return name
+	}
+	return fmt.Sprintf("%s/fork-%d", name, s.fork)
+}
+
+// Fork gives every stream, from now on, fresh randomness numbered k (not
+// 0): what the run draws after this moment differs, what it drew before
+// is unchanged. Replaying a failing run up to a moment and forking it
+// many ways says whether the failure was settled by then.
+func (s *Sim) Fork(k uint64) {
+	s.fork = k
+	for _, ns := range s.streams {
+		*ns.c = *newStream(s.seed, s.forkName(ns.name))
+	}
+}
 
 // Stream is the stream a Sim of seed would return for name, for work done
 // before a simulation starts, such as expanding a scenario's settings.
@@ -53,4 +86,4 @@ func captureCryptoRand(r io.Reader) (restore func()) {
 }
 
 // Reader is the stream called name as bytes, for WithReader.
-func (s *Sim) Reader(name string) io.Reader { return newStream(s.seed, name) }
+func (s *Sim) Reader(name string) io.Reader { return s.stream(name) }

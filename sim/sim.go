@@ -26,6 +26,10 @@ type Sim struct {
 	closer func()
 	events uint64
 	reader *switchReader // what crypto/rand.Reader reads while the run is open
+	// streams are every random stream handed out, and fork the number of
+	// the fork in force (0: none): see Fork.
+	streams []namedStream
+	fork    uint64
 }
 
 // New starts a simulation for seed. It takes the process-wide simulation
@@ -36,7 +40,7 @@ func New(seed uint64) *Sim {
 	// Outside WithReader, crypto/rand reads one shared stream. Callers
 	// that run a member's code wrap the call in WithReader with that
 	// member's own stream, so each member's election timeouts are its own.
-	s.reader = &switchReader{cur: newStream(seed, "raft/crypto-rand-reader")}
+	s.reader = &switchReader{cur: s.stream("raft/crypto-rand-reader")}
 	s.closer = captureCryptoRand(s.reader)
 	return s
 }

@@ -60,6 +60,9 @@ flags:
                       page, the replay and shrink commands (default ./etcdlab-failures)
   --out FILE          plot: the chart to write (.png, .svg, .pdf); shrink: the experiment file
                       (default shrunk-SOURCE-seedN.txt)
+  --until T --fork K  run, replay: replay exactly up to virtual time T, then go on with fresh randomness K
+  --until T --forks L run: try the forks L (e.g. 1-20) from T: if they all fail as the run does, the
+                      failure was settled by T
   --check NAME        shrink: the check to keep failing (default: the first that fails)
   --node N --type T   replay: only lines of member or client N (and messages to or from it), only raft
                       messages of type T (MsgApp...), or T = client, fault, verdict
@@ -196,6 +199,9 @@ type invocation struct {
 	op                   string // one request's life
 	porcupine            string // porcupine's page
 	keys                 []string
+	// run --until T --forks LIST: the forks to try from T.
+	until time.Duration
+	forks []uint64
 }
 
 // settingFlag collects a setting override in the order given.
@@ -252,6 +258,10 @@ func parse(cmd string, args []string) (*invocation, error) {
 	fs.Var(durationFlag{&inv.filter.to}, "to", "")
 	fs.StringVar(&inv.mermaid, "mermaid", "", "")
 	fs.StringVar(&inv.op, "op", "", "")
+	var until time.Duration
+	fs.Var(durationFlag{&until}, "until", "")
+	fork := fs.Uint64("fork", 0, "")
+	forks := fs.String("forks", "", "")
 	fs.StringVar(&inv.porcupine, "porcupine", "", "")
 	keys := fs.String("porcupine-keys", "", "")
 	fs.StringVar(&inv.chromeTrace, "chrome-trace", "", "")
@@ -345,6 +355,29 @@ func parse(cmd string, args []string) (*invocation, error) {
 	if *keys != "" {
 		inv.keys = strings.Split(*keys, ",")
 	}
+	switch {
+	case (*fork != 0 || *forks != "") && until == 0:
+		return nil, errUsage{fmt.Sprintf("%s: --fork and --forks need --until T, the moment to fork at", cmd)}
+	case until != 0 && *fork == 0 && *forks == "":
+		return nil, errUsage{fmt.Sprintf("%s: --until needs --fork K (or --forks LIST on run)", cmd)}
+	case *fork != 0 && *forks != "":
+		return nil, errUsage{fmt.Sprintf("%s: --fork or --forks, not both", cmd)}
+	case *forks != "" && cmd != "run":
+		return nil, errUsage{fmt.Sprintf("%s: --forks is for run", cmd)}
+	case (*fork != 0 || *forks != "") && cmd != "run" && cmd != "replay":
+		return nil, errUsage{fmt.Sprintf("%s: --until and --fork are for run and replay", cmd)}
+	case *fork != 0:
+		inv.opts.Fork = &scenarios.Fork{At: until, K: *fork}
+	case *forks != "":
+		var err error
+		if inv.forks, err = parseSeeds(*forks); err != nil {
+			return nil, errUsage{fmt.Sprintf("%s: --forks %q: %v", cmd, *forks, err)}
+		}
+		if slices.Contains(inv.forks, 0) {
+			return nil, errUsage{fmt.Sprintf("%s: --forks: fork 0 is the run itself; number forks from 1", cmd)}
+		}
+		inv.until = until
+	}
 	if cmd == "shrink" && inv.out == "" {
 		inv.out = fmt.Sprintf("shrunk-%s-seed%d.txt", strings.TrimSuffix(filepath.Base(inv.source), filepath.Ext(inv.source)), inv.seed)
 	}
@@ -431,6 +464,9 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		return inv.sweep(out)
 	case "shrink":
 		return inv.shrink(out)
+	}
+	if len(inv.forks) > 0 {
+		return inv.runForks(out)
 	}
 	start := time.Now()
 	var trace *bufio.Writer

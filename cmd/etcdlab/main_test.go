@@ -605,3 +605,28 @@ func TestReportIsOneSelfContainedPage(t *testing.T) {
 	out, err := exec.Command(filepath.Join(repoRoot(t), "scripts", "browser-check"), page).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 }
+
+// A fork replays the run exactly up to its moment, then draws fresh luck.
+func TestForkKeepsThePastAndChangesTheFuture(t *testing.T) {
+	traceOf := func(args ...string) []string {
+		var out bytes.Buffer
+		_, err := run(append([]string{"replay", "partition", "--seed", "2"}, args...), &out)
+		require.NoError(t, err)
+		trace, _, _ := strings.Cut(out.String(), "\n\n")
+		return strings.Split(trace, "\n")
+	}
+	base := traceOf()
+	forked := traceOf("--until", "5s", "--fork", "1")
+	at := slices.IndexFunc(forked, func(l string) bool { return strings.Contains(l, "fork 1: fresh randomness") })
+	require.Positive(t, at)
+	require.Equal(t, base[:at], forked[:at], "the same run up to the fork")
+	require.NotEqual(t, base[at:], forked[at+1:], "other luck after it")
+
+	var out bytes.Buffer
+	code, err := run([]string{"run", "partition", "--seed", "1", "--bug", "stale-reads", "--until", "2s", "--forks", "1-3"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 0, code)
+	require.Contains(t, out.String(), "forks fail linearizable")
+	_, err = run([]string{"run", "partition", "--until", "2s"}, io.Discard)
+	require.ErrorContains(t, err, "--until needs --fork")
+}
