@@ -2,9 +2,9 @@ package sim
 
 import (
 	cryptorand "crypto/rand"
-	"fmt"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"sync"
