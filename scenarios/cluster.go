@@ -58,6 +58,7 @@ type Cluster struct {
 	// leader (lostLeaderAt: when the last one was lost, -1 while one leads).
 	leaderless   []checker.Interval
 	lostLeaderAt time.Duration
+	spans        []Span      // members' fsyncs and applies, for views of the run
 	openWrites   []openWrite // writes that ended with an unknown outcome
 }
 
@@ -609,10 +610,12 @@ func (e memberEnv) Rename(from, to string) {
 // the member, lost with the life that asked for it.
 func (e memberEnv) Sync(name string, done func(error)) {
 	m, epoch := e.m, e.m.epoch
+	start := m.c.sim.Now()
 	m.disk.Sync(name, func(err error) {
 		if m.epoch != epoch {
 			return
 		}
+		m.c.spans = append(m.c.spans, Span{Member: m.id, Kind: "fsync " + name, Start: start, End: m.c.sim.Now()})
 		if err != nil {
 			m.c.sim.Logf(string(m.addr), "fsync %s failed: %v", name, err)
 		}
@@ -659,6 +662,11 @@ func (e memberEnv) Failpoint(name string) time.Duration {
 
 func (e memberEnv) Applied(index, digest uint64) {
 	c := e.m.c
+	if n := len(c.spans); n > 0 && c.spans[n-1].Member == e.m.id && c.spans[n-1].Kind == "apply" && c.spans[n-1].End == c.sim.Now() {
+		c.spans[n-1].Entries++ // entries applied together are one span
+	} else {
+		c.spans = append(c.spans, Span{Member: e.m.id, Kind: "apply", Start: c.sim.Now(), End: c.sim.Now(), Entries: 1, Index: index})
+	}
 	c.logViolations(c.raft.Applied(c.sim.Now(), e.m.id, index, digest))
 }
 

@@ -22,6 +22,9 @@ type Result struct {
 	Settings   Settings   // Experiment.Settings
 
 	History []checker.Operation // client operations as the clients saw them, in completion order
+	// Spans are the members' fsyncs (start to completion) and applies (a
+	// batch of entries applied together), for views of the run.
+	Spans []Span
 	// Checked is what the linearizability check judged: the history with
 	// unknown writes settled from the applied log, serializable reads out.
 	Checked       []checker.Operation
@@ -70,6 +73,16 @@ func (r *Result) Counts() (ok, failed, unknown int) {
 		}
 	}
 	return ok, failed, unknown
+}
+
+// Span is something a member did over a stretch of virtual time.
+type Span struct {
+	Member     uint64
+	Kind       string // "fsync member/wal/...", "fsync member/snap/db", "apply"
+	Start, End time.Duration
+	// An apply's entries: how many, from the index of the first.
+	Entries int
+	Index   uint64
 }
 
 // OpType names a type of client operation in latency reports: the

@@ -215,6 +215,7 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 		r.Snapshots = append(r.Snapshots, *sn)
 	}
 	r.PeakRaftLog = c.peakLog
+	r.Spans = c.spans
 	for _, m := range c.members {
 		r.DiskBytes = append(r.DiskBytes, m.disk.Size())
 	}

@@ -71,7 +71,8 @@ flags:
                       replicated, committed, answered
   --porcupine FILE    replay: porcupine's page of --porcupine-keys k0,k1 (default: the key that failed, else k0), with
                       faults and leader changes marked and the member that served each operation
-  --mermaid FILE      replay: a Mermaid sequence diagram of the window's messages, instead of the trace
+  --mermaid FILE      replay: a Mermaid sequence diagram of the window's messages (or, with --op, of
+                      the request's life), instead of the trace
   --chrome-trace FILE replay: Chrome trace-event JSON (Perfetto): members' terms as leader, clients'
                       operations, faults
   --budget N          shrink: runs the search may make (default 60)
@@ -522,20 +523,24 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 // writeViews writes the diagrams replay was asked for, or one request's
 // life.
 func (inv *invocation) writeViews(out io.Writer, r *scenarios.Result) (int, error) {
+	lines := r.Trace
 	if inv.op != "" {
 		life, err := opLife(r.Trace, inv.op)
 		if err != nil {
 			return 2, errUsage{fmt.Sprintf("replay: --op: %v", err)}
 		}
-		for _, l := range life {
-			fmt.Fprintln(out, l)
+		if inv.mermaid == "" {
+			for _, l := range life {
+				fmt.Fprintln(out, l)
+			}
 		}
+		lines = life // --mermaid draws the request's life
 	}
 	for _, v := range []struct {
 		path  string
 		write func(io.Writer) error
 	}{
-		{inv.mermaid, func(w io.Writer) error { return mermaid(w, r.Trace, inv.filter) }},
+		{inv.mermaid, func(w io.Writer) error { return mermaid(w, lines, inv.filter) }},
 		{inv.chromeTrace, func(w io.Writer) error { return chromeTrace(w, r) }},
 	} {
 		if v.path == "" {

@@ -483,6 +483,20 @@ func TestMermaidIsWellFormed(t *testing.T) {
 		require.Regexp(t, note, l)
 	}
 	require.Greater(t, arrows, 10)
+
+	// One request's life, as a diagram.
+	var trace bytes.Buffer
+	_, err = run([]string{"replay", "partition", "--seed", "1", "--node", "c1"}, &trace)
+	require.NoError(t, err)
+	id := regexp.MustCompile(`put \S+ #([0-9a-f]+)`).FindStringSubmatch(trace.String())
+	require.NotNil(t, id)
+	_, err = run([]string{"replay", "partition", "--seed", "1", "--op", id[1], "--mermaid", path}, io.Discard)
+	require.NoError(t, err)
+	b, err = os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(b), "c1->>")
+	require.Contains(t, string(b), "->>c1: ")
+	require.Contains(t, string(b), "MsgApp")
 }
 
 // The Chrome trace is JSON in the trace-event format: a track per member,
@@ -501,7 +515,7 @@ func TestChromeTraceIsWellFormed(t *testing.T) {
 	for _, ev := range doc.TraceEvents {
 		switch ev.Phase {
 		case "M":
-			if ev.PID == membersPID && ev.Name == "thread_name" {
+			if name, _ := ev.Args["name"].(string); ev.PID == membersPID && ev.Name == "thread_name" && !strings.Contains(name, " ") {
 				members[ev.TID] = true
 			}
 		case "X":
@@ -513,10 +527,12 @@ func TestChromeTraceIsWellFormed(t *testing.T) {
 		}
 	}
 	require.Len(t, members, 5, "one track per member")
+	require.Contains(t, string(b), `"fsync member/wal/`, "fsyncs on the members' disk tracks")
+	require.Contains(t, string(b), `"apply `, "applies on the members' tracks")
 	for tr, ss := range spans {
 		slices.SortFunc(ss, func(a, b [2]float64) int { return cmp.Compare(a[0], b[0]) })
 		for i := 1; i < len(ss); i++ {
-			require.LessOrEqual(t, ss[i-1][1], ss[i][0], "spans overlap on track %v", tr)
+			require.LessOrEqual(t, ss[i-1][1], ss[i][0]+0.001, "spans overlap on track %v", tr) // a nanosecond for float rounding
 		}
 	}
 }

@@ -119,7 +119,7 @@ func mermaid(w io.Writer, trace []string, f filter) error {
 // mermaidText keeps a label short and free of what Mermaid reads as
 // syntax.
 func mermaidText(s string) string {
-	s = strings.NewReplacer(";", ",", "#", "no.", ":", " ", "\"", "'").Replace(s)
+	s = strings.NewReplacer(";", ",", "#", "no.", ":", " ", "\"", "'", "<-", "←", "<", "‹", ">>", "»").Replace(s)
 	if len(s) > 80 {
 		s = s[:79] + "…"
 	}
@@ -138,6 +138,22 @@ type chromeEvent struct {
 	Args  map[string]any `json:"args,omitempty"`
 }
 
+// diskFiles are the files whose fsyncs get a track of their own under
+// each member (fsyncs of two files run side by side).
+var diskFiles = []string{"wal", "db", "snap"}
+
+// diskTID is the track of a member's fsyncs of one kind of file.
+func diskTID(member uint64, kind string) int {
+	file := 2 // a .snap file, or a received backend
+	switch {
+	case strings.Contains(kind, "member/wal/"):
+		file = 0
+	case strings.HasSuffix(kind, "member/snap/db"):
+		file = 1
+	}
+	return 1000 + 10*int(member) + file
+}
+
 const (
 	membersPID = 1
 	clientsPID = 2
@@ -145,9 +161,10 @@ const (
 )
 
 // chromeTrace writes the run as Chrome trace-event JSON (open it in
-// Perfetto): a track per member with its terms as leader and its time
-// down as spans, a track per client with its operations as spans, and
-// the faults as spans on their own track and instants over everything.
+// Perfetto): a track per member with its terms as leader as spans and its
+// applies as instants, a track of its fsyncs under it, a track per client
+// with its operations as spans, and the faults as spans on their own
+// track and instants over everything.
 func chromeTrace(w io.Writer, r *scenarios.Result) error {
 	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 	end := r.Settings.Duration
@@ -160,6 +177,19 @@ func chromeTrace(w io.Writer, r *scenarios.Result) error {
 	meta(faultsPID, 0, "process_name", "faults")
 	for i := range r.Settings.Nodes {
 		meta(membersPID, i+1, "thread_name", fmt.Sprintf("n%d", i+1))
+		for f, name := range diskFiles {
+			meta(membersPID, 1000+10*(i+1)+f, "thread_name", fmt.Sprintf("n%d fsync %s", i+1, name))
+		}
+	}
+	for _, sp := range r.Spans {
+		switch {
+		case sp.Kind == "apply":
+			evs = append(evs, chromeEvent{Name: fmt.Sprintf("apply %d..%d", sp.Index, sp.Index+uint64(sp.Entries)-1), Phase: "i",
+				TS: us(sp.Start), PID: membersPID, TID: int(sp.Member), Scope: "t"})
+		default:
+			evs = append(evs, chromeEvent{Name: sp.Kind, Phase: "X", TS: us(sp.Start), Dur: max(us(sp.End-sp.Start), 1),
+				PID: membersPID, TID: diskTID(sp.Member, sp.Kind)})
+		}
 	}
 	for i, lc := range r.LeaderChanges {
 		until := end
