@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"os"
@@ -131,10 +132,11 @@ func writeVisualization(info porcupine.LinearizationInfo, dir, name string) (str
 		return "", err
 	}
 	path := filepath.Join(dir, "linearizability-"+name+".html")
-	if err := porcupine.VisualizePath(kvModel, info, path); err != nil {
+	var page bytes.Buffer
+	if err := porcupine.Visualize(kvModel, info, &page); err != nil {
 		return "", err
 	}
-	return path, nil
+	return path, writeFileAtomically(path, page.Bytes())
 }
 
 func count(ops []Operation, o Outcome) int {
