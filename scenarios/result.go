@@ -148,6 +148,9 @@ func (r *Result) Invocation() string {
 	for _, kv := range r.Options.Set {
 		inv += " --" + kv.Key + " " + shellQuote(kv.Value)
 	}
+	if f := r.Options.Fork; f != nil {
+		inv += fmt.Sprintf(" --until %v --fork %d", f.At, f.K)
+	}
 	return inv
 }
 

@@ -164,6 +164,9 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 		s.OnTrace(opts.Trace)
 	}
 	if f := opts.Fork; f != nil {
+		if f.At <= 0 || f.At >= e.Settings.Duration {
+			return nil, fmt.Errorf("%s: --until %v: a fork must come after 0 and before the run ends at %v", e.Scenario, f.At, e.Settings.Duration)
+		}
 		s.At(f.At, func() {
 			s.Fork(f.K)
 			s.Logf("run", "fork %d: fresh randomness from here on", f.K)

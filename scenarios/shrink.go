@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/etcdlab/etcdlab/checker"
@@ -28,24 +30,31 @@ type ShrinkStep struct {
 // is told of every reduction tried. It returns the smallest experiment
 // found and its result.
 func Shrink(e Experiment, check string, opts Options, budget int, step func(ShrinkStep)) (Experiment, *Result, error) {
+	opts.ReportDir = "" // candidates write no pages: only the smallest matters
 	r, err := runExperiment(e, opts)
 	if err != nil {
 		return e, nil, err
 	}
 	failed := r.Failed()
 	if len(failed) == 0 {
-		return e, r, fmt.Errorf("%s seed %d passes every check: nothing to shrink", e.Scenario, e.Seed)
+		return e, r, fmt.Errorf("%s seed %d passes every check: %w", e.Scenario, e.Seed, ErrNothingToShrink)
 	}
 	if check == "" {
 		check = failed[0].Name
 	} else if !failsCheck(r, check) {
-		return e, r, fmt.Errorf("%s seed %d does not fail %q (it fails %q)", e.Scenario, e.Seed, check, failed[0].Name)
+		var names []string
+		for _, v := range failed {
+			names = append(names, fmt.Sprintf("%q", v.Name))
+		}
+		return e, r, fmt.Errorf("%s seed %d does not fail %q; it fails %s: %w", e.Scenario, e.Seed, check, strings.Join(names, ", "), ErrNoSuchFailure)
 	}
 	best, bestR := e, r
+	tried := map[string]bool{e.String(): true}
 	try := func(what string, c Experiment) bool {
-		if budget <= 0 || c.Validate() != nil {
+		if budget <= 0 || tried[c.String()] || c.Validate() != nil {
 			return false
 		}
+		tried[c.String()] = true
 		budget--
 		cr, err := runExperiment(c, opts)
 		kept := err == nil && failsCheck(cr, check)
@@ -80,6 +89,12 @@ func Shrink(e Experiment, check string, opts Options, budget int, step func(Shri
 	}
 	return best, bestR, nil
 }
+
+// The reasons Shrink has nothing to do.
+var (
+	ErrNothingToShrink = errors.New("nothing to shrink")
+	ErrNoSuchFailure   = errors.New("name a check it fails with --check")
+)
 
 type reduction struct {
 	what string

@@ -28,17 +28,42 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 	name := fmt.Sprintf("%s-seed%d-%.8s", strings.TrimSuffix(filepath.Base(r.Source), filepath.Ext(r.Source)), r.Seed(), r.Fingerprint)
 	final := filepath.Join(inv.opts.ReportDir, name)
 	if _, err := os.Stat(final); err == nil {
-		return final, nil // the same run's folder: one seed, one fingerprint, the same files
+		// The same run's folder: one seed, one fingerprint, the same
+		// files. This run's porcupine page is one too many.
+		for i, v := range r.Verdicts {
+			if v.Visualization != "" {
+				os.Remove(v.Visualization)
+				r.Verdicts[i].Visualization = filepath.Join(final, filepath.Base(v.Visualization))
+			}
+		}
+		return final, nil
+	}
+	if err := os.MkdirAll(inv.opts.ReportDir, 0o755); err != nil {
+		return "", err
 	}
 	tmp, err := os.MkdirTemp(inv.opts.ReportDir, "."+name+".tmp-*")
 	if err != nil {
 		return "", err
 	}
 	defer os.RemoveAll(tmp) // after the rename, nothing is left to remove
+	for i, v := range r.Verdicts {
+		if v.Visualization != "" {
+			// porcupine's page, written where every run writes them: it
+			// moves into the folder, and the summary says where.
+			if err := os.Rename(v.Visualization, filepath.Join(tmp, filepath.Base(v.Visualization))); err != nil {
+				return "", err
+			}
+			r.Verdicts[i].Visualization = filepath.Join(final, filepath.Base(v.Visualization))
+		}
+	}
 	var summary bytes.Buffer
 	summarize(&summary, r, wall)
-	readme := fmt.Sprintf("%s, seed %d: %s\n\nreplay:  %s\nrerun:   go run ./cmd/etcdlab run %s\nshrink:  go run ./cmd/etcdlab shrink %s --out small.txt\n",
-		r.Source, r.Seed(), firstFailure(r), r.ReplayCommand(), filepath.Join(final, "experiment.txt"), r.Invocation())
+	fork := ""
+	if f := r.Options.Fork; f != nil {
+		fork = fmt.Sprintf(" --until %v --fork %d", f.At, f.K)
+	}
+	readme := fmt.Sprintf("%s, seed %d: %s\n\nreplay:  %s\nrerun:   go run ./cmd/etcdlab run %s%s\nshrink:  go run ./cmd/etcdlab shrink %s --out small.txt\n",
+		r.Source, r.Seed(), firstFailure(r), r.ReplayCommand(), shellQuote(filepath.Join(final, "experiment.txt")), fork, r.Invocation())
 	files := map[string]string{
 		"experiment.txt": r.Experiment.String(),
 		"summary.txt":    summary.String(),
@@ -61,19 +86,18 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 			return "", err
 		}
 	}
-	for _, v := range r.Failed() {
-		if v.Visualization != "" {
-			// porcupine's page, written where every run writes them: it
-			// moves into the folder.
-			if err := os.Rename(v.Visualization, filepath.Join(tmp, filepath.Base(v.Visualization))); err != nil {
-				return "", err
-			}
-		}
-	}
 	if err := os.Rename(tmp, final); err != nil {
 		return "", err
 	}
 	return final, nil
+}
+
+// shellQuote quotes a path for a shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,=:") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func firstFailure(r *scenarios.Result) string {

@@ -357,8 +357,10 @@ func parse(cmd string, args []string) (*invocation, error) {
 		inv.keys = strings.Split(*keys, ",")
 	}
 	switch {
-	case (*fork != 0 || *forks != "") && until == 0:
+	case (*fork != 0 || *forks != "") && !isSet(fs, "until"):
 		return nil, errUsage{fmt.Sprintf("%s: --fork and --forks need --until T, the moment to fork at", cmd)}
+	case isSet(fs, "until") && until == 0:
+		return nil, errUsage{fmt.Sprintf("%s: --until 0: a fork must come after the start", cmd)}
 	case until != 0 && *fork == 0 && *forks == "":
 		return nil, errUsage{fmt.Sprintf("%s: --until needs --fork K (or --forks LIST on run)", cmd)}
 	case *fork != 0 && *forks != "":
@@ -388,18 +390,35 @@ func parse(cmd string, args []string) (*invocation, error) {
 		}
 	}
 	if inv.out != "" && (cmd == "shrink" || cmd == "report") {
-		if err := charts.CheckWritable(filepath.Dir(inv.out)); err != nil {
+		if err := checkOut(inv.out); err != nil {
 			return nil, errUsage{fmt.Sprintf("%s: --out: %v", cmd, err)}
 		}
 	}
 	if inv.opts.ReportDir == "" {
+		// Made when a failure first needs it: commands that write nothing
+		// leave no empty folder behind.
 		inv.opts.ReportDir = DefaultReportDir
+	} else {
+		if err := os.MkdirAll(inv.opts.ReportDir, 0o755); err != nil {
+			return nil, errUsage{fmt.Sprintf("%s: --report-dir: %v", cmd, err)}
+		}
+		if err := charts.CheckWritable(inv.opts.ReportDir); err != nil {
+			return nil, errUsage{fmt.Sprintf("%s: --report-dir: %v", cmd, err)}
+		}
 	}
-	if err := os.MkdirAll(inv.opts.ReportDir, 0o755); err != nil {
-		return nil, errUsage{fmt.Sprintf("%s: --report-dir: %v", cmd, err)}
+	for _, out := range []string{inv.mermaid, inv.chromeTrace, inv.porcupine} {
+		if err := checkOut(out); err != nil {
+			return nil, errUsage{fmt.Sprintf("%s: %v", cmd, err)}
+		}
 	}
-	if err := charts.CheckWritable(inv.opts.ReportDir); err != nil {
-		return nil, errUsage{fmt.Sprintf("%s: --report-dir: %v", cmd, err)}
+	if inv.porcupine == "" && len(inv.keys) > 0 {
+		return nil, errUsage{fmt.Sprintf("%s: --porcupine-keys is for --porcupine", cmd)}
+	}
+	if inv.filter.to > 0 && inv.filter.from > inv.filter.to {
+		return nil, errUsage{fmt.Sprintf("%s: --from %v is after --to %v", cmd, inv.filter.from, inv.filter.to)}
+	}
+	if cmd != "shrink" && isSet(fs, "budget") {
+		return nil, errUsage{fmt.Sprintf("%s: --budget is only for shrink", cmd)}
 	}
 	return inv, nil
 }
@@ -471,6 +490,7 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	}
 	start := time.Now()
 	var trace *bufio.Writer
+	kept := 0 // trace lines the filters kept
 	if inv.cmd == "replay" && inv.mermaid == "" && inv.chromeTrace == "" && inv.op == "" && inv.porcupine == "" {
 		// The trace streams as the run goes: `replay ... | head` answers
 		// at once, even for a run of minutes.
@@ -478,6 +498,7 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		defer trace.Flush() // a run that panics still shows its last lines
 		inv.opts.Trace = func(line string) {
 			if inv.filter.keep(line) {
+				kept++
 				trace.WriteString(line)
 				trace.WriteByte('\n')
 			}
@@ -498,6 +519,9 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 	case "report":
 		return inv.writeReport(out, r, wall)
 	case "replay":
+		if trace != nil && kept == 0 {
+			fmt.Fprintln(out, "(no trace line matched --node, --type, --from and --to: members are n1.., clients c1.., types such as MsgApp, or client, fault, verdict)")
+		}
 		if code, err := inv.writeViews(out, r); err != nil {
 			return code, err
 		}
@@ -508,12 +532,16 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		}
 		fmt.Fprintf(out, "wrote %s\n", inv.out)
 	}
-	summarize(out, r, wall)
+	var dir string
 	if !r.OK() {
-		dir, err := inv.writeFailure(r, wall)
-		if err != nil {
+		// The folder first: porcupine's page moves into it, and the
+		// summary then names it where it is.
+		if dir, err = inv.writeFailure(r, wall); err != nil {
 			return 3, errWrite{fmt.Errorf("the failure's folder: %w", err)}
 		}
+	}
+	summarize(out, r, wall)
+	if dir != "" {
 		fmt.Fprintf(out, "failure folder: %s\n", dir)
 		return 1, nil
 	}
@@ -562,6 +590,21 @@ func (inv *invocation) writeViews(out io.Writer, r *scenarios.Result) (int, erro
 		fmt.Fprintf(out, "wrote %s\n", inv.porcupine)
 	}
 	return 0, nil
+}
+
+// checkOut refuses, before any work, a path a file cannot be written to:
+// a folder, or one in a folder that is missing or read-only.
+func checkOut(path string) error {
+	if path == "" {
+		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("%s is a folder; name a file", path)
+	}
+	if err := charts.CheckWritable(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	return nil
 }
 
 // durationFlag is a --from/--to virtual time: 3.5s, 200ms.

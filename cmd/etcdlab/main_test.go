@@ -406,9 +406,14 @@ func TestShrinkWritesASmallerExperimentThatStillFails(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, out.String(), "FAIL linearizable")
 
-	code, err = run([]string{"shrink", "election", "--seed", "1", "--out", filepath.Join(t.TempDir(), "x.txt")}, io.Discard)
-	require.Equal(t, 1, code)
-	require.ErrorContains(t, err, "nothing to shrink")
+	out.Reset()
+	code, err = run([]string{"shrink", "election", "--seed", "1", "--out", filepath.Join(t.TempDir(), "x.txt")}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "a passing seed is nothing to shrink, not a failure")
+	require.Contains(t, out.String(), "nothing to shrink")
+	code, err = run([]string{"shrink", "partition", "--seed", "1", "--bug", "stale-reads", "--check", "nosuch", "--out", filepath.Join(t.TempDir(), "x.txt")}, io.Discard)
+	require.Equal(t, 2, code)
+	require.ErrorContains(t, err, `it fails "linearizable"`)
 }
 
 // A failing run leaves a folder with everything needed to study it, and

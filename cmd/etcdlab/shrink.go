@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,11 +29,22 @@ func (inv *invocation) shrink(out io.Writer) (int, error) {
 		}
 		fmt.Fprintf(out, "  %s %s\n", mark, st.What)
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, scenarios.ErrNothingToShrink):
+		fmt.Fprintln(out, err)
+		return 0, nil
+	case errors.Is(err, scenarios.ErrNoSuchFailure):
+		return 2, errUsage{fmt.Sprintf("shrink: --check: %v", err)}
+	case err != nil:
 		return 1, err
 	}
 	s := small.Settings
 	failed := r.Failed()[0]
+	for _, v := range r.Failed() {
+		if v.Name == inv.check {
+			failed = v
+		}
+	}
 	fmt.Fprintf(out, "smallest: %d faults (of %d), %d members, %d clients, %d keys, %v; still fails %s: %s\n",
 		len(small.Faults), len(e.Faults), s.Nodes, s.Clients, s.Keys, s.Duration, failed.Name, shorten(failed.Detail, 100))
 	if err := writeAtomically(inv.out, []byte(small.String())); err != nil {

@@ -232,19 +232,23 @@ func chromeTrace(w io.Writer, r *scenarios.Result) error {
 
 // opLife picks out of a trace the life of one client request, as the
 // trace shows it: the client's send (and retries) and the reply, found by
-// the request's ID; the raft entry that carries a write, found by its
-// description (a write's value is unique to the client and its count);
-// and when the entry was committed, from the first message in which the
-// leader announces a commit index that covers it.
+// the request's ID; the raft entry that carries a write — the first one
+// with the write's description after the send (a write's value is unique
+// to its client and count), then that entry alone, by its term and index;
+// and when the entry was committed: the first message of the leader of
+// that term whose commit index covers it. A write whose entry was lost
+// (a deposed leader's) shows no commit.
 func opLife(trace []string, id string) ([]string, error) {
 	id = strings.TrimPrefix(id, "#")
 	tag := "#" + id
 	var desc, client string
+	var sent time.Duration
 	for _, line := range trace {
 		if m := traceLine.FindStringSubmatch(line); m != nil && m[2] == "net" && strings.Contains(line, tag) {
 			if n := netLine.FindStringSubmatch(m[3]); n != nil {
 				desc, _, _ = strings.Cut(n[4], " "+tag)
 				client = n[1]
+				sent = lineTime(m[1])
 				break
 			}
 		}
@@ -254,34 +258,49 @@ func opLife(trace []string, id string) ([]string, error) {
 	}
 	write := !strings.HasPrefix(desc, "range ")
 	entry := regexp.MustCompile(`(\d+)/(\d+) EntryNormal ` + regexp.QuoteMeta(desc) + `(?:\]|$)`)
-	commit := regexp.MustCompile(`Commit:(\d+)`)
+	commit := regexp.MustCompile(`^\d+->\d+ \S+ Term:(\d+) .*Commit:(\d+)`)
 	var life []string
-	var index uint64
+	var term, index string
+	var at uint64
 	committed, done := false, false
 	for _, line := range trace {
+		t := traceLine.FindStringSubmatch(line)
+		if t == nil || lineTime(t[1]) < sent {
+			continue
+		}
 		switch {
 		case strings.Contains(line, tag):
 			life = append(life, line)
-		case write && strings.Contains(line, "EntryNormal "+desc):
-			life = append(life, line)
-			if m := entry.FindStringSubmatch(line); m != nil && index == 0 {
-				index, _ = strconv.ParseUint(m[2], 10, 64)
+		case write && term == "" && strings.Contains(line, "EntryNormal "+desc):
+			if m := entry.FindStringSubmatch(line); m != nil && m[1] != "0" {
+				term, index = m[1], m[2] // the leader gave it a place in its log
+				at, _ = strconv.ParseUint(index, 10, 64)
 			}
-		case index > 0 && !committed:
-			if m := commit.FindStringSubmatch(line); m != nil {
-				if c, _ := strconv.ParseUint(m[1], 10, 64); c >= index {
-					committed = true
-					life = append(life, line+fmt.Sprintf("   <- entry %d committed by then", index))
+			life = append(life, line)
+		case term != "" && strings.Contains(line, term+"/"+index+" EntryNormal "+desc):
+			life = append(life, line)
+		case term != "" && !committed && t[2] == "net":
+			if n := netLine.FindStringSubmatch(t[3]); n != nil {
+				if m := commit.FindStringSubmatch(n[4]); m != nil && m[1] == term {
+					if c, _ := strconv.ParseUint(m[2], 10, 64); c >= at {
+						committed = true
+						life = append(life, line+fmt.Sprintf("   <- entry %s/%s committed by then", term, index))
+					}
 				}
 			}
 		}
 		// The client's own lines about it, until it is done.
-		if t := traceLine.FindStringSubmatch(line); !done && t != nil && t[2] == client && strings.HasPrefix(t[3], clientOpText(desc)) {
+		if !done && t[2] == client && strings.HasPrefix(t[3], clientOpText(desc)) {
 			life = append(life, line)
 			done = !strings.Contains(t[3], "retrying")
 		}
 	}
 	return life, nil
+}
+
+func lineTime(s string) time.Duration {
+	f, _ := strconv.ParseFloat(s, 64)
+	return time.Duration(f * float64(time.Second))
 }
 
 // clientOpText is how a client's own log line begins for a request it

@@ -76,6 +76,10 @@ func (inv *invocation) runSeeds(seeds []uint64, got func(seedResult)) error {
 	for busy > 0 {
 		r := <-replies
 		busy--
+		var werr errWrite
+		if errors.As(r.err, &werr) {
+			return r.err
+		}
 		if r.err != nil {
 			// The worker died with its seed (a Go runtime error, the
 			// kernel's OOM killer): that seed is a bug of etcdlab's to
@@ -145,7 +149,15 @@ func (w *worker) read(got func(seedResult, error)) {
 		}
 		got(sr, nil)
 	}
-	got(seedResult{}, fmt.Errorf("the worker running this seed died (%v); run it alone to see why", w.cmd.Wait()))
+	err := w.cmd.Wait()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 3 {
+		// The worker could not write a failure's folder: a disk problem,
+		// not a bug, and every other worker would meet it too.
+		got(seedResult{}, errWrite{fmt.Errorf("a worker could not write a failure's folder under the report directory")})
+		return
+	}
+	got(seedResult{}, fmt.Errorf("the worker running this seed died (%v); run it alone to see why", err))
 }
 
 func (w *worker) stop() {
@@ -321,6 +333,17 @@ func merge(files []string, out io.Writer) (int, error) {
 	for k := 1; k <= total; k++ {
 		if !shards[fmt.Sprintf("%d/%d", k, total)] {
 			return 2, errUsage{fmt.Sprintf("sweep merge: shard %d of %d of %q is missing", k, total, sweep)}
+		}
+	}
+	// Every seed of the sweep must be there: a shard's file cut short
+	// would otherwise pass for a whole one.
+	if _, spec, ok := strings.Cut(sweep, " --seeds "); ok {
+		if want, err := parseSeeds(spec); err == nil {
+			for _, seed := range want {
+				if _, ok := seen[seed]; !ok {
+					return 2, errUsage{fmt.Sprintf("sweep merge: seed %d of %q is in none of the files", seed, sweep)}
+				}
+			}
 		}
 	}
 	slices.SortFunc(results, func(a, b seedResult) int { return cmp.Compare(a.Seed, b.Seed) })
