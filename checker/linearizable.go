@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/etcdlab/etcdlab/internal/atomicfile"
 )
 
 // LinearizableTimeout bounds porcupine's search, in wall-clock time, and
@@ -136,7 +138,7 @@ func writeVisualization(info porcupine.LinearizationInfo, dir, name string) (str
 	if err := porcupine.Visualize(kvModel, info, &page); err != nil {
 		return "", err
 	}
-	return path, writeFileAtomically(path, page.Bytes())
+	return path, atomicfile.WriteFile(path, page.Bytes())
 }
 
 func count(ops []Operation, o Outcome) int {

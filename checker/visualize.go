@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/etcdlab/etcdlab/internal/atomicfile"
 )
 
 // Annotation marks a window (or, with End equal to Start, a moment) of a
@@ -53,14 +54,14 @@ func Visualize(ops []Operation, keys []string, notes []Annotation, title, path s
 		return err
 	}
 	b := bytes.Replace(page.Bytes(), []byte("<title>Porcupine</title>"), []byte("<title>"+html.EscapeString(title)+"</title>"), 1)
-	if err := writeFileAtomically(path, b); err != nil {
+	if err := atomicfile.WriteFile(path, b); err != nil {
 		return err
 	}
 	data, err := json.MarshalIndent(partialLinearizations(info), "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomically(strings.TrimSuffix(path, filepath.Ext(path))+".linearizations.json", data)
+	return atomicfile.WriteFile(strings.TrimSuffix(path, filepath.Ext(path))+".linearizations.json", data)
 }
 
 // partialLinearizations are porcupine's longest partial linearizations,
@@ -83,27 +84,4 @@ func partialLinearizations(info porcupine.LinearizationInfo) []map[string]any {
 		out = append(out, map[string]any{"key": key, "partial_linearizations": lins})
 	}
 	return out
-}
-
-// writeFileAtomically writes the file whole or not at all.
-func writeFileAtomically(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

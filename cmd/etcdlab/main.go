@@ -26,6 +26,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/etcdlab/etcdlab/internal/atomicfile"
 	"github.com/etcdlab/etcdlab/notebooks/charts"
 	"github.com/etcdlab/etcdlab/scenarios"
 	"github.com/etcdlab/etcdlab/sim"
@@ -578,7 +579,7 @@ func (inv *invocation) writeViews(out io.Writer, r *scenarios.Result) (int, erro
 		if err := v.write(&b); err != nil {
 			return 2, errUsage{fmt.Sprintf("replay: %v", err)}
 		}
-		if err := writeAtomically(v.path, b.Bytes()); err != nil {
+		if err := atomicfile.WriteFile(v.path, b.Bytes()); err != nil {
 			return 3, errWrite{err}
 		}
 		fmt.Fprintf(out, "wrote %s\n", v.path)

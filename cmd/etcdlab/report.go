@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/etcdlab/etcdlab/internal/atomicfile"
 	"github.com/etcdlab/etcdlab/notebooks/charts"
 	"github.com/etcdlab/etcdlab/scenarios"
 )
@@ -52,7 +53,7 @@ func (inv *invocation) writeReport(out io.Writer, r *scenarios.Result, wall time
 	if err := reportTemplate.Execute(&b, page); err != nil {
 		return 1, err
 	}
-	if err := writeAtomically(inv.out, b.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(inv.out, b.Bytes()); err != nil {
 		return 3, errWrite{err}
 	}
 	fmt.Fprintf(out, "wrote %s\n", inv.out)

@@ -4,9 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
+	"github.com/etcdlab/etcdlab/internal/atomicfile"
 	"github.com/etcdlab/etcdlab/scenarios"
 )
 
@@ -47,35 +46,9 @@ func (inv *invocation) shrink(out io.Writer) (int, error) {
 	}
 	fmt.Fprintf(out, "smallest: %d faults (of %d), %d members, %d clients, %d keys, %v; still fails %s: %s\n",
 		len(small.Faults), len(e.Faults), s.Nodes, s.Clients, s.Keys, s.Duration, failed.Name, shorten(failed.Detail, 100))
-	if err := writeAtomically(inv.out, []byte(small.String())); err != nil {
+	if err := atomicfile.WriteFile(inv.out, []byte(small.String())); err != nil {
 		return 3, errWrite{err}
 	}
 	fmt.Fprintf(out, "wrote %s; run it: go run ./cmd/etcdlab run %s\n", inv.out, inv.out)
 	return 0, nil
-}
-
-// writeAtomically writes the file whole or not at all: a temporary file
-// beside it, synced, then renamed over it.
-func writeAtomically(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // after a rename, there is nothing left to remove
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it private
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

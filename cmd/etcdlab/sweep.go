@@ -178,12 +178,8 @@ func (inv *invocation) sweep(out io.Writer) (int, error) {
 		}
 	})
 	bar.done()
-	var werr errWrite
-	switch {
-	case errors.As(err, &werr):
-		return 3, err
-	case err != nil:
-		return 2, errUsage{err.Error()}
+	if err != nil {
+		return exitStatus(err)
 	}
 	if inv.json {
 		return exitFor(results), nil
@@ -270,6 +266,16 @@ func finalTable(out io.Writer, results []seedResult, wall time.Duration, downtim
 		}
 	}
 	return 1
+}
+
+// exitStatus is a failed run's: a file that could not be written is 3,
+// anything else is bad input.
+func exitStatus(err error) (int, error) {
+	var werr errWrite
+	if errors.As(err, &werr) {
+		return 3, err
+	}
+	return 2, errUsage{err.Error()}
 }
 
 func exitFor(results []seedResult) int {

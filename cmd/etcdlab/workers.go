@@ -177,12 +177,8 @@ func (inv *invocation) serveSeeds(out io.Writer) (int, error) {
 			return 2, fmt.Errorf("worker: %q is not a seed", sc.Text())
 		}
 		sr, err := newSeedResult(inv, seed)
-		var werr errWrite
-		switch {
-		case errors.As(err, &werr):
-			return 3, err
-		case err != nil:
-			return 2, errUsage{err.Error()}
+		if err != nil {
+			return exitStatus(err)
 		}
 		b, err := json.Marshal(sr)
 		if err != nil {
