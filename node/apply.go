@@ -117,7 +117,7 @@ func (n *Node) applyPut(p *pb.PutRequest) (*pb.PutResponse, error) {
 // branch the compares chose each get their own revision, as if the Txn
 // were several requests: what a Txn promises is exactly that they do not.
 func (n *Node) applyTxn(t *pb.TxnRequest) (*pb.TxnResponse, error) {
-	if !n.cfg.Bugs.TxnSplit || api.IsTxnReadOnly(t) {
+	if !n.cfg.Bugs.TxnSplit || txn.IsTxnReadonly(t) {
 		return txn.Txn(n.store, t, n.leases())
 	}
 	which, err := txn.Txn(n.store, &pb.TxnRequest{Compare: t.Compare}, n.leases())

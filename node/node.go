@@ -467,7 +467,7 @@ func (n *Node) Request(from string, req *api.Request) {
 		return
 	}
 	switch {
-	case req.Range != nil, req.Txn != nil && api.IsTxnReadOnly(req.Txn):
+	case req.Range != nil, req.Txn != nil && txn.IsTxnReadonly(req.Txn):
 		n.handleRead(from, req)
 	case req.Put != nil, req.DeleteRange != nil, req.Txn != nil, req.Compact != nil:
 		n.handleWrite(from, req)

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"io"
+	"log"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -28,7 +30,7 @@ func bareRaft(msgs, perSec int) (time.Duration, error) {
 	for i := range nodes {
 		stores[i] = raft.NewMemoryStorage()
 		rn, err := raft.NewRawNode(&raft.Config{ID: uint64(i + 1), ElectionTick: 10, HeartbeatTick: 1, Storage: stores[i],
-			MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 512, CheckQuorum: true, PreVote: true, Logger: quietLogger{}})
+			MaxSizePerMsg: 1 << 20, MaxInflightMsgs: 512, CheckQuorum: true, PreVote: true, Logger: &raft.DefaultLogger{Logger: log.New(io.Discard, "", 0)}}) // the floor has no trace
 		if err != nil {
 			return 0, err
 		}
@@ -97,21 +99,3 @@ func bareRaft(msgs, perSec int) (time.Duration, error) {
 	}
 	return now, nil
 }
-
-// quietLogger drops raft's log lines: the floor has no trace.
-type quietLogger struct{}
-
-func (quietLogger) Debug(...any)            {}
-func (quietLogger) Debugf(string, ...any)   {}
-func (quietLogger) Error(...any)            {}
-func (quietLogger) Errorf(string, ...any)   {}
-func (quietLogger) Info(...any)             {}
-func (quietLogger) Infof(string, ...any)    {}
-func (quietLogger) Warning(...any)          {}
-func (quietLogger) Warningf(string, ...any) {}
-func (quietLogger) Fatal(v ...any)          { panic(fmt.Sprint(v...)) }
-func (quietLogger) Fatalf(f string, v ...any) {
-	panic(fmt.Sprintf(f, v...))
-}
-func (quietLogger) Panic(v ...any)            { panic(fmt.Sprint(v...)) }
-func (quietLogger) Panicf(f string, v ...any) { panic(fmt.Sprintf(f, v...)) }

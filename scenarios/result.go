@@ -141,12 +141,12 @@ func (r *Result) ReplayCommand() string { return "go run ./cmd/etcdlab replay " 
 // Invocation is what follows the command name to redo this run: the
 // source, the seed and every override.
 func (r *Result) Invocation() string {
-	inv := shellQuote(r.Source)
+	inv := ShellQuote(r.Source)
 	if _, catalog := Lookup(r.Source); catalog || r.Options.Seed != nil {
 		inv += fmt.Sprintf(" --seed %d", r.Seed())
 	}
 	for _, kv := range r.Options.Set {
-		inv += " --" + kv.Key + " " + shellQuote(kv.Value)
+		inv += " --" + kv.Key + " " + ShellQuote(kv.Value)
 	}
 	if f := r.Options.Fork; f != nil {
 		inv += fmt.Sprintf(" --until %v --fork %d", f.At, f.K)
@@ -154,7 +154,8 @@ func (r *Result) Invocation() string {
 	return inv
 }
 
-func shellQuote(s string) string {
+// ShellQuote quotes s for a shell when it needs it.
+func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,=:") == "" {
 		return s
 	}

@@ -21,21 +21,28 @@ type Trace struct {
 func newTrace() *Trace { return &Trace{hash: sha256.New()} }
 
 func (t *Trace) add(at time.Duration, who, msg string) {
+	prefix := FormatTime(at) + " " + padRight(who, 4) + " "
+	if !strings.Contains(msg, "\n") {
+		t.line(prefix + msg)
+		return
+	}
 	// A message of several lines (raft describes a long MsgApp's entries
 	// one a line) becomes several trace lines, each with its time and
 	// source, the later ones indented: every line greps on its own.
-	prefix := FormatTime(at) + " " + padRight(who, 4) + " "
 	for i, part := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
-		line := prefix + part
 		if i > 0 {
-			line = prefix + "  " + strings.TrimLeft(part, " ")
+			part = "  " + strings.TrimLeft(part, " ")
 		}
-		t.lines = append(t.lines, line)
-		t.hash.Write([]byte(line))
-		t.hash.Write([]byte{'\n'})
-		if t.sink != nil {
-			t.sink(line)
-		}
+		t.line(prefix + part)
+	}
+}
+
+func (t *Trace) line(line string) {
+	t.lines = append(t.lines, line)
+	t.hash.Write([]byte(line))
+	t.hash.Write([]byte{'\n'})
+	if t.sink != nil {
+		t.sink(line)
 	}
 }
 

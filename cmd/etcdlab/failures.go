@@ -63,7 +63,7 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 		fork = fmt.Sprintf(" --until %v --fork %d", f.At, f.K)
 	}
 	readme := fmt.Sprintf("%s, seed %d: %s\n\nreplay:  %s\nrerun:   go run ./cmd/etcdlab run %s%s\nshrink:  go run ./cmd/etcdlab shrink %s --out small.txt\n",
-		r.Source, r.Seed(), firstFailure(r), r.ReplayCommand(), shellQuote(filepath.Join(final, "experiment.txt")), fork, r.Invocation())
+		r.Source, r.Seed(), firstFailure(r), r.ReplayCommand(), scenarios.ShellQuote(filepath.Join(final, "experiment.txt")), fork, r.Invocation())
 	files := map[string]string{
 		"experiment.txt": r.Experiment.String(),
 		"summary.txt":    summary.String(),
@@ -90,14 +90,6 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 		return "", err
 	}
 	return final, nil
-}
-
-// shellQuote quotes a path for a shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,=:") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func firstFailure(r *scenarios.Result) string {

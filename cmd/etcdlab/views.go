@@ -33,7 +33,7 @@ type filter struct {
 	from, to time.Duration
 }
 
-func (f filter) empty() bool { return f == filter{to: f.to} && f.to == 0 }
+func (f filter) empty() bool { return f == filter{} }
 
 func (f filter) keep(line string) bool {
 	m := traceLine.FindStringSubmatch(line)

@@ -190,28 +190,6 @@ var knownErrors = []error{ErrTimeout, ErrLeaderChanged, ErrStopped, ErrProposalD
 	ErrIDNotFound, ErrIDExists, ErrIDRemoved, ErrMemberNotLearner, ErrBadLeaderTransferee, ErrTimeoutLeaderTransfer,
 	ErrNotSupportedForLearner}
 
-// IsWrite says whether the request changes the store, and so goes
-// through raft as an entry (etcd's InternalRaftRequest).
-func (r *Request) IsWrite() bool {
-	return r.Put != nil || r.DeleteRange != nil || (r.Txn != nil && !IsTxnReadOnly(r.Txn)) ||
-		r.Compact != nil || r.LeaseGrant != nil || r.LeaseRevoke != nil || (r.Alarm != nil && r.Alarm.Action != pb.AlarmRequest_GET)
-}
-
-// IsTxnReadOnly says whether every operation of a Txn, in both
-// branches, is a Range (etcd's txn.IsTxnReadonly; a nested Txn counts as
-// a write there too): such a Txn is served like a Range, without a raft
-// entry.
-func IsTxnReadOnly(r *pb.TxnRequest) bool {
-	for _, ops := range [][]*pb.RequestOp{r.Success, r.Failure} {
-		for _, op := range ops {
-			if op.GetRequestRange() == nil {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // Op names the request's operation, for traces.
 func (r *Request) Op() string {
 	for _, o := range ops {

@@ -65,10 +65,3 @@ func TestGarbageIsAnErrorNotAPanic(t *testing.T) {
 	_, err := UnmarshalRequest(append(b, 0))
 	require.ErrorIs(t, err, ErrCorrupt)
 }
-
-func TestAReadOnlyTxnIsNotAWrite(t *testing.T) {
-	read := &pb.RequestOp{Request: &pb.RequestOp_RequestRange{RequestRange: &pb.RangeRequest{Key: []byte("k")}}}
-	put := &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: []byte("k")}}}
-	require.False(t, (&Request{Txn: &pb.TxnRequest{Success: []*pb.RequestOp{read}}}).IsWrite())
-	require.True(t, (&Request{Txn: &pb.TxnRequest{Success: []*pb.RequestOp{read}, Failure: []*pb.RequestOp{put}}}).IsWrite())
-}

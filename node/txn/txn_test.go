@@ -474,6 +474,11 @@ func TestTxnWritesAndNesting(t *testing.T) {
 	require.Len(t, resp.Responses[0].GetResponseRange().Kvs, 1)
 	require.True(t, IsTxnReadonly(&pb.TxnRequest{Success: []*pb.RequestOp{rangeOp(&pb.RangeRequest{Key: []byte("a")})}}))
 	require.False(t, IsTxnReadonly(rt))
+	// A write in the failure branch alone makes it a write.
+	read := &pb.RequestOp{Request: &pb.RequestOp_RequestRange{RequestRange: &pb.RangeRequest{Key: []byte("k")}}}
+	put := &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: []byte("k")}}}
+	require.True(t, IsTxnReadonly(&pb.TxnRequest{Success: []*pb.RequestOp{read}}))
+	require.False(t, IsTxnReadonly(&pb.TxnRequest{Success: []*pb.RequestOp{read}, Failure: []*pb.RequestOp{put}}))
 
 	// A txn without ops changes nothing; x is gone, so its compare fails.
 	resp, err = Txn(s, &pb.TxnRequest{Compare: []*pb.Compare{cmpValue("x", pb.Compare_EQUAL, "1")}}, nil)
