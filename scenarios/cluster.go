@@ -50,7 +50,7 @@ type Cluster struct {
 	adm           *admin                   // the operator's etcdctl, once a membership fault needs it
 	appliedWrites map[uint64]*appliedWrite // client write requests the members applied, by request ID
 	proposals     map[uint64]uint64        // the client request ID of each raft entry's request ID
-	truth         *checker.Truth           // what the members applied, revision by revision: see recordTruth
+	truth         *checker.Truth           // what the members applied, revision by revision, when a check needs it: see recordTruth
 	watchers      []*watcher
 	leaseHolders  []*leaseHolder
 	leaseRand     *rand.Rand // the lease holders' choices
@@ -58,7 +58,8 @@ type Cluster struct {
 	// leader (lostLeaderAt: when the last one was lost, -1 while one leads).
 	leaderless   []checker.Interval
 	lostLeaderAt time.Duration
-	spans        []Span      // members' fsyncs and applies, for views of the run
+	spans        []Span // members' fsyncs and applies, for views of the run (recordSpans)
+	recordSpans  bool
 	openWrites   []openWrite // writes that ended with an unknown outcome
 }
 
@@ -94,7 +95,6 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		raft:          checker.NewRaft(),
 		appliedWrites: map[uint64]*appliedWrite{},
 		proposals:     map[uint64]uint64{},
-		truth:         checker.NewTruth(),
 		leaseRand:     s.Rand("leases"),
 		lostLeaderAt:  -1,
 		nemesis:       s.Rand("nemesis"),
@@ -113,6 +113,11 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		if err := m.start(startNew); err != nil {
 			return nil, err
 		}
+	}
+	if st.Watchers > 0 || st.LeaseHolders > 0 || st.Workload.SGet > 0 {
+		// Only the watch, lease and serializable-read checks read it, and
+		// every member reports every revision to it.
+		c.truth = checker.NewTruth()
 	}
 	for i := range st.Clients {
 		c.clients = append(c.clients, newClient(c, i+1))
@@ -615,7 +620,9 @@ func (e memberEnv) Sync(name string, done func(error)) {
 		if m.epoch != epoch {
 			return
 		}
-		m.c.spans = append(m.c.spans, Span{Member: m.id, Kind: "fsync " + name, Start: start, End: m.c.sim.Now()})
+		if m.c.recordSpans {
+			m.c.spans = append(m.c.spans, Span{Member: m.id, Kind: "fsync " + name, Start: start, End: m.c.sim.Now()})
+		}
 		if err != nil {
 			m.c.sim.Logf(string(m.addr), "fsync %s failed: %v", name, err)
 		}
@@ -662,12 +669,20 @@ func (e memberEnv) Failpoint(name string) time.Duration {
 
 func (e memberEnv) Applied(index, digest uint64) {
 	c := e.m.c
-	if n := len(c.spans); n > 0 && c.spans[n-1].Member == e.m.id && c.spans[n-1].Kind == "apply" && c.spans[n-1].End == c.sim.Now() {
-		c.spans[n-1].Entries++ // entries applied together are one span
-	} else {
-		c.spans = append(c.spans, Span{Member: e.m.id, Kind: "apply", Start: c.sim.Now(), End: c.sim.Now(), Entries: 1, Index: index})
+	if c.recordSpans {
+		c.recordApply(e.m.id, index)
 	}
 	c.logViolations(c.raft.Applied(c.sim.Now(), e.m.id, index, digest))
+}
+
+// recordApply notes an entry applied, in one span with the entries the
+// member applied at the same moment.
+func (c *Cluster) recordApply(member, index uint64) {
+	if n := len(c.spans); n > 0 && c.spans[n-1].Member == member && c.spans[n-1].Kind == "apply" && c.spans[n-1].End == c.sim.Now() {
+		c.spans[n-1].Entries++
+		return
+	}
+	c.spans = append(c.spans, Span{Member: member, Kind: "apply", Start: c.sim.Now(), End: c.sim.Now(), Entries: 1, Index: index})
 }
 
 func (e memberEnv) Logged(index, term, digest uint64) {

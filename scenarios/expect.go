@@ -33,6 +33,9 @@ var expectKinds = []expectKind{
 		setup: func(c *Cluster, x Expectation, _ Experiment) func() checker.Verdict {
 			rec := c.faults[argInt(x.Args, "fault", 0)-1]
 			name := fmt.Sprintf("stale serializable reads during fault %d", rec.Index)
+			if c.truth == nil {
+				c.truth = checker.NewTruth() // what was applied when tells stale
+			}
 			return func() checker.Verdict { return staleDuring(c, name, rec) }
 		}},
 	{name: "leader", doc: "a leader is elected within= after the start", args: []string{"within"},

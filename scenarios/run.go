@@ -39,6 +39,9 @@ type Options struct {
 	Set       []Arg
 	Seed      *uint64 // for a file: run it with this seed instead of its own
 	ReportDir string  // where failing checks write their visualizations; "" writes none
+	// Spans records the members' fsyncs and applies in Result.Spans, for
+	// a view of the run that draws them; a run records none otherwise.
+	Spans bool
 	// Fork, if set, gives the run fresh randomness from a moment on: see
 	// sim.Sim.Fork.
 	Fork *Fork
@@ -184,6 +187,7 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", e.Scenario, err)
 	}
+	c.recordSpans = opts.Spans
 	c.schedule(e.Faults)
 	for _, x := range e.Expect {
 		k := expectKinds[slices.IndexFunc(expectKinds, func(k expectKind) bool { return k.name == x.Kind })]

@@ -357,6 +357,7 @@ func parse(cmd string, args []string) (*invocation, error) {
 	if *keys != "" {
 		inv.keys = strings.Split(*keys, ",")
 	}
+	inv.opts.Spans = inv.chromeTrace != "" // the only view that draws them
 	switch {
 	case (*fork != 0 || *forks != "") && !isSet(fs, "until"):
 		return nil, errUsage{fmt.Sprintf("%s: --fork and --forks need --until T, the moment to fork at", cmd)}
