@@ -17,8 +17,9 @@
 //     etcd never sees that; it is there for stress experiments that want
 //     raft's own tolerance of a hostile network, and says so in settings.
 //
-// The network carries bytes: every delivery hands the receiver its own
-// copy, the way a real wire would, so no two nodes ever share memory.
+// The network carries bytes: the sender gives them up, and every delivery
+// hands the receiver bytes of its own (a duplicate is a copy), the way a
+// real wire would, so no two nodes ever share memory.
 package network
 
 import (
@@ -229,15 +230,20 @@ func (n *Network) Detach(a Addr) {
 	n.lives[a]++
 }
 
-// Send puts payload on the wire from one endpoint to another. desc is how
-// the trace describes the message. The payload is copied, so the caller
-// may reuse it.
-func (n *Network) Send(from, to Addr, desc string, payload []byte) {
+// Send puts payload on the wire from one endpoint to another. desc
+// describes the message for the trace's text; it is called only if the
+// text is wanted (the fingerprint hashes the payload itself). Send takes
+// payload over: the caller must not touch it again (every caller marshals
+// a fresh one), so a message is not copied on its way.
+func (n *Network) Send(from, to Addr, desc func() string, payload []byte) {
 	n.stats.Sent++
 	r := route{from, to}
 	if b, ok := n.blocks[r]; ok {
 		n.stats.Blocked++
-		n.sim.Logf("net", "%s->%s blocked (%s): %s", from, to, b.reason, desc)
+		n.record("blocked", b.reason, r, 0, 0, payload)
+		if n.sim.Tracing() {
+			n.sim.Line("net", fmt.Sprintf("%s->%s blocked (%s): %s", from, to, b.reason, desc()))
+		}
 		return
 	}
 	if l := n.linkFor(r); l.Mode == Datagram {
@@ -249,7 +255,7 @@ func (n *Network) Send(from, to Addr, desc string, payload []byte) {
 
 // sendStream delivers in order: a message arrives no earlier than the one
 // sent before it on the route, however their jitter, size and losses fell.
-func (n *Network) sendStream(r route, l Link, desc string, payload []byte) {
+func (n *Network) sendStream(r route, l Link, desc func() string, payload []byte) {
 	// Draw every random number a message needs in a fixed order, whatever
 	// its fate: one draw for its losses, then its jitter.
 	retransmits := n.retransmits(l.DropRate)
@@ -274,15 +280,21 @@ func (n *Network) sendStream(r route, l Link, desc string, payload []byte) {
 		delete(n.streams, r)
 		n.stats.Dropped++
 		n.stats.Retransmitted += retransmits
-		n.sim.Logf("net", "%s->%s lost: %d retransmits would hold it %v, past the receiver's %v read timeout; the connection is reset: %s",
-			r.from, r.to, retransmits, (at - transfer - heard).Round(time.Millisecond), StreamReadTimeout, desc)
+		n.record("reset", "", r, int64(retransmits), at-transfer-heard, payload)
+		if n.sim.Tracing() {
+			n.sim.Line("net", fmt.Sprintf("%s->%s lost: %d retransmits would hold it %v, past the receiver's %v read timeout; the connection is reset: %s",
+				r.from, r.to, retransmits, (at-transfer-heard).Round(time.Millisecond), StreamReadTimeout, desc()))
+		}
 		return
 	}
 	conn.lastAt = at
 	n.streams[r] = conn
 	n.stats.Retransmitted += retransmits
 	n.deliverAt(at, r.from, r.to, payload)
-
+	n.record("sent", "", r, int64(retransmits), at-n.sim.Now(), payload)
+	if !n.sim.Tracing() {
+		return
+	}
 	var notes []string
 	switch {
 	case retransmits == 1:
@@ -297,7 +309,14 @@ func (n *Network) sendStream(r route, l Link, desc string, payload []byte) {
 	if len(notes) > 0 {
 		note = " (" + strings.Join(notes, ", ") + ")"
 	}
-	n.sim.Logf("net", "%s->%s +%v%s: %s", r.from, r.to, (at - n.sim.Now()).Round(time.Microsecond), note, desc)
+	n.sim.Line("net", fmt.Sprintf("%s->%s +%v%s: %s", r.from, r.to, (at-n.sim.Now()).Round(time.Microsecond), note, desc()))
+}
+
+// record adds a message's fate to the fingerprint: the event, a detail,
+// the route, two numbers and the message's bytes.
+func (n *Network) record(event, detail string, r route, a int64, b time.Duration, payload []byte) {
+	n.sim.Record("net").String(event).String(detail).String(string(r.from)).String(string(r.to)).
+		Int(a).Int(int64(b)).Bytes(payload).Done()
 }
 
 // retransmits is how many times in a row a stream's packet is lost: a
@@ -329,7 +348,7 @@ func retransmitWait(k int) time.Duration {
 
 // sendDatagram gives each message its own fate: dropped, duplicated, or
 // overtaken by a later one whose jitter was smaller.
-func (n *Network) sendDatagram(r route, l Link, desc string, payload []byte) {
+func (n *Network) sendDatagram(r route, l Link, desc func() string, payload []byte) {
 	from, to := r.from, r.to
 	// Draw every random number a message needs in a fixed order, whatever
 	// its fate, so one message's fate never shifts another's draws.
@@ -338,18 +357,27 @@ func (n *Network) sendDatagram(r route, l Link, desc string, payload []byte) {
 	d1, d2 := n.delay(l, len(payload)), n.delay(l, len(payload))
 	if drop {
 		n.stats.Dropped++
-		n.sim.Logf("net", "%s->%s dropped: %s", from, to, desc)
+		n.record("dropped", "", r, 0, 0, payload)
+		if n.sim.Tracing() {
+			n.sim.Line("net", fmt.Sprintf("%s->%s dropped: %s", from, to, desc()))
+		}
 		return
 	}
 	now := n.sim.Now()
 	n.deliverAt(now+d1, from, to, payload)
 	if dup {
 		n.stats.Duplicated++
-		n.deliverAt(now+d2, from, to, payload)
-		n.sim.Logf("net", "%s->%s +%v and duplicate +%v: %s", from, to, d1.Round(time.Microsecond), d2.Round(time.Microsecond), desc)
+		n.deliverAt(now+d2, from, to, slices.Clone(payload))
+		n.record("duplicated", "", r, int64(d1), d2, payload)
+		if n.sim.Tracing() {
+			n.sim.Line("net", fmt.Sprintf("%s->%s +%v and duplicate +%v: %s", from, to, d1.Round(time.Microsecond), d2.Round(time.Microsecond), desc()))
+		}
 		return
 	}
-	n.sim.Logf("net", "%s->%s +%v: %s", from, to, d1.Round(time.Microsecond), desc)
+	n.record("sent", "", r, 0, d1, payload)
+	if n.sim.Tracing() {
+		n.sim.Line("net", fmt.Sprintf("%s->%s +%v: %s", from, to, d1.Round(time.Microsecond), desc()))
+	}
 }
 
 func (n *Network) delay(l Link, size int) time.Duration {
@@ -363,10 +391,10 @@ func (n *Network) delay(l Link, size int) time.Duration {
 	return d
 }
 
-// deliverAt copies payload onto the wire once per delivery, so each
-// receiver (and each copy of a duplicate) owns its bytes.
-func (n *Network) deliverAt(at time.Duration, from, to Addr, payload []byte) {
-	wire, life, fromLife := slices.Clone(payload), n.lives[to], n.lives[from]
+// deliverAt hands payload to the receiver at at. The receiver owns the
+// bytes: a duplicate's second delivery gets its own copy.
+func (n *Network) deliverAt(at time.Duration, from, to Addr, wire []byte) {
+	life, fromLife := n.lives[to], n.lives[from]
 	_, upWhenSent := n.handlers[to]
 	n.sim.At(at, func() {
 		h, ok := n.handlers[to]

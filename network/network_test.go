@@ -17,19 +17,33 @@ func (in *inbox) handler(from Addr, payload []byte) {
 	in.got = append(in.got, string(from)+":"+string(payload))
 }
 
-func TestMessagesArriveAfterLatencyAsOwnCopies(t *testing.T) {
+func TestMessagesArriveAfterLatency(t *testing.T) {
 	s := sim.New(1)
 	defer s.Close()
 	n := New(s, Link{Latency: 5 * time.Millisecond})
 	var b inbox
 	n.Attach("b", b.handler)
-	payload := []byte("hello")
-	n.Send("a", "b", "greeting", payload)
-	payload[0] = 'j' // the sender reusing its buffer must not change what is on the wire
+	n.Send("a", "b", text("greeting"), []byte("hello"))
 	s.RunUntil(4 * time.Millisecond)
 	require.Empty(t, b.got)
 	s.RunUntil(5 * time.Millisecond)
 	require.Equal(t, []string{"a:hello"}, b.got)
+}
+
+// A duplicated datagram arrives as two copies: a receiver that changes
+// the first does not change the second.
+func TestDuplicatesAreOwnCopies(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Mode: Datagram, Latency: time.Millisecond, DuplicateRate: 1})
+	var got []string
+	n.Attach("b", func(_ Addr, p []byte) {
+		got = append(got, string(p))
+		p[0] = 'j'
+	})
+	n.Send("a", "b", text("greeting"), []byte("hello"))
+	s.RunUntil(time.Second)
+	require.Equal(t, []string{"hello", "hello"}, got)
 }
 
 func TestPartitionsBlockBetweenGroupsOnlyUntilHealed(t *testing.T) {
@@ -42,10 +56,10 @@ func TestPartitionsBlockBetweenGroupsOnlyUntilHealed(t *testing.T) {
 		n.Attach(a, boxes[a].handler)
 	}
 	n.Partition([]Addr{"n1"}, []Addr{"n2", "n3"})
-	n.Send("n1", "n2", "", []byte("x"))
-	n.Send("n2", "n1", "", []byte("x"))
-	n.Send("n2", "n3", "", []byte("same side"))
-	n.Send("c1", "n1", "", []byte("clients are not partitioned"))
+	n.Send("n1", "n2", text(""), []byte("x"))
+	n.Send("n2", "n1", text(""), []byte("x"))
+	n.Send("n2", "n3", text(""), []byte("same side"))
+	n.Send("c1", "n1", text(""), []byte("clients are not partitioned"))
 	s.RunUntil(time.Second)
 	require.Empty(t, boxes["n2"].got)
 	require.Equal(t, []string{"n2:same side"}, boxes["n3"].got)
@@ -53,7 +67,7 @@ func TestPartitionsBlockBetweenGroupsOnlyUntilHealed(t *testing.T) {
 	require.Equal(t, 2, n.Stats().Blocked)
 
 	n.Heal()
-	n.Send("n1", "n2", "", []byte("healed"))
+	n.Send("n1", "n2", text(""), []byte("healed"))
 	s.RunUntil(2 * time.Second)
 	require.Equal(t, []string{"n1:healed"}, boxes["n2"].got)
 }
@@ -66,8 +80,8 @@ func TestOneWayBlock(t *testing.T) {
 	n.Attach("a", a.handler)
 	n.Attach("b", b.handler)
 	n.BlockOneWay("a", "b")
-	n.Send("a", "b", "", []byte("lost"))
-	n.Send("b", "a", "", []byte("arrives"))
+	n.Send("a", "b", text(""), []byte("lost"))
+	n.Send("b", "a", text(""), []byte("arrives"))
 	s.RunUntil(time.Second)
 	require.Empty(t, b.got)
 	require.Equal(t, []string{"b:arrives"}, a.got)
@@ -83,7 +97,7 @@ func TestDropsAndDuplicatesFollowTheirRatesAndTheSeed(t *testing.T) {
 		n := New(s, Link{Mode: Datagram, Latency: time.Millisecond, Jitter: time.Millisecond, DropRate: 0.1, DuplicateRate: 0.05})
 		n.Attach("b", func(Addr, []byte) {})
 		for range 10000 {
-			n.Send("a", "b", "", []byte("m"))
+			n.Send("a", "b", text(""), []byte("m"))
 		}
 		s.RunUntil(time.Second)
 		return n.Stats()
@@ -102,7 +116,7 @@ func TestDetachedEndpointsLoseWhatArrives(t *testing.T) {
 	n := New(s, Link{Latency: time.Millisecond})
 	b := &inbox{}
 	n.Attach("b", b.handler)
-	n.Send("a", "b", "", []byte("in flight"))
+	n.Send("a", "b", text(""), []byte("in flight"))
 	n.Detach("b")
 	s.RunUntil(time.Second)
 	require.Empty(t, b.got)
@@ -117,11 +131,11 @@ func TestARestartedEndpointGetsNothingSentToItsPastLife(t *testing.T) {
 	n := New(s, Link{Latency: time.Millisecond})
 	b := &inbox{}
 	n.Attach("b", b.handler)
-	n.Send("a", "b", "", []byte("to the old b"))
+	n.Send("a", "b", text(""), []byte("to the old b"))
 	n.Detach("b")
-	n.Send("a", "b", "", []byte("to nobody"))
+	n.Send("a", "b", text(""), []byte("to nobody"))
 	n.Attach("b", b.handler)
-	n.Send("a", "b", "", []byte("to the new b"))
+	n.Send("a", "b", text(""), []byte("to the new b"))
 	s.RunUntil(time.Second)
 	require.Equal(t, []string{"a:to the new b"}, b.got)
 }
@@ -158,12 +172,12 @@ func TestStreamsDeliverInOrderDespiteSizeAndJitter(t *testing.T) {
 	})
 	big := make([]byte, 1<<20) // a snapshot: one second on the wire
 	copy(big, "snapshot")
-	n.Send("a", "b", "", big)
+	n.Send("a", "b", text(""), big)
 	var want []string
 	want = append(want, "snapshot")
 	for i := range 100 {
 		m := fmt.Sprintf("m%d", i)
-		n.Send("a", "b", "", []byte(m))
+		n.Send("a", "b", text(""), []byte(m))
 		want = append(want, m)
 	}
 	s.RunUntil(3 * time.Second)
@@ -178,12 +192,13 @@ func TestStreamsDeliverInOrderDespiteSizeAndJitter(t *testing.T) {
 func TestStreamsRepairLossWithRetransmissionTimeouts(t *testing.T) {
 	run := func(seed uint64) (Stats, string) {
 		s := sim.New(seed)
+		s.Trace().Keep()
 		defer s.Close()
 		n := New(s, Link{Latency: time.Millisecond, DropRate: 0.1, DuplicateRate: 0.5})
 		var got []int
 		n.Attach("b", func(_ Addr, p []byte) { got = append(got, int(p[0])<<8|int(p[1])) })
 		for i := range 10000 {
-			n.Send("a", "b", "", []byte{byte(i >> 8), byte(i)})
+			n.Send("a", "b", text(""), []byte{byte(i >> 8), byte(i)})
 		}
 		s.RunUntil(time.Minute)
 		require.Len(t, got, 10000, "nothing lost, nothing duplicated")
@@ -221,11 +236,11 @@ func TestAStalledStreamHoldsBackOnlyItsOwnRoute(t *testing.T) {
 	for _, a := range []Addr{"a", "b", "c"} {
 		n.Attach(a, func(_ Addr, p []byte) { record(p) })
 	}
-	n.Send("a", "b", "", []byte("stalled"))
-	n.Send("a", "c", "", []byte("a to c"))
-	n.Send("b", "a", "", []byte("b to a"))
+	n.Send("a", "b", text(""), []byte("stalled"))
+	n.Send("a", "c", text(""), []byte("a to c"))
+	n.Send("b", "a", text(""), []byte("b to a"))
 	n.ClearRoute("a", "b")
-	n.Send("a", "b", "", []byte("behind"))
+	n.Send("a", "b", text(""), []byte("behind"))
 	s.RunUntil(time.Hour)
 	require.Equal(t, time.Millisecond, at["a to c"])
 	require.Equal(t, time.Millisecond, at["b to a"])
@@ -243,10 +258,10 @@ func TestARestartStartsAFreshStream(t *testing.T) {
 	n := New(s, Link{Latency: time.Millisecond, BytesPerSec: 1 << 20})
 	b := &inbox{}
 	n.Attach("b", b.handler)
-	n.Send("a", "b", "", make([]byte, 1<<20))
+	n.Send("a", "b", text(""), make([]byte, 1<<20))
 	n.Detach("b")
 	n.Attach("b", b.handler)
-	n.Send("a", "b", "", []byte("new connection"))
+	n.Send("a", "b", text(""), []byte("new connection"))
 	s.RunUntil(2 * time.Millisecond)
 	require.Equal(t, []string{"a:new connection"}, b.got)
 }
@@ -262,11 +277,11 @@ func TestRouteOverridesApplyToOneDirection(t *testing.T) {
 	for _, a := range []Addr{"a", "b"} {
 		n.Attach(a, func(_ Addr, p []byte) { at[string(p)] = s.Now() })
 	}
-	n.Send("a", "b", "", []byte("slow"))
-	n.Send("b", "a", "", []byte("back is fast"))
+	n.Send("a", "b", text(""), []byte("slow"))
+	n.Send("b", "a", text(""), []byte("back is fast"))
 	s.RunUntil(time.Second)
 	n.ClearRoute("a", "b")
-	n.Send("a", "b", "", []byte("cleared"))
+	n.Send("a", "b", text(""), []byte("cleared"))
 	s.RunUntil(2 * time.Second)
 	require.Equal(t, 50*time.Millisecond, at["slow"])
 	require.Equal(t, time.Millisecond, at["back is fast"])
@@ -277,13 +292,14 @@ func TestRouteOverridesApplyToOneDirection(t *testing.T) {
 // the last one ends. Heal ends them all.
 func TestBlocksCountSoFaultsCanOverlap(t *testing.T) {
 	s := sim.New(1)
+	s.Trace().Keep()
 	defer s.Close()
 	n := New(s, Link{})
 	n.Block("a", "b", "fault 1")
 	n.Partition([]Addr{"a"}, []Addr{"b"})
 	require.True(t, n.Blocked("a", "b"))
 	require.True(t, n.Blocked("b", "a"))
-	n.Send("a", "b", "m", nil)
+	n.Send("a", "b", text("m"), nil)
 	require.Contains(t, s.Trace().String(), "a->b blocked (partition): m", "the most recent reason")
 	n.Unblock("a", "b")
 	n.Unblock("b", "a")
@@ -304,6 +320,7 @@ func TestBlocksCountSoFaultsCanOverlap(t *testing.T) {
 // hears of it after a round trip, on the reverse route's latency.
 func TestADownEndpointRefusesAfterARoundTrip(t *testing.T) {
 	s := sim.New(1)
+	s.Trace().Keep()
 	defer s.Close()
 	n := New(s, Link{Latency: time.Millisecond, Jitter: time.Millisecond})
 	n.SetRoute("n1", "c1", Link{Latency: 3 * time.Millisecond})
@@ -314,7 +331,7 @@ func TestADownEndpointRefusesAfterARoundTrip(t *testing.T) {
 		refused = append(refused, string(to)+":"+string(p))
 	})
 	n.Attach("c1", func(Addr, []byte) {})
-	n.Send("c1", "n1", "put", []byte("put x"))
+	n.Send("c1", "n1", text("put"), []byte("put x"))
 	s.RunUntil(time.Second)
 	require.Equal(t, []string{"n1:put x"}, refused)
 	require.GreaterOrEqual(t, refusedAt, 4*time.Millisecond)
@@ -334,18 +351,18 @@ func TestLostAndBlockedMessagesAreNotRefused(t *testing.T) {
 	n.OnRefused("c1", func(to Addr, p []byte) { refused = append(refused, string(p)) })
 	b := &inbox{}
 	n.Attach("b", b.handler)
-	n.Send("c1", "b", "", []byte("to the old b"))
+	n.Send("c1", "b", text(""), []byte("to the old b"))
 	n.Detach("b")
 	n.Attach("b", b.handler)
-	n.Send("c1", "b", "", []byte("to the new b"))
+	n.Send("c1", "b", text(""), []byte("to the new b"))
 
 	n.Detach("d")
 	n.Partition([]Addr{"c1"}, []Addr{"d"})
-	n.Send("c1", "d", "", []byte("partitioned"))
+	n.Send("c1", "d", text(""), []byte("partitioned"))
 	n.Heal()
 	n.BlockOneWay("d", "c1")
-	n.Send("c1", "d", "", []byte("the reset back is blocked"))
-	n.Send("c2", "d", "", []byte("no callback"))
+	n.Send("c1", "d", text(""), []byte("the reset back is blocked"))
+	n.Send("c2", "d", text(""), []byte("no callback"))
 	s.RunUntil(time.Second)
 	require.Equal(t, []string{"c1:to the new b"}, b.got)
 	require.Empty(t, refused)
@@ -364,7 +381,7 @@ func TestAResetFindsNoSenderThatRestarted(t *testing.T) {
 	called := false
 	n.OnRefused("c1", func(Addr, []byte) { called = true })
 	n.Attach("c1", func(Addr, []byte) {})
-	n.Send("c1", "n1", "", []byte("x"))
+	n.Send("c1", "n1", text(""), []byte("x"))
 	s.RunUntil(time.Millisecond) // refused now; the reset is on its way back
 	n.Detach("c1")
 	n.Attach("c1", func(Addr, []byte) {})
@@ -399,9 +416,12 @@ func TestAMessageSentBeforeACrashIsLostNotRefused(t *testing.T) {
 	var refused []string
 	n.OnRefused("c1", func(to Addr, p []byte) { refused = append(refused, string(p)) })
 	n.Attach("b", (&inbox{}).handler)
-	n.Send("c1", "b", "", []byte("sent while up"))
+	n.Send("c1", "b", text(""), []byte("sent while up"))
 	n.Detach("b")
-	n.Send("c1", "b", "", []byte("sent while down"))
+	n.Send("c1", "b", text(""), []byte("sent while down"))
 	s.RunUntil(time.Second)
 	require.Equal(t, []string{"sent while down"}, refused)
 }
+
+// text is a message description for Send.
+func text(s string) func() string { return func() string { return s } }

@@ -203,9 +203,11 @@ func (cl *client) send() {
 	op.req.ID = requestID(clientIDs, cl.id, cl.seq)
 	op.attempt, op.to = op.req.ID, ep.addr
 	op.attempts = append(op.attempts, op.req.ID)
-	desc := fmt.Sprintf("%s #%x", node.DescribeRequest(op.req), op.req.ID)
-	if op.retries > 0 {
-		desc += fmt.Sprintf(" (retry %d)", op.retries)
+	desc := func() string {
+		if op.retries > 0 {
+			return fmt.Sprintf("%s #%x (retry %d)", node.DescribeRequest(op.req), op.req.ID, op.retries)
+		}
+		return fmt.Sprintf("%s #%x", node.DescribeRequest(op.req), op.req.ID)
 	}
 	cl.c.net.Send(cl.addr, ep.addr, desc, append([]byte{wireRequest}, op.req.Marshal()...))
 }

@@ -568,15 +568,17 @@ func (e memberEnv) Send(msg *raftpb.Message) {
 		panic(fmt.Sprintf("marshal raft message: %v", err))
 	}
 	e.m.c.raftMessages++
-	desc := raft.DescribeMessage(msg, node.EntryFormatter(msg.GetType()))
+	desc := func() string { return raft.DescribeMessage(msg, node.EntryFormatter(msg.GetType())) }
 	e.m.c.net.Send(e.m.addr, nodeAddr(msg.GetTo()), desc, b)
 	e.m.c.fireTriggers(e.m, msg, true)
 }
 
 func (e memberEnv) Reply(to string, resp *api.Response) {
-	desc := fmt.Sprintf("reply #%x", resp.ID)
-	if resp.Err != nil {
-		desc += ": " + resp.Err.Error()
+	desc := func() string {
+		if resp.Err != nil {
+			return fmt.Sprintf("reply #%x: %v", resp.ID, resp.Err)
+		}
+		return fmt.Sprintf("reply #%x", resp.ID)
 	}
 	e.m.c.net.Send(e.m.addr, network.Addr(to), desc, append([]byte{wireResponse}, resp.Marshal()...))
 }

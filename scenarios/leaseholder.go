@@ -82,7 +82,7 @@ func (h *leaseHolder) send(op int, req *api.Request) {
 	h.inflight.op, h.inflight.id, h.inflight.to, h.inflight.put = op, req.ID, m.addr, req.Put != nil
 	deadline := h.c.sim.Now() + h.c.settings.ClientTimeout
 	h.inflight.deadline = deadline
-	h.c.net.Send(h.addr, m.addr, "lease "+req.Op(), append([]byte{wireRequest}, req.Marshal()...))
+	h.c.net.Send(h.addr, m.addr, func() string { return "lease " + req.Op() }, append([]byte{wireRequest}, req.Marshal()...))
 	id := req.ID
 	h.c.sim.At(deadline, func() {
 		if h.inflight.id == id {

@@ -50,7 +50,7 @@ func (e memberEnv) Removed() {
 // RejectRemoved: rafthttp answers a removed member's stream with 410
 // Gone.
 func (e memberEnv) RejectRemoved(from uint64) {
-	e.m.c.net.Send(e.m.addr, nodeAddr(from), "410 Gone: the member was removed", []byte{wireGone})
+	e.m.c.net.Send(e.m.addr, nodeAddr(from), func() string { return "410 Gone: the member was removed" }, []byte{wireGone})
 }
 
 // gone is a peer saying this member was removed: etcd's transport reports
@@ -210,7 +210,7 @@ func (a *admin) attempt(op *adminOp) {
 	req.ID = a.seq
 	op.to, op.attempts = to, op.attempts+1
 	a.ops[req.ID] = op
-	c.net.Send(a.addr, to, fmt.Sprintf("%s #%d", describeAdmin(&req), req.ID), append([]byte{wireRequest}, req.Marshal()...))
+	c.net.Send(a.addr, to, func() string { return fmt.Sprintf("%s #%d", describeAdmin(&req), req.ID) }, append([]byte{wireRequest}, req.Marshal()...))
 	id := req.ID
 	c.sim.After(adminTimeout, func() { a.failed(id, "no answer in "+adminTimeout.String()) })
 }

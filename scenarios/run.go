@@ -49,6 +49,10 @@ type Options struct {
 	// streams them). It runs inside the simulation, so it must change
 	// nothing there: no randomness, no scheduling, only output.
 	Trace func(line string)
+	// KeepTrace keeps the trace's text in Result.Trace, for a view or a
+	// report that reads it. Formatting it costs more than the simulation,
+	// so a run formats none otherwise; the fingerprint is the same.
+	KeepTrace bool
 }
 
 // Fork is a run replayed exactly up to At, then given fresh randomness
@@ -165,6 +169,9 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	defer s.Close()
 	if opts.Trace != nil {
 		s.OnTrace(opts.Trace)
+	}
+	if opts.KeepTrace {
+		s.Trace().Keep()
 	}
 	if f := opts.Fork; f != nil {
 		if f.At <= 0 || f.At >= e.Settings.Duration {

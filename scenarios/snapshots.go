@@ -68,7 +68,7 @@ func (e memberEnv) SendSnapshot(msg *raftpb.Message, db []byte) {
 	to, idx := msg.GetTo(), msg.GetSnapshot().GetMetadata().GetIndex()
 	rec := c.noteSnapshot(SnapshotRecord{Kind: SnapshotSent, Member: m.id, Peer: to, Index: idx, Size: len(db)})
 	c.raftMessages++
-	c.net.Send(m.addr, nodeAddr(to), fmt.Sprintf("MsgSnap index %d with a %d-byte db", idx, len(db)), payload)
+	c.net.Send(m.addr, nodeAddr(to), func() string { return fmt.Sprintf("MsgSnap index %d with a %d-byte db", idx, len(db)) }, payload)
 	c.fireTriggers(m, msg, true)
 	epoch := m.epoch
 	link := c.net.RouteLink(m.addr, nodeAddr(to))
@@ -121,7 +121,7 @@ func (m *member) receiveSnapshot(from network.Addr, body []byte) {
 				m.node.Step(msg)
 				m.c.fireTriggers(m, msg, false)
 				ack := binary.AppendUvarint([]byte{wireSnapDone}, idx)
-				m.c.net.Send(m.addr, from, fmt.Sprintf("snapshot %d saved", idx), ack)
+				m.c.net.Send(m.addr, from, func() string { return fmt.Sprintf("snapshot %d saved", idx) }, ack)
 			})
 		})
 	})

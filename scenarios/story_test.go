@@ -28,7 +28,7 @@ var storyLine = regexp.MustCompile(`became leader|stepped down|s nemesis |crashe
 func TestStories(t *testing.T) {
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
-			r, err := Run(name, 1, Options{})
+			r, err := Run(name, 1, Options{KeepTrace: true})
 			require.NoError(t, err)
 			var b strings.Builder
 			fmt.Fprintf(&b, "# %s, seed 1: %s\n", name, mustLookup(name).Summary)

@@ -111,7 +111,7 @@ func (w *watcher) send(to network.Addr, wr *pb.WatchRequest) {
 func (w *watcher) sendRequest(to network.Addr, req *api.Request) {
 	w.seq++
 	req.ID = requestID(watcherIDs, w.id, w.seq)
-	w.c.net.Send(w.addr, to, fmt.Sprintf("%s #%x", req.Op(), req.ID), append([]byte{wireRequest}, req.Marshal()...))
+	w.c.net.Send(w.addr, to, func() string { return fmt.Sprintf("%s #%x", req.Op(), req.ID) }, append([]byte{wireRequest}, req.Marshal()...))
 }
 
 // list reads every workload key, linearizably, to learn the revision the

@@ -10,7 +10,6 @@
 package sim
 
 import (
-	"container/heap"
 	"fmt"
 	"io"
 	"time"
@@ -88,11 +87,31 @@ func (s *Sim) Trace() *Trace { return s.trace }
 // stream the run instead of printing it at the end.
 func (s *Sim) OnTrace(fn func(line string)) { s.trace.sink = fn }
 
-// Logf adds a line to the trace, stamped with the current virtual time.
-// who names the actor ("n1", "c3", "net", "nemesis").
+// Tracing reports whether the trace's text is wanted: see Trace.Text.
+func (s *Sim) Tracing() bool { return s.trace.Text() }
+
+// Logf logs an event: its canonical record (who, the format and each
+// argument) joins the fingerprint, and its text, stamped with the current
+// virtual time, the trace's lines if they are wanted. who names the actor
+// ("n1", "c3", "net", "nemesis").
 func (s *Sim) Logf(who, format string, args ...any) {
-	s.trace.add(s.now, who, fmt.Sprintf(format, args...))
+	r := s.trace.Record(s.now, who).String(format)
+	for _, a := range args {
+		r.Any(a)
+	}
+	r.Done()
+	if s.trace.Text() {
+		s.trace.Line(s.now, who, fmt.Sprintf(format, args...))
+	}
 }
+
+// Record starts the canonical record of an event stamped now, for a
+// caller that logs often and builds its fields itself (the network): it
+// ends the record with Done and adds the text with Line if Tracing.
+func (s *Sim) Record(who string) *Record { return s.trace.Record(s.now, who) }
+
+// Line adds an event's text, stamped now, if the text is wanted.
+func (s *Sim) Line(who, text string) { s.trace.Line(s.now, who, text) }
 
 // At schedules fn at virtual time t. Events at equal times run in the order
 // they were scheduled. Scheduling in the past is a bug in the caller.
@@ -101,7 +120,7 @@ func (s *Sim) At(t time.Duration, fn func()) {
 		panic(fmt.Sprintf("sim: event scheduled at %v, before now (%v)", t, s.now))
 	}
 	s.seq++
-	heap.Push(&s.queue, event{at: t, seq: s.seq, fn: fn})
+	s.queue.push(event{at: t, seq: s.seq, fn: fn})
 }
 
 // After schedules fn d after now.
@@ -119,7 +138,7 @@ func (s *Sim) RunUntilLimit(end time.Duration, maxEvents uint64) bool {
 		if maxEvents > 0 && s.events >= maxEvents {
 			return false
 		}
-		e := heap.Pop(&s.queue).(event)
+		e := s.queue.pop()
 		s.now = e.at
 		s.events++
 		e.fn()
@@ -136,23 +155,52 @@ type event struct {
 	fn  func()
 }
 
-// eventQueue is a min-heap on (at, seq): seq breaks ties so that equal
-// times keep the order of scheduling, which a heap alone would not.
+func (e event) before(f event) bool {
+	if e.at != f.at {
+		return e.at < f.at
+	}
+	return e.seq < f.seq
+}
+
+// eventQueue is a binary min-heap on (at, seq): seq breaks ties so that
+// equal times keep the order of scheduling, which a heap alone would not.
+// It is container/heap's algorithm on a typed slice: a run pushes and pops
+// millions of events, and heap.Interface boxes each one.
 type eventQueue []event
 
-func (q eventQueue) Len() int { return len(q) }
-func (q eventQueue) Less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
+func (q *eventQueue) push(e event) {
+	*q = append(*q, e)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h[i].before(h[parent]) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
 	}
-	return q[i].seq < q[j].seq
 }
-func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *eventQueue) Push(x any)   { *q = append(*q, x.(event)) }
-func (q *eventQueue) Pop() any {
-	old := *q
-	e := old[len(old)-1]
-	old[len(old)-1] = event{}
-	*q = old[:len(old)-1]
-	return e
+
+func (q *eventQueue) pop() event {
+	h := *q
+	top, last := h[0], len(h)-1
+	h[0] = h[last]
+	h[last] = event{} // let the closure go
+	h = h[:last]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && h[l].before(h[least]) {
+			least = l
+		}
+		if r < len(h) && h[r].before(h[least]) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		h[i], h[least] = h[least], h[i]
+		i = least
+	}
+	*q = h
+	return top
 }

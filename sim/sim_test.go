@@ -24,6 +24,43 @@ func TestEventsRunInTimeThenScheduleOrder(t *testing.T) {
 	require.Equal(t, 3*time.Millisecond, s.Now())
 }
 
+// The queue is a hand-written heap: many events at few distinct times,
+// scheduled in a shuffled order and from inside events, still run in
+// (time, scheduling) order.
+func TestManyEventsRunInOrder(t *testing.T) {
+	s := New(1)
+	defer s.Close()
+	rng := s.Rand("test")
+	type stamp struct {
+		at  time.Duration
+		seq int
+	}
+	var got []stamp
+	seq := 0
+	var schedule func(depth int)
+	schedule = func(depth int) {
+		at := s.Now() + time.Duration(rng.IntN(5))*time.Millisecond
+		seq++
+		me := seq
+		s.At(at, func() {
+			got = append(got, stamp{at, me})
+			if depth < 3 {
+				schedule(depth + 1)
+				schedule(depth + 1)
+			}
+		})
+	}
+	for range 200 {
+		schedule(0)
+	}
+	s.RunUntil(time.Minute)
+	require.Len(t, got, 200*15)
+	for i := 1; i < len(got); i++ {
+		a, b := got[i-1], got[i]
+		require.True(t, a.at < b.at || a.at == b.at && a.seq < b.seq, "event %d (%v, #%d) ran after (%v, #%d)", i, b.at, b.seq, a.at, a.seq)
+	}
+}
+
 func TestSchedulingInThePastPanics(t *testing.T) {
 	s := New(1)
 	defer s.Close()
@@ -72,6 +109,7 @@ func TestTraceFingerprint(t *testing.T) {
 	trace := func(words ...string) *Trace {
 		s := New(1)
 		defer s.Close()
+		s.Trace().Keep()
 		for i, w := range words {
 			s.At(time.Duration(i)*time.Millisecond, func() { s.Logf("n1", "%s", w) })
 		}
@@ -82,6 +120,30 @@ func TestTraceFingerprint(t *testing.T) {
 	require.Equal(t, "   0.000000s n1   x\n   0.001000s n1   y\n", a.String())
 	require.Equal(t, a.Fingerprint(), trace("x", "y").Fingerprint())
 	require.NotEqual(t, a.Fingerprint(), trace("x", "z").Fingerprint())
+	require.NotEqual(t, a.Fingerprint(), trace("xy").Fingerprint())
+}
+
+// The fingerprint is the records', whether or not the text was kept or
+// streamed: a replay must print the run whose fingerprint a sweep saw.
+func TestFingerprintDoesNotDependOnTheText(t *testing.T) {
+	run := func(text string) string {
+		s := New(1)
+		defer s.Close()
+		switch text {
+		case "keep":
+			s.Trace().Keep()
+		case "sink":
+			s.OnTrace(func(string) {})
+		}
+		s.At(time.Millisecond, func() {
+			s.Logf("n1", "%s %d %v", "a", 7, 3*time.Second)
+			s.Record("net").String("n1").Bytes([]byte{1, 2}).Done()
+		})
+		s.RunUntil(time.Second)
+		return s.Trace().Fingerprint()
+	}
+	require.Equal(t, run(""), run("keep"))
+	require.Equal(t, run(""), run("sink"))
 }
 
 // A member's election timeouts come from its own stream: what another

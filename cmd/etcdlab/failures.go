@@ -56,6 +56,10 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 			r.Verdicts[i].Visualization = filepath.Join(final, filepath.Base(v.Visualization))
 		}
 	}
+	trace, err := inv.traceOf(r)
+	if err != nil {
+		return "", err
+	}
 	var summary bytes.Buffer
 	summarize(&summary, r, wall)
 	fork := ""
@@ -67,7 +71,7 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 	files := map[string]string{
 		"experiment.txt": r.Experiment.String(),
 		"summary.txt":    summary.String(),
-		"trace.txt":      strings.Join(r.Trace, "\n") + "\n",
+		"trace.txt":      strings.Join(trace, "\n") + "\n",
 		"README.txt":     readme,
 	}
 	for _, f := range []string{"experiment.txt", "summary.txt", "trace.txt", "README.txt"} {
@@ -90,6 +94,28 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 		return "", err
 	}
 	return final, nil
+}
+
+// traceOf is the text of r's trace. A run keeps none unless asked (see
+// scenarios.Options.KeepTrace), so this runs the seed again, keeping it:
+// a run is a pure function of its seed, and the fingerprints prove that
+// the second run is the first.
+func (inv *invocation) traceOf(r *scenarios.Result) ([]string, error) {
+	if r.Options.KeepTrace {
+		return r.Trace, nil
+	}
+	again := *inv
+	again.opts = r.Options
+	again.opts.KeepTrace, again.opts.Trace, again.opts.ReportDir = true, nil, ""
+	r2, err := again.runSeed(r.Seed())
+	if err != nil {
+		return nil, fmt.Errorf("running seed %d again for its trace: %w", r.Seed(), err)
+	}
+	if r2.Fingerprint != r.Fingerprint {
+		return nil, fmt.Errorf("seed %d ran again for its trace with fingerprint %.12s, not %.12s: the simulation is not deterministic (see replay --check-determinism)",
+			r.Seed(), r2.Fingerprint, r.Fingerprint)
+	}
+	return r2.Trace, nil
 }
 
 func firstFailure(r *scenarios.Result) string {

@@ -506,6 +506,9 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 			}
 		}
 	}
+	// Views, reports and the determinism check read the trace's text; a
+	// plain run formats none (it costs more than the simulation).
+	inv.opts.KeepTrace = inv.cmd == "report" || inv.checkDeterminism || (inv.cmd == "replay" && trace == nil)
 	r, err := inv.runSeed(inv.seed)
 	if trace != nil {
 		trace.Flush()
@@ -720,7 +723,7 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	speed := float64(r.Settings.Duration) / float64(wall)
 	fmt.Fprintf(out, "simulated %v in %v wall time (%.0fx real time), %d events\n",
 		r.Settings.Duration, wall.Round(time.Millisecond), speed, r.Events)
-	fmt.Fprintf(out, "replay: %s  (%d trace lines)\n", r.ReplayCommand(), len(r.Trace))
+	fmt.Fprintf(out, "replay: %s\n", r.ReplayCommand())
 }
 
 // formatBytes is a size in the unit that reads best.

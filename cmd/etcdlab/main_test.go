@@ -359,6 +359,7 @@ func TestCheckDeterminismFindsWhereRunsPart(t *testing.T) {
 
 	inv, err := parse("run", []string{"election", "--seed", "2"})
 	require.NoError(t, err)
+	inv.opts.KeepTrace = true
 	r, err := inv.runSeed(2)
 	require.NoError(t, err)
 	r.Trace = slices.Clone(r.Trace)

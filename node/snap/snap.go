@@ -63,6 +63,9 @@ func DBName(index uint64) string {
 // ParseName reads back what Name wrote; ok is false for any other name.
 // A directory in front of the name is ignored.
 func ParseName(name string) (term, index uint64, ok bool) {
+	if !strings.HasSuffix(name, snapSuffix) {
+		return 0, 0, false // most files a member writes; Sscanf is slow
+	}
 	var rest string
 	n, _ := fmt.Sscanf(baseName(name), "%016x-%016x%s", &term, &index, &rest)
 	return term, index, n == 3 && rest == snapSuffix
