@@ -195,11 +195,15 @@ func (n *Node) sendMessages(rd *raft.Ready) stall {
 // were removed; here their peers answer them with RejectRemoved. MsgSnap
 // goes to sendMergedSnapshot, as etcd's goes to its server.)
 func processMessages(msgs []*raftpb.Message) []*raftpb.Message {
-	last := -1
+	last, resps := -1, 0
 	for i, m := range msgs {
 		if m.GetType() == raftpb.MessageType_MsgAppResp {
 			last = i
+			resps++
 		}
+	}
+	if resps <= 1 {
+		return msgs // nothing to drop
 	}
 	out := make([]*raftpb.Message, 0, len(msgs))
 	for i, m := range msgs {

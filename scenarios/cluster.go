@@ -131,7 +131,19 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 	return c, nil
 }
 
-func nodeAddr(id uint64) network.Addr { return network.Addr(fmt.Sprintf("n%d", id)) }
+func nodeAddr(id uint64) network.Addr {
+	if id < uint64(len(nodeAddrs)) {
+		return nodeAddrs[id] // every message is addressed: no formatting
+	}
+	return network.Addr(fmt.Sprintf("n%d", id))
+}
+
+var nodeAddrs = func() (a [16]network.Addr) {
+	for i := range a {
+		a[i] = network.Addr(fmt.Sprintf("n%d", i))
+	}
+	return a
+}()
 
 // member is one etcd process with its disk, as the harness drives it.
 // Every input reaches the node through call, which runs it with the
@@ -463,10 +475,13 @@ func (m *member) receive(from network.Addr, payload []byte) {
 		if msg.GetType() == raftpb.MessageType_MsgProp && m.seenProposal(msg) {
 			return
 		}
-		m.call(func() {
-			m.node.Step(msg)
-			m.c.fireTriggers(m, msg, false) // once it has taken the message in
-		})
+		if m.paused() {
+			m.call(func() { m.step(msg) })
+			return
+		}
+		// Not through call: its closure is kept while paused, so it would
+		// be allocated for every message.
+		m.run(func() { m.step(msg) })
 	case wireSnapshot:
 		m.receiveSnapshot(from, body)
 	case wireSnapDone:
@@ -486,8 +501,18 @@ func (m *member) receive(from network.Addr, payload []byte) {
 			return
 		}
 		m.seen[key] = true
-		m.call(func() { m.node.Request(string(from), req) })
+		if m.paused() {
+			m.call(func() { m.node.Request(string(from), req) })
+			return
+		}
+		m.run(func() { m.node.Request(string(from), req) })
 	}
+}
+
+// step hands the member a raft message.
+func (m *member) step(msg *raftpb.Message) {
+	m.node.Step(msg)
+	m.c.fireTriggers(m, msg, false) // once it has taken the message in
 }
 
 // seenProposal drops the second copy of a proposal a follower forwarded.

@@ -114,10 +114,19 @@ func AppendSnapshot(b []byte, index, term uint64, cs *raftpb.ConfState) []byte {
 		Index: proto.Uint64(index), Term: proto.Uint64(term), ConfState: cs}))
 }
 
+// typeCRC is the checksum of each record type's byte, where every
+// record's checksum starts.
+var typeCRC = func() (t [256]uint32) {
+	for i := range t {
+		t[i] = crc32.Checksum([]byte{byte(i)}, crcTable)
+	}
+	return t
+}()
+
 func appendRecord(b []byte, typ byte, data []byte) []byte {
 	var h [headerSize]byte
 	binary.BigEndian.PutUint32(h[0:4], uint32(len(data)))
-	crc := crc32.Update(crc32.Checksum([]byte{typ}, crcTable), crcTable, data)
+	crc := crc32.Update(typeCRC[typ], crcTable, data)
 	binary.BigEndian.PutUint32(h[4:8], crc)
 	h[8] = typ
 	return append(append(b, h[:]...), data...)
@@ -300,7 +309,7 @@ func nextRecord(b []byte) (typ byte, data []byte, n int, ok bool) {
 		return 0, nil, 0, false
 	}
 	typ, data = b[8], b[headerSize:headerSize+size]
-	crc := crc32.Update(crc32.Checksum([]byte{typ}, crcTable), crcTable, data)
+	crc := crc32.Update(typeCRC[typ], crcTable, data)
 	if crc != binary.BigEndian.Uint32(b[4:8]) {
 		return 0, nil, 0, false
 	}
