@@ -148,6 +148,7 @@ type Network struct {
 	blocks   map[route]block  // routes blocked by one fault or more
 	refused  map[Addr]func(to Addr, payload []byte)
 	stats    Stats
+	repeat   bool // the delivery under way is a repeat: see Repeat
 }
 
 type route struct{ from, to Addr }
@@ -290,7 +291,7 @@ func (n *Network) sendStream(r route, l Link, desc func() string, payload []byte
 	conn.lastAt = at
 	n.streams[r] = conn
 	n.stats.Retransmitted += retransmits
-	n.deliverAt(at, r.from, r.to, payload)
+	n.deliverAt(at, r.from, r.to, payload, nil)
 	n.record("sent", "", r, int64(retransmits), at-n.sim.Now(), payload)
 	if !n.sim.Tracing() {
 		return
@@ -364,10 +365,14 @@ func (n *Network) sendDatagram(r route, l Link, desc func() string, payload []by
 		return
 	}
 	now := n.sim.Now()
-	n.deliverAt(now+d1, from, to, payload)
+	var tw *twins
+	if dup {
+		tw = &twins{}
+	}
+	n.deliverAt(now+d1, from, to, payload, tw)
 	if dup {
 		n.stats.Duplicated++
-		n.deliverAt(now+d2, from, to, slices.Clone(payload))
+		n.deliverAt(now+d2, from, to, slices.Clone(payload), tw)
 		n.record("duplicated", "", r, int64(d1), d2, payload)
 		if n.sim.Tracing() {
 			n.sim.Line("net", fmt.Sprintf("%s->%s +%v and duplicate +%v: %s", from, to, d1.Round(time.Microsecond), d2.Round(time.Microsecond), desc()))
@@ -392,8 +397,9 @@ func (n *Network) delay(l Link, size int) time.Duration {
 }
 
 // deliverAt hands payload to the receiver at at. The receiver owns the
-// bytes: a duplicate's second delivery gets its own copy.
-func (n *Network) deliverAt(at time.Duration, from, to Addr, wire []byte) {
+// bytes: a duplicate's second delivery gets its own copy. tw links the
+// two deliveries of a duplicated datagram (nil for any other message).
+func (n *Network) deliverAt(at time.Duration, from, to Addr, wire []byte, tw *twins) {
 	life, fromLife := n.lives[to], n.lives[from]
 	_, upWhenSent := n.handlers[to]
 	n.sim.At(at, func() {
@@ -409,10 +415,26 @@ func (n *Network) deliverAt(at time.Duration, from, to Addr, wire []byte) {
 			n.sim.Logf("net", "%s->%s lost: %s was down or restarted since it was sent", from, to, to)
 		default:
 			n.stats.Delivered++
+			n.repeat = tw != nil && tw.delivered
+			if tw != nil {
+				tw.delivered = true
+			}
 			h(from, wire)
+			n.repeat = false
 		}
 	})
 }
+
+// twins are the two deliveries of a duplicated datagram: whichever
+// arrives second is a repeat, if the first reached its receiver.
+type twins struct{ delivered bool }
+
+// Repeat says, inside a Handler, whether the message being delivered is a
+// repeat: the second copy of a duplicated datagram whose first copy
+// reached the receiver. Raft's messages are safe to take twice; a
+// receiver that models a transport which never duplicates (gRPC and
+// rafthttp are TCP) drops it.
+func (n *Network) Repeat() bool { return n.repeat }
 
 // OnRefused makes a's messages that reach an endpoint which is down come
 // back to h, after the return trip: a process that is down on a host that

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"slices"
@@ -160,8 +159,7 @@ type member struct {
 	up         bool
 	epoch      int // bumped at every crash, so events of a dead life do nothing
 	tickOffset time.Duration
-	started    time.Duration      // member clock when the current or last life began
-	seen       map[clientReq]bool // client requests and forwarded proposals already taken: see seenProposal
+	started    time.Duration // member clock when the current or last life began
 	role       raft.StateType
 	term       uint64
 	removed    bool // removed from the cluster: stopped for good
@@ -184,11 +182,6 @@ type member struct {
 	// fault's restart-after; like the failing disk, it outlives a crash.
 	syncFailed       bool
 	syncRestartAfter time.Duration
-}
-
-type clientReq struct {
-	from network.Addr
-	id   uint64
 }
 
 // How a member's process starts: as a member of the initial cluster, on
@@ -456,8 +449,6 @@ func (m *member) stop() {
 	if m.c.adm != nil {
 		m.c.adm.connectionLost(m.addr)
 	}
-	// m.seen survives: a duplicate of a request the dead incarnation took
-	// must not reach the new one, as TCP would never deliver it.
 }
 
 func (m *member) receive(from network.Addr, payload []byte) {
@@ -472,7 +463,12 @@ func (m *member) receive(from network.Addr, payload []byte) {
 			m.c.sim.Logf(string(m.addr), "dropping undecodable raft message from %s: %v", from, err)
 			return
 		}
-		if msg.GetType() == raftpb.MessageType_MsgProp && m.seenProposal(msg) {
+		if msg.GetType() == raftpb.MessageType_MsgProp && m.c.net.Repeat() {
+			// rafthttp runs on TCP, which never delivers a message twice.
+			// Raft's own messages are safe to repeat, which is why the
+			// datagram network may duplicate them, but a forwarded MsgProp
+			// is a client's write in raft's clothing: a second copy would
+			// be appended, and applied, a second time.
 			return
 		}
 		if m.paused() {
@@ -494,13 +490,11 @@ func (m *member) receive(from network.Addr, payload []byte) {
 			m.c.sim.Logf(string(m.addr), "dropping undecodable request from %s: %v", from, err)
 			return
 		}
-		// Client RPCs ride on gRPC over TCP, which never delivers a
-		// request twice; a datagram network may, so drop the copy here.
-		key := clientReq{from, req.ID}
-		if m.seen[key] {
+		if m.c.net.Repeat() {
+			// Client RPCs ride on gRPC over TCP, which never delivers a
+			// request twice; a datagram network may, so drop the copy.
 			return
 		}
-		m.seen[key] = true
 		if m.paused() {
 			m.call(func() { m.node.Request(string(from), req) })
 			return
@@ -513,26 +507,6 @@ func (m *member) receive(from network.Addr, payload []byte) {
 func (m *member) step(msg *raftpb.Message) {
 	m.node.Step(msg)
 	m.c.fireTriggers(m, msg, false) // once it has taken the message in
-}
-
-// seenProposal drops the second copy of a proposal a follower forwarded.
-// rafthttp runs on TCP, which never delivers a message twice; raft's own
-// messages are safe to repeat, which is why the datagram network may
-// duplicate them, but a forwarded MsgProp is a client's write in raft's
-// clothing: a second copy would be appended, and applied, a second time,
-// as a duplicated client request would be. Each proposal's entries carry
-// the server's request ID, so equal entries are a copy.
-func (m *member) seenProposal(msg *raftpb.Message) bool {
-	h := fnv.New64a()
-	for _, e := range msg.GetEntries() {
-		h.Write(e.GetData())
-	}
-	key := clientReq{from: nodeAddr(msg.GetFrom()), id: h.Sum64()}
-	if m.seen[key] {
-		return true
-	}
-	m.seen[key] = true
-	return false
 }
 
 // observe runs after every input to the member: it hands the member's

@@ -97,7 +97,7 @@ func (c *Cluster) learnEndpoint(addr network.Addr) {
 // streams of the others.
 func (c *Cluster) newMember(id uint64, peers []uint64) *member {
 	s := c.sim
-	m := &member{c: c, id: id, addr: nodeAddr(id), seen: map[clientReq]bool{}, rate: 1}
+	m := &member{c: c, id: id, addr: nodeAddr(id), rate: 1}
 	m.cfg = c.settings.Member
 	m.cfg.ID, m.cfg.Peers = id, peers
 	if int(id) > c.settings.Nodes {
