@@ -203,6 +203,7 @@ func (cl *client) send() {
 	op.req.ID = requestID(clientIDs, cl.id, cl.seq)
 	op.attempt, op.to = op.req.ID, ep.addr
 	op.attempts = append(op.attempts, op.req.ID)
+	cl.c.unsettled[op.req.ID] = true
 	desc := func() string {
 		if op.retries > 0 {
 			return fmt.Sprintf("%s #%x (retry %d)", node.DescribeRequest(op.req), op.req.ID, op.retries)
@@ -395,6 +396,11 @@ func (cl *client) finish(outcome checker.Outcome, detail string) {
 	}
 	if outcome == checker.Unknown && op.Kind != checker.Get {
 		cl.c.openWrites = append(cl.c.openWrites, openWrite{op: len(cl.c.history), attempts: cl.op.attempts})
+	} else {
+		for _, id := range cl.op.attempts {
+			delete(cl.c.unsettled, id)
+			delete(cl.c.appliedWrites, id)
+		}
 	}
 	cl.op = nil
 	cl.c.history = append(cl.c.history, op)

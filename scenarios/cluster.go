@@ -47,12 +47,17 @@ type Cluster struct {
 	snapshots     []*SnapshotRecord
 	peakLog       PeakLog
 	adm           *admin                   // the operator's etcdctl, once a membership fault needs it
-	appliedWrites map[uint64]*appliedWrite // client write requests the members applied, by request ID
+	appliedWrites map[uint64]*appliedWrite // client write requests the members applied, by request ID, while unsettled
 	proposals     map[uint64]uint64        // the client request ID of each raft entry's request ID
-	truth         *checker.Truth           // what the members applied, revision by revision, when a check needs it: see recordTruth
-	watchers      []*watcher
-	leaseHolders  []*leaseHolder
-	leaseRand     *rand.Rand // the lease holders' choices
+	// unsettled are the request IDs of client operations still waiting or
+	// ended with an unknown outcome: the only ones the applied log may
+	// yet settle (settledHistory). What the members apply of any other is
+	// not kept, so this bookkeeping does not grow with the run.
+	unsettled    map[uint64]bool
+	truth        *checker.Truth // what the members applied, revision by revision, when a check needs it: see recordTruth
+	watchers     []*watcher
+	leaseHolders []*leaseHolder
+	leaseRand    *rand.Rand // the lease holders' choices
 	// leaderless are the intervals without a leader, one per change of
 	// leader (lostLeaderAt: when the last one was lost, -1 while one leads).
 	leaderless   []checker.Interval
@@ -94,6 +99,7 @@ func newCluster(s *sim.Sim, st Settings) (*Cluster, error) {
 		raft:          checker.NewRaft(),
 		appliedWrites: map[uint64]*appliedWrite{},
 		proposals:     map[uint64]uint64{},
+		unsettled:     map[uint64]bool{},
 		leaseRand:     s.Rand("leases"),
 		lostLeaderAt:  -1,
 		nemesis:       s.Rand("nemesis"),

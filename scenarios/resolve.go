@@ -62,6 +62,12 @@ func (e memberEnv) AppliedWrite(r *pb.InternalRaftRequest, resp *api.Response, e
 	if !ok {
 		return // not a client's (an admin's), or proposed before the run recorded it
 	}
+	if !c.unsettled[reqID] {
+		// The client has its answer: nothing is left to settle, and the
+		// members that apply the entry later need no mapping either.
+		delete(c.proposals, r.GetHeader().GetID())
+		return
+	}
 	w, ok := c.appliedWrites[reqID]
 	if !ok {
 		w = &appliedWrite{first: c.sim.Now(), resp: resp}
