@@ -60,7 +60,10 @@ func (f *File) Commit(m Meta, bk Buckets, extends bool) []byte {
 
 	b := f.images[i]
 	if b == nil {
-		b = make([]byte, headerLen, headerLen+len(bk.KV)+len(f.rest))
+		// Room to grow, as append would leave: the store grows between
+		// commits.
+		need := headerLen + len(bk.KV) + len(f.rest)
+		b = make([]byte, headerLen, need+need/4+1024)
 	}
 	b = append(b[:headerLen+have], bk.KV[have:]...)
 	for j := len(f.rest) - 1; j >= 0; j-- {
@@ -107,12 +110,20 @@ func multModP(a, b uint32) uint32 {
 // the bits k set in 8n.
 func xPow8N(n uint64) uint32 {
 	p := xPow0
-	sq := xPow0 >> 8 // x^8
-	for ; n != 0; n >>= 1 {
+	for k := 3; n != 0; n, k = n>>1, k+1 {
 		if n&1 != 0 {
-			p = multModP(sq, p)
+			p = multModP(xPow2K[k], p)
 		}
-		sq = multModP(sq, sq)
 	}
 	return p
 }
+
+// xPow2K[k] is x^(2^k) modulo the polynomial, for the bits of 8n.
+var xPow2K = func() (t [3 + 64]uint32) {
+	p := xPow0 >> 1 // x^1
+	for k := range t {
+		t[k] = p
+		p = multModP(p, p)
+	}
+	return t
+}()

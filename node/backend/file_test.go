@@ -16,6 +16,12 @@ func TestCRC32CombineIsTheCRCOfTheConcatenation(t *testing.T) {
 			crc32Combine(crc32.Checksum(a, crcTable), crc32.Checksum(b, crcTable), len(b)), "len(b) %d", len(b))
 		b = append(b, byte(n*7))
 	}
+	for _, n := range []int{1 << 16, 1<<20 + 3} {
+		b := make([]byte, n)
+		b[n/3] = 1
+		require.Equal(t, crc32.Checksum(append(append([]byte{}, a...), b...), crcTable),
+			crc32Combine(crc32.Checksum(a, crcTable), crc32.Checksum(b, crcTable), len(b)), "len(b) %d", len(b))
+	}
 }
 
 // commits drives a File the way a member does: a key bucket that grows,
