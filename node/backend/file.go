@@ -16,17 +16,18 @@ import (
 // a commit fills the image not written last, which still holds the
 // key bucket of the commit before last, so only what was appended since
 // then is copied. The CRC of the key bucket is kept as it grows, so the
-// header's costs only the buckets after it.
+// header's CRC costs only the buckets after it.
 //
 // The disk keeps the image it is given as the file's content and its
 // last synced image as what a crash leaves: so Commit may be called again
 // only once the previous image is durable. Then the disk holds that image
 // alone, and the other is free to fill.
 //
-// The image has the length Encode's would, and the same header: the same
-// bytes reordered. A crash reports the bytes it lost from where the new
-// image first differs from the durable one, and that is in the header's
-// CRC, as it was when the file was Encode's.
+// The image is Encode's bytes reordered behind Encode's header (the CRC
+// of Encode's body, combined from the CRCs of its parts). Both matter to
+// a run: its length is the member's db size, and a crash counts the
+// bytes it lost from where the new image first differs from the durable
+// one, which is inside that CRC, as it was when the file was Encode's.
 type File struct {
 	images [2][]byte
 	kvLen  [2]int // how much of the key bucket each image holds
