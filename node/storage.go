@@ -86,9 +86,21 @@ type backendState struct {
 	// restarted member still skips entries the file holds keeps it (see
 	// meta).
 	disk backend.Meta
+	// file builds each commit's image from the last two, copying only
+	// the key-bucket bytes appended since; kvFrom says which store's
+	// encoding the last commit copied, and from which rewrite of it.
+	file   backend.File
+	kvFrom keyBucket
 	// waiters run once the commit in flight is durable; next once the
 	// commit after it is (forceCommit).
 	waiters, next []func()
+}
+
+// keyBucket names one encoding of a store: while it stays the same,
+// mvcc only appends to it.
+type keyBucket struct {
+	store    *mvcc.Store
+	rewrites int
 }
 
 // bootstrap creates the data directory of a new member: the first WAL
@@ -184,7 +196,9 @@ func decodeBackend(name string, b []byte) (database, error) {
 	if err != nil {
 		return database{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return database{meta: meta, store: store, leases: bk.Lease, size: int64(len(b))}, nil
+	// The lease bucket is copied: b may be the disk's own bytes, which a
+	// later commit may write over (mvcc.Unmarshal copies what it keeps).
+	return database{meta: meta, store: store, leases: slices.Clone(bk.Lease), size: int64(len(b))}, nil
 }
 
 // install makes the database's store, leases and alarms the member's, as
@@ -315,9 +329,18 @@ func (n *Node) forceCommit(then func()) {
 	n.commitBackend()
 }
 
-// encodeBackend is the backend file's image, and what sizes it.
+// encodeBackend is the backend file's image, and what sizes it. The
+// image is the one of the file's two not written last: the disk holds
+// only the last, which is durable now (commitBackend starts a commit only
+// once the one before it is), so the other is free to fill again.
 func (n *Node) encodeBackend(meta backend.Meta) []byte {
-	db := backend.Encode(meta, backend.Buckets{KV: n.store.Marshal(), Lease: n.lessor.Marshal()})
+	kv := n.store.Marshal()
+	from := keyBucket{n.store, n.store.Rewrites()}
+	db := n.backend.file.Commit(meta, backend.Buckets{KV: kv, Lease: n.lessor.Marshal()}, from == n.backend.kvFrom)
+	n.backend.kvFrom = from
+	// The image has the length of a snapshot's db (backend.Encode's) with
+	// the same buckets, as the size was before the file had its own
+	// layout: the quota and Status's sizes do not move.
 	n.backend.inUse = int64(len(db))
 	n.backend.size = max(n.backend.size, n.backend.inUse)
 	return db

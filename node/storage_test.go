@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/raft/v3/raftpb"
@@ -601,4 +603,154 @@ func TestAnOldBackendCommitDoesNotRewindAnInstalledSnapshot(t *testing.T) {
 	assert.Equal(t, index, n3.backend.consistentIndex)
 	c.putN(1, "after", 2)
 	requireConverged(t, c)
+}
+
+// --- the backend file's two images ---
+
+// sharedDisk makes a testEnv hold the bytes WriteFile is given, and hand
+// them to syncs and to ReadFile, as the simulated disk does (testEnv
+// copies them): a member that wrote into an image the disk still holds,
+// or kept bytes it read back, would show it here.
+type sharedDisk struct{ *testEnv }
+
+func (e sharedDisk) WriteFile(name string, b []byte) {
+	e.testEnv.WriteFile(name, b)
+	e.files[name].data = b
+}
+
+func (e sharedDisk) Sync(name string, done func(error)) {
+	e.testEnv.Sync(name, done)
+	e.syncs[len(e.syncs)-1].data = e.files[name].data
+}
+
+func (e sharedDisk) ReadFile(name string) ([]byte, bool) {
+	f, ok := e.files[name]
+	if !ok {
+		return nil, false
+	}
+	return f.data, true
+}
+
+// restartShared restarts member id from files on a sharedDisk.
+func restartShared(c *cluster, id uint64, files map[string][]byte) (*Node, *testEnv) {
+	c.t.Helper()
+	env := newTestEnv(c, id, files)
+	n, err := Restart(c.nodes[id].cfg, sharedDisk{env})
+	require.NoError(c.t, err)
+	c.nodes[id], c.envs[id] = n, env
+	return n, env
+}
+
+// requireBackendHolds checks that a backend file decodes to member n's
+// applied index and store, and has the size the member reports.
+func requireBackendHolds(t *testing.T, n *Node, b []byte) {
+	t.Helper()
+	db, err := decodeBackend(backend.Path, b)
+	require.NoError(t, err)
+	require.Equal(t, n.applied, db.meta.ConsistentIndex)
+	require.Equal(t, n.Hash(), db.store.Hash())
+	require.Equal(t, n.store.Rev(), db.store.Rev())
+	require.Equal(t, n.backend.inUse, int64(len(b)))
+}
+
+// Each commit fills the image the disk no longer holds: while a commit's
+// sync is in flight, the durable file is still the commit before, byte
+// for byte, through many commits that append, deletes that commit at
+// once, a compaction that rewrites the key bucket, a crash during a
+// commit and a restart.
+func TestBackendImagesAreWrittenOnlyOnceTheDiskLetsThemGo(t *testing.T) {
+	c := newCluster(quiet{t}, 1, 2, 3)
+	c.elect(1)
+	c.put(1, "k", "a")
+	c.nodes[2].CommitTick()
+	c.settle()
+	n, e := restartShared(c, 2, c.crash(2))
+	c.heartbeat(1)
+	for i := range 60 {
+		switch {
+		case i == 25:
+			c.ok(1, &api.Request{Compact: &pb.CompactionRequest{Revision: n.store.Rev() - 5}})
+		case i%9 == 0:
+			c.ok(1, &api.Request{DeleteRange: deleteReq(fmt.Sprintf("k%d", (i+1)%4))}) // commits at once
+		}
+		c.put(1, fmt.Sprintf("k%d", i%4), strings.Repeat("v", i))
+		durable := slices.Clone(e.files[backend.Path].durable)
+		n.CommitTick()
+		require.True(t, e.pendingSyncOf(backend.Path))
+		require.Equal(t, durable, e.files[backend.Path].durable, "commit %d: the durable image is untouched until the next is", i)
+		if i == 40 {
+			// A crash with a commit in flight leaves the one before.
+			files := c.crash(2)
+			require.Equal(t, durable, files[backend.Path])
+			n, e = restartShared(c, 2, files)
+			c.heartbeat(1)
+			n.CommitTick()
+		}
+		c.settle()
+		requireBackendHolds(t, n, e.files[backend.Path].durable)
+		if i == 25 {
+			require.Positive(t, n.store.Rewrites(), "the compaction rewrote the key bucket")
+		}
+	}
+}
+
+// What a member decodes from its backend keeps nothing of the file's
+// bytes, which the disk hands out without a copy: two commits later the
+// member writes into the same array.
+func TestADecodedBackendKeepsNothingOfItsImage(t *testing.T) {
+	c := newCluster(quiet{t}, 1, 2, 3)
+	c.elect(1)
+	c.ok(1, &api.Request{LeaseGrant: &pb.LeaseGrantRequest{ID: 7, TTL: 60}})
+	c.put(1, "k", "a", "b")
+	n := c.nodes[1]
+	var f backend.File
+	commit := func() []byte {
+		return f.Commit(n.meta(), backend.Buckets{KV: n.store.Marshal(), Lease: n.lessor.Marshal()}, true)
+	}
+	image := commit()
+	written := slices.Clone(image)
+	db, err := decodeBackend(backend.Path, image)
+	require.NoError(t, err)
+	hash, rev, leases := db.store.Hash(), db.store.Rev(), slices.Clone(db.leases)
+
+	c.ok(1, &api.Request{LeaseRevoke: &pb.LeaseRevokeRequest{ID: 7}})
+	c.put(1, "k", "c", "d")
+	commit()
+	again := commit()
+	require.Same(t, &image[0], &again[0], "the third commit reuses the first image")
+	require.NotEqual(t, written, image[:len(written)], "and writes into it")
+
+	require.Equal(t, hash, db.store.Hash())
+	require.Equal(t, rev, db.store.Rev())
+	require.Equal(t, leases, db.leases)
+	require.NotEmpty(t, leases)
+}
+
+// The member's file is a snapshot db's bytes reordered: the same size,
+// which is what the quota and Status's DbSizeInUse count.
+func TestBackendFileIsTheSizeOfASnapshotDb(t *testing.T) {
+	c := newCluster(quiet{t}, 1, 2, 3)
+	c.elect(1)
+	n := c.nodes[1]
+	check := func(what string) {
+		t.Helper()
+		n.CommitTick()
+		c.settle()
+		file := c.envs[1].files[backend.Path].durable
+		m, bk, err := backend.Decode(file)
+		require.NoError(t, err, what)
+		db := backend.Encode(m, bk)
+		require.Len(t, file, len(db), what)
+		require.Equal(t, n.backend.inUse, int64(len(db)), what)
+		require.Equal(t, db[:15], file[:15], "%s: the same header", what)
+	}
+	c.put(1, "k", "a")
+	check("one key")
+	c.ok(1, &api.Request{LeaseGrant: &pb.LeaseGrantRequest{ID: 7, TTL: 60}})
+	c.putN(1, "many", 40)
+	check("a lease and many keys")
+	c.ok(1, &api.Request{Compact: &pb.CompactionRequest{Revision: n.store.Rev() - 3}})
+	check("compacted")
+	c.ok(1, &api.Request{DeleteRange: &pb.DeleteRangeRequest{Key: []byte("a"), RangeEnd: []byte("z")}})
+	check("everything deleted")
 }

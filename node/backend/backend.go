@@ -11,8 +11,22 @@
 //
 // bbolt commits are atomic (copy-on-write pages, then one of two meta
 // pages): a file either holds a whole commit or the one before. etcdlab
-// writes the whole image at each commit and guards it with a checksum, so
-// a damaged file is refused, never half read.
+// rewrites the file at each commit and guards it with a checksum, so a
+// damaged file is refused, never half read.
+//
+// A file comes in two layouts of the same bytes, behind the same header
+// (magic, then the CRC of the meta bucket, the lease bucket and the key
+// bucket, in that order):
+//
+//   - a snapshot's db (Encode), what a leader sends: meta bucket, lease
+//     bucket, key bucket;
+//   - the member's own file (File): key bucket first, then the meta and
+//     lease buckets with their bytes in reverse order, read from the
+//     file's end. The key bucket only grows between commits, and at the
+//     front its offset never moves, so a commit copies only what was
+//     appended (file.go).
+//
+// Decode reads both.
 package backend
 
 import (
@@ -20,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"math"
 
 	"go.etcd.io/raft/v3/raftpb"
@@ -61,7 +76,10 @@ type Alarm struct {
 // ErrCorrupt is a database file that fails its checksum or does not decode.
 var ErrCorrupt = errors.New("backend: corrupt database file")
 
-const magic = "etcdlab-db1"
+const (
+	magic     = "etcdlab-db1"
+	headerLen = len(magic) + 4 // the magic, then the CRC
+)
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
@@ -72,103 +90,185 @@ type Buckets struct {
 	KV, Lease []byte
 }
 
-// Encode returns the file's bytes: the meta bucket, then the others.
+// Encode returns a snapshot db's bytes: the meta bucket, then the others.
 func Encode(m Meta, bk Buckets) []byte {
-	cs, err := proto.Marshal(m.ConfState)
+	cs := marshalConfState(m.ConfState)
+	// One allocation: the image is the whole store.
+	b := make([]byte, headerLen, headerLen+metaLenMax(m, cs)+len(bk.Lease)+len(bk.KV))
+	copy(b, magic)
+	b = appendMeta(b, m, cs, len(bk.Lease))
+	b = append(b, bk.Lease...)
+	b = append(b, bk.KV...)
+	binary.BigEndian.PutUint32(b[len(magic):], crc32.Checksum(b[headerLen:], crcTable))
+	return b
+}
+
+func marshalConfState(cs *raftpb.ConfState) []byte {
+	b, err := proto.Marshal(cs)
 	if err != nil {
 		panic(fmt.Sprintf("backend: marshal conf state: %v", err)) // raftpb messages always marshal
 	}
-	// One allocation: the image is the whole store, written every batch
-	// interval.
-	head := len(magic) + 4
-	b := make([]byte, head, head+64+len(cs)+10*(len(m.Removed)+2*len(m.Alarms))+len(bk.Lease)+len(bk.KV))
-	copy(b, magic)
-	body := binary.AppendUvarint(b, m.ConsistentIndex)
-	body = binary.AppendUvarint(body, m.Term)
-	body = binary.AppendUvarint(body, m.Digest)
-	body = binary.AppendUvarint(body, uint64(len(cs)))
-	body = append(body, cs...)
-	body = binary.AppendUvarint(body, uint64(len(m.Removed)))
+	return b
+}
+
+// metaLenMax bounds what appendMeta adds.
+func metaLenMax(m Meta, cs []byte) int {
+	return 64 + len(cs) + binary.MaxVarintLen64*(len(m.Removed)+2*len(m.Alarms))
+}
+
+// appendMeta appends the meta bucket, ending with the lease bucket's
+// length.
+func appendMeta(b []byte, m Meta, cs []byte, leaseLen int) []byte {
+	b = binary.AppendUvarint(b, m.ConsistentIndex)
+	b = binary.AppendUvarint(b, m.Term)
+	b = binary.AppendUvarint(b, m.Digest)
+	b = binary.AppendUvarint(b, uint64(len(cs)))
+	b = append(b, cs...)
+	b = binary.AppendUvarint(b, uint64(len(m.Removed)))
 	for _, id := range m.Removed {
-		body = binary.AppendUvarint(body, id)
+		b = binary.AppendUvarint(b, id)
 	}
-	body = binary.AppendUvarint(body, uint64(len(m.Alarms)))
+	b = binary.AppendUvarint(b, uint64(len(m.Alarms)))
 	for _, a := range m.Alarms {
-		body = binary.AppendUvarint(binary.AppendUvarint(body, a.MemberID), uint64(a.Alarm))
+		b = binary.AppendUvarint(binary.AppendUvarint(b, a.MemberID), uint64(a.Alarm))
 	}
-	body = binary.AppendUvarint(body, uint64(len(bk.Lease)))
-	body = append(body, bk.Lease...)
-	body = append(body, bk.KV...)
-	binary.BigEndian.PutUint32(body[len(magic):], crc32.Checksum(body[head:], crcTable))
-	return body
+	return binary.AppendUvarint(b, uint64(leaseLen))
 }
 
-// Decode reads a file Encode wrote.
+// Decode reads a file of either layout. The buckets may share b's array.
 func Decode(b []byte) (Meta, Buckets, error) {
-	m, bk, err := decode(b)
-	if err != nil {
-		return Meta{}, Buckets{}, err
+	if len(b) < headerLen || string(b[:len(magic)]) != magic {
+		return Meta{}, Buckets{}, fmt.Errorf("%w: not a database file (%d bytes)", ErrCorrupt, len(b))
 	}
-	return m, bk, nil
+	sum, body := binary.BigEndian.Uint32(b[len(magic):]), b[headerLen:]
+	if crc32.Checksum(body, crcTable) == sum {
+		// A snapshot's db: the key bucket is what follows the others.
+		r := &reader{b: body}
+		m, lease, err := decodeMeta(r)
+		if err != nil {
+			return Meta{}, Buckets{}, err
+		}
+		return m, Buckets{KV: r.b, Lease: lease}, nil
+	}
+	// A member's own file: the key bucket is what precedes the others.
+	r := &reader{b: body, back: true}
+	m, lease, err := decodeMeta(r)
+	if err != nil || checksumOwn(r.b, body[len(r.b):]) != sum {
+		// Neither layout's checksum holds: which layout the file was is
+		// unknowable, so the error names the checksum.
+		return Meta{}, Buckets{}, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	return m, Buckets{KV: r.b, Lease: lease}, nil
 }
 
-func decode(b []byte) (m Meta, _ Buckets, _ error) {
-	if len(b) < len(magic)+4 || string(b[:len(magic)]) != magic {
-		return m, Buckets{}, fmt.Errorf("%w: not a database file (%d bytes)", ErrCorrupt, len(b))
+// checksumOwn is the header's CRC of a member's own file, whose key
+// bucket kv is followed by the other buckets' bytes reversed: the CRC of
+// those buckets in order, then of the key bucket.
+func checksumOwn(kv, reversedRest []byte) uint32 {
+	return crc32.Update(crc32.Checksum(reversed(reversedRest), crcTable), crcTable, kv)
+}
+
+// reversed is a reversed copy of b.
+func reversed(b []byte) []byte {
+	r := make([]byte, len(b))
+	for i, c := range b {
+		r[len(b)-1-i] = c
 	}
-	body := b[len(magic)+4:]
-	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(b[len(magic):]) {
-		return m, Buckets{}, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
-	}
+	return r
+}
+
+// decodeMeta reads the meta bucket and the lease bucket after it.
+func decodeMeta(r *reader) (m Meta, lease []byte, _ error) {
 	var vals [4]uint64
 	for i := range vals {
-		v, n := binary.Uvarint(body)
-		if n <= 0 {
-			return m, Buckets{}, fmt.Errorf("%w: truncated meta bucket", ErrCorrupt)
+		v, ok := r.uvarint()
+		if !ok {
+			return m, nil, fmt.Errorf("%w: truncated meta bucket", ErrCorrupt)
 		}
-		vals[i], body = v, body[n:]
+		vals[i] = v
 	}
 	m.ConsistentIndex, m.Term, m.Digest = vals[0], vals[1], vals[2]
-	if vals[3] > uint64(len(body)) {
-		return m, Buckets{}, fmt.Errorf("%w: truncated conf state", ErrCorrupt)
+	cs, ok := r.take(vals[3])
+	if !ok {
+		return m, nil, fmt.Errorf("%w: truncated conf state", ErrCorrupt)
 	}
 	m.ConfState = &raftpb.ConfState{}
-	if err := proto.Unmarshal(body[:vals[3]], m.ConfState); err != nil {
-		return m, Buckets{}, fmt.Errorf("%w: conf state: %v", ErrCorrupt, err)
+	if err := proto.Unmarshal(cs, m.ConfState); err != nil {
+		return m, nil, fmt.Errorf("%w: conf state: %v", ErrCorrupt, err)
 	}
-	body = body[vals[3]:]
-	n, k := binary.Uvarint(body)
-	if k <= 0 || n > uint64(len(body)) {
-		return m, Buckets{}, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
+	n, ok := r.uvarint()
+	if !ok || n > uint64(len(r.b)) {
+		return m, nil, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
 	}
-	body = body[k:]
 	for range n {
-		id, k := binary.Uvarint(body)
-		if k <= 0 {
-			return m, Buckets{}, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
+		id, ok := r.uvarint()
+		if !ok {
+			return m, nil, fmt.Errorf("%w: truncated removed members", ErrCorrupt)
 		}
-		m.Removed, body = append(m.Removed, id), body[k:]
+		m.Removed = append(m.Removed, id)
 	}
-	n, k = binary.Uvarint(body)
-	if k <= 0 || n > uint64(len(body)) {
-		return m, Buckets{}, fmt.Errorf("%w: truncated alarms", ErrCorrupt)
+	n, ok = r.uvarint()
+	if !ok || n > uint64(len(r.b)) {
+		return m, nil, fmt.Errorf("%w: truncated alarms", ErrCorrupt)
 	}
-	body = body[k:]
 	for range n {
-		id, k := binary.Uvarint(body)
-		if k <= 0 {
-			return m, Buckets{}, fmt.Errorf("%w: truncated alarms", ErrCorrupt)
+		id, ok := r.uvarint()
+		t, ok2 := r.uvarint()
+		if !ok || !ok2 || t > math.MaxInt32 {
+			return m, nil, fmt.Errorf("%w: truncated alarms", ErrCorrupt)
 		}
-		t, k2 := binary.Uvarint(body[k:])
-		if k2 <= 0 || t > math.MaxInt32 {
-			return m, Buckets{}, fmt.Errorf("%w: truncated alarms", ErrCorrupt)
-		}
-		m.Alarms, body = append(m.Alarms, Alarm{MemberID: id, Alarm: int32(t)}), body[k+k2:]
+		m.Alarms = append(m.Alarms, Alarm{MemberID: id, Alarm: int32(t)})
 	}
-	n, k = binary.Uvarint(body)
-	if k <= 0 || n > uint64(len(body)-k) {
-		return m, Buckets{}, fmt.Errorf("%w: truncated lease bucket", ErrCorrupt)
+	n, ok = r.uvarint()
+	if ok {
+		lease, ok = r.take(n)
 	}
-	body = body[k:]
-	return m, Buckets{Lease: body[:n], KV: body[n:]}, nil
+	if !ok {
+		return m, nil, fmt.Errorf("%w: truncated lease bucket", ErrCorrupt)
+	}
+	return m, lease, nil
+}
+
+// reader reads a file's buckets in order: forwards from the start of b,
+// or, in a member's own file, backwards from its end (the bytes are
+// stored reversed there).
+type reader struct {
+	b    []byte // what is not read yet
+	back bool
+}
+
+// ReadByte makes a reader an io.ByteReader, for binary.ReadUvarint.
+func (r *reader) ReadByte() (byte, error) {
+	if len(r.b) == 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if r.back {
+		c := r.b[len(r.b)-1]
+		r.b = r.b[:len(r.b)-1]
+		return c, nil
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c, nil
+}
+
+func (r *reader) uvarint() (uint64, bool) {
+	v, err := binary.ReadUvarint(r)
+	return v, err == nil
+}
+
+// take reads n bytes, in order: a slice of b forwards, a copy backwards.
+func (r *reader) take(n uint64) ([]byte, bool) {
+	if n > uint64(len(r.b)) {
+		return nil, false
+	}
+	if r.back {
+		rest := len(r.b) - int(n)
+		v := reversed(r.b[rest:])
+		r.b = r.b[:rest]
+		return v, true
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v, true
 }

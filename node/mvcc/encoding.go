@@ -39,9 +39,10 @@ var ErrCorrupt = errors.New("mvcc: corrupt store encoding")
 
 // encoding is the store's image, kept up to date as it is written.
 type encoding struct {
-	b     []byte
-	stale bool // revisions were removed: rebuild at the next Marshal
-	ended int  // len(b) after the last end record
+	b        []byte
+	stale    bool // revisions were removed: rebuild at the next Marshal
+	ended    int  // len(b) after the last end record
+	rewrites int  // rebuilds since the store began
 }
 
 func (en *encoding) reset() { en.b, en.stale, en.ended = []byte(encodingHeader), false, 0 }
@@ -100,6 +101,7 @@ func appendBytes(b, v []byte) []byte {
 func (s *Store) Marshal() []byte {
 	if s.enc.stale {
 		s.enc.reset()
+		s.enc.rewrites++
 		for _, e := range s.bucket {
 			s.enc.appendEntry(e)
 		}
@@ -112,6 +114,12 @@ func (s *Store) Marshal() []byte {
 	}
 	return s.enc.end()
 }
+
+// Rewrites counts the Marshal calls that wrote the encoding afresh. While
+// it stays the same, each Marshal of this store returns the one before
+// with bytes appended, so a caller keeping a copy (the backend file) need
+// copy only those.
+func (s *Store) Rewrites() int { return s.enc.rewrites }
 
 // Unmarshal decodes what Marshal encoded and rebuilds the index from the
 // key bucket as etcd's restore does: the compacted revision is the

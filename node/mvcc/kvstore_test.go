@@ -535,6 +535,22 @@ func TestMarshalRoundTrip(t *testing.T) {
 	require.Equal(t, m1, m3[:len(m1)], "writes only append")
 }
 
+// Rewrites tells a caller keeping a copy of the encoding (the backend
+// file) when Marshal no longer extends the image before.
+func TestRewritesCountsMarshalsThatStartAfresh(t *testing.T) {
+	s := NewStore()
+	history(s, 120)
+	before, rewrites := s.Marshal(), s.Rewrites()
+	put(s, "k", "v", 0)
+	after := s.Marshal()
+	require.Equal(t, rewrites, s.Rewrites())
+	require.Equal(t, before, after[:len(before)], "the same encoding, appended to")
+
+	runCompaction(t, s, 60)
+	s.Marshal()
+	require.Greater(t, s.Rewrites(), rewrites, "a compaction removed revisions: the encoding starts afresh")
+}
+
 func requireSameStore(t *testing.T, want, got *Store) {
 	t.Helper()
 	require.Equal(t, want.Hash(), got.Hash())
