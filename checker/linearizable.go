@@ -57,18 +57,20 @@ func CheckLinearizable(ops []Operation, dir, name string) Verdict {
 		}
 		return v
 	}
-	detail, part := firstIllegalKey(history)
+	detail, seg := firstIllegal(parts)
 	v.Detail = "not linearizable: " + detail
 	if revisions != "" {
 		v.Detail += "; revisions: " + revisions
 	}
-	if dir != "" && part != nil {
-		// The picture is of the failing key alone, searched for a bounded
-		// time: porcupine's verbose mode looks for the longest partial
-		// orders, which on a busy key takes far longer, and far more
-		// memory, than finding that there is no full one.
-		_, info := porcupine.CheckOperationsVerbose(kvModel, part, VisualizationTimeout)
-		path, err := writeVisualization(info, dir, name)
+	if dir != "" && seg != nil {
+		// The picture is of the failing segment of one key alone,
+		// searched for a bounded time: porcupine's verbose mode looks for
+		// the longest partial orders, which on a busy key takes far
+		// longer, and far more memory, than finding that there is no full
+		// one.
+		m := seg.model()
+		_, info := porcupine.CheckOperationsVerbose(m, seg.ops, VisualizationTimeout)
+		path, err := writeVisualization(m, info, dir, name)
 		// The error stays out of Detail: the trace records Detail, and a
 		// run's fingerprint must not depend on the report directory.
 		v.Visualization, v.VisualizationErr = path, err
@@ -90,15 +92,17 @@ func checkKeys(parts [][]porcupine.Operation) porcupine.CheckResult {
 	deadline := time.Now().Add(LinearizableTimeout) //lint:allow wallclock porcupine's give-up, outside the simulation
 	result := porcupine.Ok
 	for _, part := range parts {
-		left := time.Until(deadline) //lint:allow wallclock as above
-		if left <= 0 {
-			return porcupine.Unknown
-		}
-		switch porcupine.CheckOperationsTimeout(kvModel, part, left) {
-		case porcupine.Illegal:
-			return porcupine.Illegal
-		case porcupine.Unknown:
-			result = porcupine.Unknown
+		for _, seg := range segments(part) {
+			left := time.Until(deadline) //lint:allow wallclock as above
+			if left <= 0 {
+				return porcupine.Unknown
+			}
+			switch porcupine.CheckOperationsTimeout(seg.model(), seg.ops, left) {
+			case porcupine.Illegal:
+				return porcupine.Illegal
+			case porcupine.Unknown:
+				result = porcupine.Unknown
+			}
 		}
 	}
 	return result
@@ -146,25 +150,26 @@ func porcupineHistory(ops []Operation) ([]porcupine.Operation, int) {
 	return history, checked
 }
 
-// firstIllegalKey names the first key, in sorted order, whose history
-// alone is not linearizable, and returns that history.
-func firstIllegalKey(history []porcupine.Operation) (string, []porcupine.Operation) {
-	for _, part := range kvModel.Partition(history) {
-		if porcupine.CheckOperationsTimeout(kvModel, part, LinearizableTimeout) == porcupine.Illegal {
-			k := part[0].Input.(kvInput).key
-			return fmt.Sprintf("key %s (%d operations) has no valid order", k, len(part)), part
+// firstIllegal names the first segment of a key's history, keys in sorted
+// order, that is not linearizable, and returns it.
+func firstIllegal(parts [][]porcupine.Operation) (string, *segment) {
+	for _, part := range parts {
+		for _, seg := range segments(part) {
+			if porcupine.CheckOperationsTimeout(seg.model(), seg.ops, LinearizableTimeout) == porcupine.Illegal {
+				return seg.describe() + " has no valid order", &seg
+			}
 		}
 	}
 	return "no single key is at fault", nil
 }
 
-func writeVisualization(info porcupine.LinearizationInfo, dir, name string) (string, error) {
+func writeVisualization(m porcupine.Model, info porcupine.LinearizationInfo, dir, name string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, "linearizability-"+name+".html")
 	var page bytes.Buffer
-	if err := porcupine.Visualize(kvModel, info, &page); err != nil {
+	if err := porcupine.Visualize(m, info, &page); err != nil {
 		return "", err
 	}
 	return path, atomicfile.WriteFile(path, page.Bytes())
