@@ -47,6 +47,16 @@
 // client never learnt is checked per key, so that its keys share one
 // revision, or that it happened on all of its keys or none, is not.
 //
+// # Segments
+//
+// porcupine's memory grows with the square of the operations it checks at
+// once, so a long run's key is checked in segments, each from the state
+// the one before it ended in, cut only where that state is certain: no
+// operation open across the cut, and a read, called after every write
+// before it had returned, that saw the key whole. segments.go says why
+// that is sound; a property test holds it to porcupine's verdict on the
+// whole key.
+//
 // Serializable reads are served from a member's own store and may be
 // stale by design: they must not be in a history given to the checker.
 package checker
