@@ -9,10 +9,10 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/etcdlab/etcdlab/checker"
 	"github.com/etcdlab/etcdlab/disk"
+	"github.com/etcdlab/etcdlab/internal/raftwire"
 	"github.com/etcdlab/etcdlab/network"
 	"github.com/etcdlab/etcdlab/node"
 	"github.com/etcdlab/etcdlab/node/api"
@@ -464,8 +464,9 @@ func (m *member) receive(from network.Addr, payload []byte) {
 	body := payload[1:]
 	switch payload[0] {
 	case wireRaft:
-		msg := &raftpb.Message{}
-		if err := proto.Unmarshal(body, msg); err != nil {
+		// The member owns body, so msg's entries may alias it.
+		msg, err := raftwire.UnmarshalMessage(body)
+		if err != nil {
 			m.c.sim.Logf(string(m.addr), "dropping undecodable raft message from %s: %v", from, err)
 			return
 		}
@@ -568,10 +569,7 @@ func (c *Cluster) logViolations(vs []string) {
 type memberEnv struct{ m *member }
 
 func (e memberEnv) Send(msg *raftpb.Message) {
-	b, err := proto.MarshalOptions{}.MarshalAppend([]byte{wireRaft}, msg)
-	if err != nil {
-		panic(fmt.Sprintf("marshal raft message: %v", err))
-	}
+	b := raftwire.AppendMessage([]byte{wireRaft}, msg)
 	e.m.c.raftMessages++
 	desc := func() string { return raft.DescribeMessage(msg, node.EntryFormatter(msg.GetType())) }
 	e.m.c.net.Send(e.m.addr, nodeAddr(msg.GetTo()), desc, b)

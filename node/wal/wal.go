@@ -25,6 +25,8 @@ import (
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/etcdlab/etcdlab/internal/raftwire"
 )
 
 // Dirname is where the segments live in a member's data directory.
@@ -56,6 +58,8 @@ var (
 // Dir is the member's data directory as the WAL reader sees it.
 type Dir interface {
 	List() []string
+	// Read returns a file's bytes for the reader to keep: the entries
+	// decoded from them alias them.
 	Read(name string) ([]byte, bool)
 }
 
@@ -97,8 +101,13 @@ func Segments(d Dir) ([]Segment, error) {
 }
 
 // AppendEntry frames an entry as a record onto b.
+// An entry is encoded in place, after room for the header, by raftwire:
+// the WAL writes one per entry raft appends, and protobuf-go's codec
+// would encode it into a buffer of its own first.
 func AppendEntry(b []byte, e *raftpb.Entry) []byte {
-	return appendRecord(b, EntryType, mustMarshal(e))
+	start := len(b)
+	b = raftwire.AppendEntry(append(b, make([]byte, headerSize)...), e)
+	return frameRecord(b, start, EntryType)
 }
 
 // AppendState frames a HardState as a record onto b.
@@ -124,12 +133,19 @@ var typeCRC = func() (t [256]uint32) {
 }()
 
 func appendRecord(b []byte, typ byte, data []byte) []byte {
-	var h [headerSize]byte
+	start := len(b)
+	b = append(append(b, make([]byte, headerSize)...), data...)
+	return frameRecord(b, start, typ)
+}
+
+// frameRecord fills in the header at b[start:] of the record whose data
+// follows it to the end of b.
+func frameRecord(b []byte, start int, typ byte) []byte {
+	h, data := b[start:start+headerSize], b[start+headerSize:]
 	binary.BigEndian.PutUint32(h[0:4], uint32(len(data)))
-	crc := crc32.Update(typeCRC[typ], crcTable, data)
-	binary.BigEndian.PutUint32(h[4:8], crc)
+	binary.BigEndian.PutUint32(h[4:8], crc32.Update(typeCRC[typ], crcTable, data))
 	h[8] = typ
-	return append(append(b, h[:]...), data...)
+	return b
 }
 
 func mustMarshal(m proto.Message) []byte {
@@ -187,8 +203,9 @@ func ReadAll(d Dir, start Ref) (Contents, error) {
 		valid, err := readSegment(b, last, func(typ byte, data []byte) error {
 			switch typ {
 			case EntryType:
-				e := &raftpb.Entry{}
-				if err := proto.Unmarshal(data, e); err != nil {
+				// b is Read's copy, so the entry's Data may alias it.
+				e, err := raftwire.UnmarshalEntry(data)
+				if err != nil {
 					return fmt.Errorf("%w: entry: %v", ErrCorrupt, err)
 				}
 				if e.GetIndex() <= start.Index {

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"maps"
 	"slices"
 	"testing"
@@ -16,7 +17,7 @@ type memDir map[string][]byte
 func (d memDir) List() []string { return slices.Sorted(maps.Keys(d)) }
 func (d memDir) Read(name string) ([]byte, bool) {
 	b, ok := d[name]
-	return b, ok
+	return slices.Clone(b), ok
 }
 
 func entry(term, index uint64, data string) *raftpb.Entry {
@@ -225,4 +226,21 @@ func TestValidSnapshotEntriesIgnoresSnapshotsAboveTheCommit(t *testing.T) {
 	snaps, err = ValidSnapshotEntries(memDir{})
 	require.NoError(t, err)
 	require.Empty(t, snaps)
+}
+
+// TestAppendEntryIsProtobufs: an entry encoded in place by raftwire frames
+// the same record as protobuf-go's encoding would, so WAL files, and the
+// runs that read their sizes, are unchanged.
+func TestAppendEntryIsProtobufs(t *testing.T) {
+	for _, e := range []*raftpb.Entry{
+		entry(1, 2, "data"), entry(1<<40, 1<<62, ""), {Term: proto.Uint64(3)}, {},
+		{Type: raftpb.EntryType_EntryConfChangeV2.Enum(), Index: proto.Uint64(9), Data: []byte{}},
+	} {
+		prefix := []byte("earlier records")
+		got := AppendEntry(slices.Clone(prefix), e)
+		want := appendRecord(slices.Clone(prefix), EntryType, mustMarshal(e))
+		if !bytes.Equal(got, want) {
+			t.Errorf("%v: record %x, protobuf-go's %x", e, got, want)
+		}
+	}
 }
