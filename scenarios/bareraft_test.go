@@ -9,12 +9,15 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/etcdlab/etcdlab/internal/raftwire"
 )
 
 // bareRaft is the floor the simulation is measured against: five
 // RawNodes driven with the least harness there can be — a slice as the
 // network (every message arrives the next millisecond), a marshal round
-// trip per message (what a real transport costs at least), raft's
+// trip per message with the simulation's own codec (internal/raftwire:
+// what a real transport costs at least), raft's
 // MemoryStorage as the disk, a tick every 100 ms, perSec proposals a
 // virtual second to the leader, and no trace, no checks, no clients. It
 // runs until msgs messages were delivered and returns the virtual time
@@ -52,8 +55,8 @@ func bareRaft(msgs, perSec int) (time.Duration, error) {
 		arriving := inflight
 		inflight = nil
 		for _, b := range arriving {
-			m := &raftpb.Message{}
-			if err := proto.Unmarshal(b, m); err != nil {
+			m, err := raftwire.UnmarshalMessage(b)
+			if err != nil {
 				return now, err
 			}
 			_ = nodes[m.GetTo()-1].Step(m)
@@ -79,11 +82,7 @@ func bareRaft(msgs, perSec int) (time.Duration, error) {
 				}
 				_ = stores[i].Append(rd.Entries)
 				for _, m := range rd.Messages {
-					b, err := proto.Marshal(m)
-					if err != nil {
-						return now, err
-					}
-					inflight = append(inflight, b)
+					inflight = append(inflight, raftwire.AppendMessage(nil, m))
 				}
 				for _, e := range rd.CommittedEntries {
 					if e.GetType() == raftpb.EntryConfChange {
