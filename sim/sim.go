@@ -126,6 +126,10 @@ func (s *Sim) At(t time.Duration, fn func()) {
 // After schedules fn d after now.
 func (s *Sim) After(d time.Duration, fn func()) { s.At(s.now+d, fn) }
 
+// Drop discards the events still queued: the run is over, and they hold
+// whatever they would have acted on. Nothing runs after it.
+func (s *Sim) Drop() { s.queue = nil }
+
 // RunUntil runs events in order until the queue is empty or the next event
 // lies after end; the clock then stands at end.
 func (s *Sim) RunUntil(end time.Duration) { s.RunUntilLimit(end, 0) }
