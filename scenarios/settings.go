@@ -158,7 +158,7 @@ func DefaultSettings(nodes int) Settings {
 
 // MaxDuration bounds a run's virtual time: everything a run records stays
 // in memory until it ends.
-const MaxDuration = 10 * time.Minute
+const MaxDuration = 30 * time.Minute
 
 // Validate rejects settings that cannot run, with the reason.
 func (s Settings) Validate() error {
@@ -168,7 +168,7 @@ func (s Settings) Validate() error {
 	case s.Duration <= 0:
 		return fmt.Errorf("duration: %v must be positive", s.Duration)
 	case s.Duration > MaxDuration:
-		return fmt.Errorf("duration: %v is longer than the %v a run may last: a run keeps its whole trace and raft log in memory, about 2 MB a simulated second", s.Duration, MaxDuration)
+		return fmt.Errorf("duration: %v is longer than the %v a run may last: a run keeps the clients' history (the linearizability check reads it whole), the store's revisions and each member's WAL in memory, about 1 MB a simulated second under load", s.Duration, MaxDuration)
 	case s.Settle <= 0:
 		return fmt.Errorf("settle: %v must be positive: members are compared after a quiet tail in which they catch up", s.Settle)
 	case s.Settle >= s.Duration:

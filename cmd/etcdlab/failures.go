@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -27,16 +28,8 @@ const DefaultReportDir = "etcdlab-failures"
 func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (string, error) {
 	name := fmt.Sprintf("%s-seed%d-%.8s", strings.TrimSuffix(filepath.Base(r.Source), filepath.Ext(r.Source)), r.Seed(), r.Fingerprint)
 	final := filepath.Join(inv.opts.ReportDir, name)
-	if _, err := os.Stat(final); err == nil {
-		// The same run's folder: one seed, one fingerprint, the same
-		// files. This run's porcupine page is one too many.
-		for i, v := range r.Verdicts {
-			if v.Visualization != "" {
-				os.Remove(v.Visualization)
-				r.Verdicts[i].Visualization = filepath.Join(final, filepath.Base(v.Visualization))
-			}
-		}
-		return final, nil
+	if done, err := sameRunsFolder(final, r); done || err != nil {
+		return final, err
 	}
 	if err := os.MkdirAll(inv.opts.ReportDir, 0o755); err != nil {
 		return "", err
@@ -56,8 +49,7 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 			r.Verdicts[i].Visualization = filepath.Join(final, filepath.Base(v.Visualization))
 		}
 	}
-	trace, err := inv.traceOf(r)
-	if err != nil {
+	if err := inv.writeTrace(r, filepath.Join(tmp, "trace.txt")); err != nil {
 		return "", err
 	}
 	var summary bytes.Buffer
@@ -66,15 +58,18 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 	if f := r.Options.Fork; f != nil {
 		fork = fmt.Sprintf(" --until %v --fork %d", f.At, f.K)
 	}
-	readme := fmt.Sprintf("%s, seed %d: %s\n\nreplay:  %s\nrerun:   go run ./cmd/etcdlab run %s%s\nshrink:  go run ./cmd/etcdlab shrink %s --out small.txt\n",
-		r.Source, r.Seed(), firstFailure(r), r.ReplayCommand(), scenarios.ShellQuote(filepath.Join(final, "experiment.txt")), fork, r.Invocation())
+	shrink := fmt.Sprintf("go run ./cmd/etcdlab shrink %s --out small.txt", r.Invocation())
+	if fork != "" {
+		shrink = "(shrink cannot fork: it shrinks runs that fail as they are)"
+	}
+	readme := fmt.Sprintf("%s, seed %d: %s\n\nreplay:  %s\nrerun:   go run ./cmd/etcdlab run %s%s\nshrink:  %s\n",
+		r.Source, r.Seed(), firstFailure(r), r.ReplayCommand(), scenarios.ShellQuote(filepath.Join(final, "experiment.txt")), fork, shrink)
 	files := map[string]string{
 		"experiment.txt": r.Experiment.String(),
 		"summary.txt":    summary.String(),
-		"trace.txt":      strings.Join(trace, "\n") + "\n",
 		"README.txt":     readme,
 	}
-	for _, f := range []string{"experiment.txt", "summary.txt", "trace.txt", "README.txt"} {
+	for _, f := range []string{"experiment.txt", "summary.txt", "README.txt"} {
 		if err := os.WriteFile(filepath.Join(tmp, f), []byte(files[f]), 0o644); err != nil {
 			return "", err
 		}
@@ -91,31 +86,73 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 		}
 	}
 	if err := os.Rename(tmp, final); err != nil {
+		// Another process wrote the same run's folder meanwhile (running
+		// the seed again for its trace takes as long as the run).
+		if done, _ := sameRunsFolder(final, r); done {
+			return final, nil
+		}
 		return "", err
 	}
 	return final, nil
 }
 
-// traceOf is the text of r's trace. A run keeps none unless asked (see
-// scenarios.Options.KeepTrace), so this runs the seed again, keeping it:
-// a run is a pure function of its seed, and the fingerprints prove that
-// the second run is the first.
-func (inv *invocation) traceOf(r *scenarios.Result) ([]string, error) {
-	if r.Options.KeepTrace {
-		return r.Trace, nil
-	}
-	again := *inv
-	again.opts = r.Options
-	again.opts.KeepTrace, again.opts.Trace, again.opts.ReportDir = true, nil, ""
-	r2, err := again.runSeed(r.Seed())
+// sameRunsFolder says whether final already holds the folder of this run
+// (one seed, one fingerprint: the same files), and if so points r's
+// porcupine page, one too many, at the folder's. Anything else at that
+// path is an error: it is not the folder the summary would name.
+func sameRunsFolder(final string, r *scenarios.Result) (bool, error) {
+	fi, err := os.Stat(final)
 	if err != nil {
-		return nil, fmt.Errorf("running seed %d again for its trace: %w", r.Seed(), err)
+		return false, nil
 	}
-	if r2.Fingerprint != r.Fingerprint {
-		return nil, fmt.Errorf("seed %d ran again for its trace with fingerprint %.12s, not %.12s: the simulation is not deterministic (see replay --check-determinism)",
-			r.Seed(), r2.Fingerprint, r.Fingerprint)
+	if _, err := os.Stat(filepath.Join(final, "README.txt")); !fi.IsDir() || err != nil {
+		return false, fmt.Errorf("%s is in the way: it is not a failure folder etcdlab wrote whole; move it", final)
 	}
-	return r2.Trace, nil
+	for i, v := range r.Verdicts {
+		if v.Visualization != "" {
+			os.Remove(v.Visualization)
+			r.Verdicts[i].Visualization = filepath.Join(final, filepath.Base(v.Visualization))
+		}
+	}
+	return true, nil
+}
+
+// writeTrace writes the text of r's trace to path. A run keeps none
+// unless asked (see scenarios.Options.KeepTrace), so this runs the seed
+// again, streaming its lines to the file: a run is a pure function of its
+// seed, and the fingerprints prove the second run is the first.
+func (inv *invocation) writeTrace(r *scenarios.Result, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 256<<10)
+	line := func(l string) {
+		w.WriteString(l)
+		w.WriteByte('\n')
+	}
+	if r.Options.KeepTrace {
+		for _, l := range r.Trace {
+			line(l)
+		}
+	} else {
+		again := *inv
+		again.opts = r.Options
+		again.opts.Trace, again.opts.ReportDir = line, ""
+		r2, err := again.runSeed(r.Seed())
+		if err != nil {
+			return fmt.Errorf("running seed %d again for its trace: %w", r.Seed(), err)
+		}
+		if r2.Fingerprint != r.Fingerprint {
+			return fmt.Errorf("seed %d ran again for its trace with fingerprint %.12s, not %.12s: the simulation is not deterministic (see run --check-determinism)",
+				r.Seed(), r2.Fingerprint, r.Fingerprint)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func firstFailure(r *scenarios.Result) string {

@@ -542,6 +542,7 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		// The folder first: porcupine's page moves into it, and the
 		// summary then names it where it is.
 		if dir, err = inv.writeFailure(r, wall); err != nil {
+			summarize(out, r, wall) // the run's outcome still counts
 			return 3, errWrite{fmt.Errorf("the failure's folder: %w", err)}
 		}
 	}
@@ -645,6 +646,13 @@ func (inv *invocation) compareRuns(out io.Writer, first *scenarios.Result) (int,
 			return "(the trace had ended)"
 		}
 		fmt.Fprintf(out, "NOT DETERMINISTIC: the two runs part at trace line %d:\n  first:  %s\n  second: %s\n", i+1, line(a), line(b))
+		return 1, nil
+	}
+	if first.Fingerprint != second.Fingerprint {
+		// The fingerprint hashes every event's fields, some of which the
+		// text does not show (a message's bytes).
+		fmt.Fprintf(out, "NOT DETERMINISTIC: the two runs print the same %d trace lines but their fingerprints differ (%.12s, %.12s): an event's fields the text does not show differ\n",
+			len(a), first.Fingerprint, second.Fingerprint)
 		return 1, nil
 	}
 	fmt.Fprintf(out, "deterministic: two runs, %d identical trace lines, fingerprint %s\n", len(a), first.Fingerprint)

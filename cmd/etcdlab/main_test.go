@@ -55,7 +55,7 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		{[]string{"run", "partition", "--bug", "nope"}, `run: invalid value "nope" for --bug: unknown bug "nope" (known: stale-reads, apply-before-commit, forget-vote, ack-before-fsync, skip-consistent-index, snapshot-skips-store, release-wal-early, watch-skips-event, lease-never-expires, txn-split, revision-skew)`},
 		{[]string{"run", "partition", "extra"}, `unexpected arguments ["extra"]`},
 		{[]string{"run", "partition", "--duration", "0s"}, "duration: 0s must be positive"},
-		{[]string{"run", "partition", "--duration", "1h"}, "duration: 1h0m0s is longer than the 10m0s a run may last"},
+		{[]string{"run", "partition", "--duration", "1h"}, "duration: 1h0m0s is longer than the 30m0s a run may last"},
 		{[]string{"plot", "partition"}, "--out FILE.png is required"},
 		{[]string{"plot", "partition", "--out", "chart.txt"}, `plot: --out: "chart.txt": the extension picks the format; use one of .png, .svg, .pdf`},
 		{[]string{"plot", "partition", "--out", "/no/such/dir/x.png"}, "no directory /no/such/dir to write it in"},
@@ -369,6 +369,17 @@ func TestCheckDeterminismFindsWhereRunsPart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, code)
 	require.Contains(t, out.String(), "part at trace line 8")
+
+	// The same text with another fingerprint: fields the text does not
+	// show differ.
+	r2, err := inv.runSeed(2)
+	require.NoError(t, err)
+	r2.Fingerprint = strings.Repeat("0", 64)
+	out.Reset()
+	code, err = inv.compareRuns(&out, r2)
+	require.NoError(t, err)
+	require.Equal(t, 1, code)
+	require.Contains(t, out.String(), "fingerprints differ")
 }
 
 // A file that cannot be written is exit status 3, apart from a failed
@@ -439,12 +450,44 @@ func TestAFailingRunLeavesAFolder(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(readme), "shrink:  go run ./cmd/etcdlab shrink partition --seed 1 --bug stale-reads")
 
+	// trace.txt is the run's trace (run keeps none: it is the seed run
+	// again), as replay prints it.
+	trace, err := os.ReadFile(filepath.Join(dir, "trace.txt"))
+	require.NoError(t, err)
+	var replay bytes.Buffer
+	_, err = run([]string{"replay", "partition", "--seed", "1", "--bug", "stale-reads", "--report-dir", reports}, &replay)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(replay.String(), string(trace)), "trace.txt is what replay streams")
+	entries, err = os.ReadDir(reports)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the same run's folder, not a second one")
+
 	var again bytes.Buffer
 	code, err = run([]string{"run", filepath.Join(dir, "experiment.txt"), "--report-dir", t.TempDir()}, &again)
 	require.NoError(t, err)
 	require.Equal(t, 1, code)
 	fingerprint := regexp.MustCompile(`fingerprint: [0-9a-f]+`)
 	require.Equal(t, fingerprint.FindString(out.String()), fingerprint.FindString(again.String()), "the file replays the run")
+}
+
+// Something else at the failure folder's path is not taken for the
+// folder: a write error (3), after the run's summary.
+func TestAFailureFolderInTheWayIsAnError(t *testing.T) {
+	reports := t.TempDir()
+	var first bytes.Buffer
+	_, err := run([]string{"run", "partition", "--seed", "1", "--bug", "stale-reads", "--report-dir", reports}, &first)
+	require.NoError(t, err)
+	entries, err := os.ReadDir(reports)
+	require.NoError(t, err)
+	dir := filepath.Join(reports, entries[0].Name())
+	require.NoError(t, os.RemoveAll(dir))
+	require.NoError(t, os.WriteFile(dir, []byte("not a folder"), 0o644))
+	var out bytes.Buffer
+	code, err := run([]string{"run", "partition", "--seed", "1", "--bug", "stale-reads", "--report-dir", reports}, &out)
+	require.Error(t, err)
+	require.Equal(t, 3, code)
+	require.Contains(t, err.Error(), "is in the way")
+	require.Contains(t, out.String(), "verdicts:", "the run's summary is still printed")
 }
 
 // replay's filters keep only what was asked for.
