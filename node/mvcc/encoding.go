@@ -146,7 +146,9 @@ func (en *encoding) kv(e entry) *mvccpb.KeyValue {
 
 // rebuild writes the image afresh from the bucket, copying each kept
 // record as it is, then the meta records, and points the entries at the
-// new array.
+// new array. A copied record is the one encoding its KV again would give:
+// the store wrote it, or read it from a file this store's Marshal wrote
+// (the backend's checksum refuses any other).
 func (s *Store) rebuild() {
 	old := s.enc.b
 	size := 0
