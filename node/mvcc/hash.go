@@ -47,7 +47,7 @@ func (s *Store) HashByRev(rev int64) (KeyValueHash, int64, error) {
 	keep := s.kvindex.Keep(rev)
 	h := newKVHasher(compactRev, rev, keep)
 	for _, e := range s.bucket {
-		h.writeEntry(e)
+		h.writeEntry(&s.enc, e)
 	}
 	return h.Hash(), currentRev, nil
 }
@@ -78,7 +78,8 @@ func newKVHasher(compactRev, rev int64, keep map[revision]struct{}) kvHasher {
 	return kvHasher{hash: h, compactRevision: compactRev, revision: rev, keep: keep}
 }
 
-func (h *kvHasher) writeEntry(e entry) {
+// writeEntry hashes the entry, if it counts, with its KV from en.
+func (h *kvHasher) writeEntry(en *encoding, e entry) {
 	kr := e.rev
 	upper := revision{main: h.revision + 1}
 	if !upper.GreaterThan(kr) {
@@ -102,7 +103,7 @@ func (h *kvHasher) writeEntry(e entry) {
 		return
 	}
 	h.hash.Write(bucketKeyBytes(kr, e.tombstone))
-	h.hash.Write(marshalKV(e.kv))
+	h.hash.Write(marshalKV(en.kv(e)))
 }
 
 func (h *kvHasher) Hash() KeyValueHash {
@@ -147,7 +148,7 @@ func (s *Store) Hash() string {
 			continue
 		}
 		h.Write(bucketKeyBytes(e.rev, e.tombstone))
-		b := marshalKV(e.kv)
+		b := marshalKV(s.enc.kv(e))
 		binary.BigEndian.PutUint64(buf[:], uint64(len(b)))
 		h.Write(buf[:])
 		h.Write(b)

@@ -37,12 +37,15 @@ func (ti *index) Insert(ki *keyIndex) {
 	ti.keys = slices.Insert(ti.keys, i, ki)
 }
 
+// Put adds rev to key's index. A new key's index keeps a copy of key: the
+// store's KVs are slices of its encoding, which a rebuild replaces, and
+// the index must not hold the old array for them.
 func (ti *index) Put(key []byte, rev revision) {
 	if ki := ti.keyIndex(key); ki != nil {
 		ki.put(rev.main, rev.sub)
 		return
 	}
-	ki := &keyIndex{key: key}
+	ki := &keyIndex{key: bytes.Clone(key)}
 	ki.put(rev.main, rev.sub)
 	ti.Insert(ki)
 }

@@ -32,9 +32,9 @@ type Store struct {
 
 	kvindex index
 	// bucket is etcd's key bucket: every kept revision in (main, sub)
-	// order, each with the KV stored at it (a tombstone holds only the
-	// key). Writes only ever append; compaction removes from the front
-	// half.
+	// order, each pointing at its record in enc, which holds the KV
+	// stored at it (a tombstone's holds only the key). Writes only ever
+	// append; compaction removes from the front half.
 	bucket []entry
 
 	// hashes are the hashes computed by compactions (etcd's hashStorage),
@@ -51,16 +51,21 @@ type Store struct {
 	enc         encoding
 }
 
+// entry is a revision of the key bucket and the place of its record in
+// the store's encoding: without compaction the store keeps every
+// revision, so an entry is kept small (32 bytes) and its KV is decoded
+// when read, rather than held a second time.
 type entry struct {
 	rev       revision
+	off       int    // where the record begins in enc.b
+	n         uint32 // the record's length
 	tombstone bool
-	kv        *mvccpb.KeyValue
 }
 
 // NewStore returns an empty store at revision 1, where etcd starts.
 func NewStore() *Store {
 	s := &Store{currentRev: 1, compactMainRev: -1, batchLimit: DefaultCompactionBatchLimit}
-	s.enc.reset()
+	s.enc.reset(0)
 	return s
 }
 
@@ -99,11 +104,13 @@ func (s *Store) Events(startRev, endRev int64) []*mvccpb.Event {
 	var evs []*mvccpb.Event
 	for i := s.search(revision{main: startRev}); i < len(s.bucket) && s.bucket[i].rev.main < endRev; i++ {
 		e := s.bucket[i]
+		kv := s.enc.kv(e)
 		if e.tombstone {
-			evs = append(evs, &mvccpb.Event{Type: mvccpb.Event_DELETE, Kv: &mvccpb.KeyValue{Key: e.kv.Key, ModRevision: e.rev.main}})
+			kv.ModRevision = e.rev.main
+			evs = append(evs, &mvccpb.Event{Type: mvccpb.Event_DELETE, Kv: kv})
 			continue
 		}
-		evs = append(evs, &mvccpb.Event{Type: mvccpb.Event_PUT, Kv: copyKV(e.kv)})
+		evs = append(evs, &mvccpb.Event{Type: mvccpb.Event_PUT, Kv: kv})
 	}
 	return evs
 }
@@ -120,7 +127,7 @@ func (s *Store) KeyAt(key []byte, rev int64) *mvccpb.KeyValue {
 	if !ok || e.tombstone {
 		return nil
 	}
-	return copyKV(e.kv)
+	return s.enc.kv(e)
 }
 
 // LeasedKeys are the live keys attached to a lease, in key order: what
@@ -149,25 +156,14 @@ func (s *Store) lookup(rev revision) (entry, bool) {
 	return s.bucket[i], true
 }
 
-// appendEntry is etcd's UnsafeSeqPut into the key bucket.
-func (s *Store) appendEntry(e entry) {
-	if n := len(s.bucket); n > 0 && !e.rev.GreaterThan(s.bucket[n-1].rev) {
+// appendEntry is etcd's UnsafeSeqPut into the key bucket: the KV goes
+// into the encoding (copied: kv may hold the caller's buffers) and the
+// entry points at it. It returns the KV as stored.
+func (s *Store) appendEntry(rev revision, tombstone bool, kv *mvccpb.KeyValue) *mvccpb.KeyValue {
+	if n := len(s.bucket); n > 0 && !rev.GreaterThan(s.bucket[n-1].rev) {
 		panic("mvcc: key bucket written out of revision order")
 	}
+	e := s.enc.appendEntry(rev, tombstone, kv)
 	s.bucket = append(s.bucket, e)
-	s.enc.appendEntry(e)
-}
-
-// copyKV is a KV the caller may change (node/txn clears values for
-// keys_only) without touching the bucket. Byte slices are shared: nothing
-// writes into them.
-func copyKV(kv *mvccpb.KeyValue) *mvccpb.KeyValue {
-	return &mvccpb.KeyValue{
-		Key:            kv.Key,
-		CreateRevision: kv.CreateRevision,
-		ModRevision:    kv.ModRevision,
-		Version:        kv.Version,
-		Value:          kv.Value,
-		Lease:          kv.Lease,
-	}
+	return s.enc.kv(e)
 }

@@ -127,12 +127,14 @@ func (c *Compaction) Step() (more bool) {
 			b[kept] = e
 			kept++
 		}
-		c.hasher.writeEntry(e)
+		c.hasher.writeEntry(&s.enc, e)
 	}
 	if removed := j - kept; removed > 0 {
 		n := copy(b[kept:], b[j:])
 		clear(b[kept+n:])
 		s.bucket = b[:kept+n]
+		// The entries left still point into the encoding, which still
+		// holds their records; the next Marshal rebuilds it.
 		s.enc.invalidate()
 		c.removed += removed
 	}

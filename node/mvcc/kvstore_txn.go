@@ -1,7 +1,6 @@
 package mvcc
 
 import (
-	"bytes"
 	"fmt"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -54,7 +53,7 @@ func (s *Store) rangeKeys(key, end []byte, curRev int64, ro RangeOptions) (*Rang
 			// etcd: lg.Fatal("range failed to find revision pair").
 			panic(fmt.Sprintf("mvcc: range failed to find revision pair %v (current %d, key %q, end %q)", revpair, curRev, key, end))
 		}
-		kvs[i] = copyKV(e.kv)
+		kvs[i] = s.enc.kv(e)
 	}
 	return &RangeResult{KVs: kvs, Count: total, Rev: curRev}, nil
 }
@@ -136,21 +135,16 @@ func (tw *storeTxnWrite) put(key, value []byte, lease int64) {
 	}
 	idxRev := revision{main: rev, sub: tw.s.skewedSubs + int64(len(tw.changes))}
 	ver = ver + 1
-	// The store keeps its own copies: a caller may reuse its buffers.
-	kv := &mvccpb.KeyValue{
-		Key:            bytes.Clone(key),
-		Value:          bytes.Clone(value),
+	kv := tw.s.appendEntry(idxRev, false, &mvccpb.KeyValue{
+		Key:            key,
+		Value:          value,
 		CreateRevision: c,
 		ModRevision:    rev,
 		Version:        ver,
 		Lease:          lease,
-	}
-	if len(kv.Value) == 0 {
-		kv.Value = nil // as a proto round trip through the backend gives it back
-	}
-	tw.s.appendEntry(entry{rev: idxRev, kv: kv})
+	})
 	tw.s.kvindex.Put(kv.Key, idxRev)
-	tw.changes = append(tw.changes, copyKV(kv))
+	tw.changes = append(tw.changes, kv)
 }
 
 func (tw *storeTxnWrite) deleteRange(key, end []byte) int64 {
@@ -179,11 +173,10 @@ func (tw *storeTxnWrite) deleteRange(key, end []byte) int64 {
 
 func (tw *storeTxnWrite) delete(key []byte) {
 	idxRev := revision{main: tw.beginRev + 1, sub: tw.s.skewedSubs + int64(len(tw.changes))}
-	kv := &mvccpb.KeyValue{Key: bytes.Clone(key)}
-	tw.s.appendEntry(entry{rev: idxRev, tombstone: true, kv: kv})
+	kv := tw.s.appendEntry(idxRev, true, &mvccpb.KeyValue{Key: key})
 	if err := tw.s.kvindex.Tombstone(kv.Key, idxRev); err != nil {
 		// etcd: lg.Fatal("failed to tombstone an existing key").
 		panic(fmt.Sprintf("mvcc: failed to tombstone an existing key %q: %v", key, err))
 	}
-	tw.changes = append(tw.changes, copyKV(kv))
+	tw.changes = append(tw.changes, kv)
 }
