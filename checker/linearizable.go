@@ -156,7 +156,7 @@ func firstIllegal(parts [][]porcupine.Operation) (string, *segment) {
 	for _, part := range parts {
 		for _, seg := range segments(part) {
 			if porcupine.CheckOperationsTimeout(seg.model(), seg.ops, LinearizableTimeout) == porcupine.Illegal {
-				return seg.describe() + " has no valid order", &seg
+				return seg.describe(len(part)) + " has no valid order", &seg
 			}
 		}
 	}

@@ -58,15 +58,18 @@ func (s segment) model() porcupine.Model {
 	return m
 }
 
-// describe names the segment for a verdict: the key, its size, and where
-// it starts.
-func (s segment) describe() string {
+// describe names the segment for a verdict: the key, its size within the
+// key's (of all operations on it), and where it starts.
+func (s segment) describe(all int) string {
 	k := s.ops[0].Input.(kvInput).key
-	if s.start == nil {
-		return fmt.Sprintf("key %s (%d operations)", k, len(s.ops))
+	switch {
+	case s.start == nil && len(s.ops) == all:
+		return fmt.Sprintf("key %s (%d operations)", k, all)
+	case s.start == nil:
+		return fmt.Sprintf("key %s (its first %d of %d operations)", k, len(s.ops), all)
 	}
-	return fmt.Sprintf("key %s (%d operations from %v, starting from %s, as a read saw it)",
-		k, len(s.ops), formatNanos(s.ops[0].Call), s.start)
+	return fmt.Sprintf("key %s (%d of its %d operations, from %v, starting from %s, as a read saw it)",
+		k, len(s.ops), all, formatNanos(s.ops[0].Call), s.start)
 }
 
 func formatNanos(t int64) string {
@@ -80,10 +83,11 @@ func segments(ops []porcupine.Operation) []segment {
 	var out []segment
 	var start *kvState
 	begin := 0
-	// Of the operations since begin: the latest return, the latest return
-	// of a write, the highest revision reported, whether each reported
-	// one (or none needs to: a register of values), and the read called
-	// last that returned the key whole.
+	// Of the operations since the last cut: the latest return, the latest
+	// return of a write, and the read called last that returned the key
+	// whole. Of all operations so far, never reset at a cut: the highest
+	// revision reported (the model's seen only grows), and whether every
+	// one reported a revision (or none needs to: a register of values).
 	lastReturn, lastWrite, seen := int64(math.MinInt64), int64(math.MinInt64), int64(0)
 	complete := true
 	witness := -1

@@ -416,11 +416,11 @@ func (n *Network) deliverAt(at time.Duration, from, to Addr, wire []byte, tw *tw
 		default:
 			n.stats.Delivered++
 			n.repeat = tw != nil && tw.delivered
+			defer func() { n.repeat = false }() // a handler that panics leaves no repeat behind
 			if tw != nil {
 				tw.delivered = true
 			}
 			h(from, wire)
-			n.repeat = false
 		}
 	})
 }

@@ -425,3 +425,22 @@ func TestAMessageSentBeforeACrashIsLostNotRefused(t *testing.T) {
 
 // text is a message description for Send.
 func text(s string) func() string { return func() string { return s } }
+
+// Of a duplicated datagram's two copies, whichever arrives second is the
+// repeat, and only while a handler runs.
+func TestTheSecondCopyOfADuplicateIsARepeat(t *testing.T) {
+	s := sim.New(1)
+	defer s.Close()
+	n := New(s, Link{Mode: Datagram, Latency: time.Millisecond, Jitter: 10 * time.Millisecond, DuplicateRate: 1})
+	seen := map[byte][]bool{}
+	n.Attach("b", func(_ Addr, p []byte) { seen[p[0]] = append(seen[p[0]], n.Repeat()) })
+	for i := range 50 {
+		n.Send("a", "b", text(""), []byte{byte(i)})
+	}
+	s.RunUntil(time.Second)
+	require.Len(t, seen, 50)
+	for i, r := range seen {
+		require.Equal(t, []bool{false, true}, r, "message %d", i)
+	}
+	require.False(t, n.Repeat(), "outside a handler")
+}

@@ -38,8 +38,8 @@ type Result struct {
 	Members       []node.Status    // each member's state at the end; a crashed one has ID only
 	Verdicts      []checker.Verdict
 
-	Trace        []string // one line an event, virtual time first
-	Fingerprint  string   // SHA-256 of the trace: equal for equal runs
+	Trace        []string // one line an event, virtual time first; empty unless Options.KeepTrace
+	Fingerprint  string   // SHA-256 of the trace's records before the verdicts: equal for equal runs
 	Events       uint64   // simulation events run
 	RaftMessages int      // raft messages the members sent
 	Net          network.Stats

@@ -169,3 +169,14 @@ func TestWithReaderGivesEachCallerItsOwnStream(t *testing.T) {
 	}
 	require.Equal(t, draws(false), draws(true))
 }
+
+// A record started inside another would lose the bytes of the first: it
+// is refused.
+func TestNestedRecordsPanic(t *testing.T) {
+	s := New(1)
+	defer s.Close()
+	r := s.Record("n1")
+	require.Panics(t, func() { s.Record("n2") })
+	r.Done()
+	s.Record("n3").Done() // one after another is fine
+}

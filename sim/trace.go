@@ -43,6 +43,10 @@ func (t *Trace) Text() bool { return t.keep || t.sink != nil }
 // caller adds the event's fields and calls Done. Records are hashed in
 // order; the trace holds only one being built at a time.
 func (t *Trace) Record(at time.Duration, who string) *Record {
+	if t.rec.t != nil {
+		// The open record's bytes would be lost: it shares the buffer.
+		panic("sim: a trace record started before the one before it was done (an argument's String logging?)")
+	}
 	t.rec.t = t
 	t.rec.b = binary.AppendUvarint(t.buf, uint64(at))
 	t.rec.String(who)
@@ -143,7 +147,7 @@ func (r *Record) bool(v bool) *Record {
 func (r *Record) Done() {
 	t := r.t
 	t.buf = append(r.b, tagEnd)
-	r.b = nil
+	r.b, r.t = nil, nil
 	t.n++
 	if len(t.buf) >= hashChunk {
 		t.hash.Write(t.buf)

@@ -12,6 +12,26 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// The codec knows raftpb's fields as of raft v3.7: Message's 1 to 14 and
+// Entry's 1 to 4. A raft upgrade that adds one must fail here, not have
+// the field dropped on the fast path.
+func TestTheCodecKnowsEveryField(t *testing.T) {
+	for _, c := range []struct {
+		m    proto.Message
+		want int
+	}{{&raftpb.Message{}, 14}, {&raftpb.Entry{}, 4}} {
+		fields := c.m.ProtoReflect().Descriptor().Fields()
+		if fields.Len() != c.want {
+			t.Fatalf("%T has %d fields; the codec knows %d", c.m, fields.Len(), c.want)
+		}
+		for i := range fields.Len() {
+			if n := int(fields.Get(i).Number()); n < 1 || n > c.want {
+				t.Fatalf("%T field %s is number %d; the codec knows 1 to %d", c.m, fields.Get(i).Name(), n, c.want)
+			}
+		}
+	}
+}
+
 // TestRandomMessages encodes many random messages, every field present or
 // absent, and checks the bytes are protobuf-go's and decode to what
 // protobuf-go decodes.
