@@ -33,6 +33,15 @@ func TestSameSeedSameFingerprint(t *testing.T) {
 	require.Equal(t, a.Fingerprint, plain.Fingerprint)
 	require.Equal(t, a.Fingerprint, live.Fingerprint)
 	require.Equal(t, a.Trace, streamed)
+
+	// A run stopped at its fingerprint, for its trace alone, is the run:
+	// no check writes to the trace before the fingerprint.
+	only, err := Run("partition", 7, Options{KeepTrace: true, TraceOnly: true})
+	require.NoError(t, err)
+	require.Equal(t, a.Fingerprint, only.Fingerprint)
+	require.Empty(t, only.Verdicts)
+	require.Equal(t, a.Trace[:len(only.Trace)], only.Trace)
+	require.Len(t, only.Trace, len(a.Trace)-len(a.Verdicts), "all but the verdict lines")
 }
 
 // Where reports go, and whether they can be written, is the machine's

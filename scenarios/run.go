@@ -53,6 +53,10 @@ type Options struct {
 	// report that reads it. Formatting it costs more than the simulation,
 	// so a run formats none otherwise; the fingerprint is the same.
 	KeepTrace bool
+	// TraceOnly stops the run at its fingerprint: no checks, no verdicts.
+	// Running a seed again for its trace (a failure's folder) needs no
+	// more, and a check may take a minute.
+	TraceOnly bool
 }
 
 // Fork is a run replayed exactly up to At, then given fresh randomness
@@ -240,6 +244,12 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 			r.Members = append(r.Members, node.Status{ID: m.id})
 		}
 	}
+	if opts.TraceOnly {
+		// No check logs to the trace: the fingerprint is the full run's.
+		r.Fingerprint = s.Trace().Fingerprint()
+		r.Trace = s.Trace().Lines()
+		return r, nil
+	}
 	// Serializable reads promise less than linearizability: they are
 	// judged apart, against what the members applied.
 	serializable := slices.DeleteFunc(slices.Clone(settled), func(op checker.Operation) bool { return !op.Serializable })
@@ -283,10 +293,16 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 	// trace: a check that gives up on the wall clock must not change it.
 	r.Fingerprint = s.Trace().Fingerprint()
 	for _, v := range r.Verdicts {
-		s.Logf("run", "verdict %s ok=%v: %s", v.Name, v.OK, v.Detail)
+		s.Logf("run", "%s", VerdictLine(v))
 	}
 	r.Trace = s.Trace().Lines()
 	return r, nil
+}
+
+// VerdictLine is how a run's trace records a verdict, at its end, after
+// the fingerprint.
+func VerdictLine(v checker.Verdict) string {
+	return fmt.Sprintf("verdict %s ok=%v: %s", v.Name, v.OK, v.Detail)
 }
 
 // reportName names a run's report files after the experiment, so runs of

@@ -156,25 +156,33 @@ func (r *Record) Done() {
 }
 
 // Line adds an event's text, stamped with at and who, for whoever wants
-// it (see Text); the event's record is the caller's to add. A message of
-// several lines (raft describes a long MsgApp's entries one a line)
-// becomes several text lines, each with its time and source, the later
-// ones indented: every line greps on its own.
+// it (see Text); the event's record is the caller's to add.
 func (t *Trace) Line(at time.Duration, who, msg string) {
 	if !t.Text() {
 		return
 	}
+	for _, l := range FormatLines(at, who, msg) {
+		t.line(l)
+	}
+}
+
+// FormatLines is an event's text as the trace prints it, stamped with at
+// and who. A message of several lines (raft describes a long MsgApp's
+// entries one a line) becomes several text lines, each with its time and
+// source, the later ones indented: every line greps on its own.
+func FormatLines(at time.Duration, who, msg string) []string {
 	prefix := FormatTime(at) + " " + padRight(who, 4) + " "
 	if !strings.Contains(msg, "\n") {
-		t.line(prefix + msg)
-		return
+		return []string{prefix + msg}
 	}
+	var lines []string
 	for i, part := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
 		if i > 0 {
 			part = "  " + strings.TrimLeft(part, " ")
 		}
-		t.line(prefix + part)
+		lines = append(lines, prefix+part)
 	}
+	return lines
 }
 
 func (t *Trace) line(line string) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/etcdlab/etcdlab/notebooks/charts"
 	"github.com/etcdlab/etcdlab/scenarios"
+	"github.com/etcdlab/etcdlab/sim"
 )
 
 // One folder per failing run, under --report-dir (default
@@ -139,7 +140,7 @@ func (inv *invocation) writeTrace(r *scenarios.Result, path string) error {
 	} else {
 		again := *inv
 		again.opts = r.Options
-		again.opts.Trace, again.opts.ReportDir = line, ""
+		again.opts.Trace, again.opts.ReportDir, again.opts.TraceOnly = line, "", true
 		r2, err := again.runSeed(r.Seed())
 		if err != nil {
 			return fmt.Errorf("running seed %d again for its trace: %w", r.Seed(), err)
@@ -147,6 +148,13 @@ func (inv *invocation) writeTrace(r *scenarios.Result, path string) error {
 		if r2.Fingerprint != r.Fingerprint {
 			return fmt.Errorf("seed %d ran again for its trace with fingerprint %.12s, not %.12s: the simulation is not deterministic (see run --check-determinism)",
 				r.Seed(), r2.Fingerprint, r.Fingerprint)
+		}
+		// The verdicts are this run's: a check that gave up on the wall
+		// clock might not give up again.
+		for _, v := range r.Verdicts {
+			for _, l := range sim.FormatLines(r.Settings.Duration, "run", scenarios.VerdictLine(v)) {
+				line(l)
+			}
 		}
 	}
 	if err := w.Flush(); err != nil {
