@@ -63,6 +63,8 @@ type Cluster struct {
 	leaderless   []checker.Interval
 	lostLeaderAt time.Duration
 	spans        []Span // members' fsyncs and applies, for views of the run (recordSpans)
+	states       []StateChange
+	logSizes     []LogSize
 	recordSpans  bool
 	openWrites   []openWrite // writes that ended with an unknown outcome
 }
@@ -73,6 +75,28 @@ type PeakLog struct {
 	Member  uint64
 	At      time.Duration
 }
+
+// StateChange is a member entering a raft role (raft's StateType
+// names, "StateFollower" to "StateLeader") or a term, or its process
+// going down ("down") or being paused ("paused"), for a timeline.
+type StateChange struct {
+	At     time.Duration
+	Member uint64
+	State  string
+	Term   uint64
+}
+
+// LogSize is a member's in-memory raft log (entries, from its first
+// index) when it changed, sampled at most every logSampleEvery per member.
+type LogSize struct {
+	At      time.Duration
+	Member  uint64
+	Entries uint64
+}
+
+// logSampleEvery spaces the LogSize samples of a member: enough for a
+// chart, few enough for a 30-minute run.
+const logSampleEvery = 100 * time.Millisecond
 
 // LeaderChange is a member becoming leader.
 type LeaderChange struct {
@@ -168,6 +192,9 @@ type member struct {
 	started    time.Duration // member clock when the current or last life began
 	role       raft.StateType
 	term       uint64
+	// The last LogSize sampled: its size and when.
+	logEntries uint64
+	logSampled time.Duration
 	removed    bool // removed from the cluster: stopped for good
 	received   int  // snapshots received, for their temporary files' names
 
@@ -228,6 +255,7 @@ func (m *member) start(mode startMode) error {
 	m.started = now
 	m.up = true
 	m.role, m.term = raft.StateFollower, 0
+	m.c.states = append(m.c.states, StateChange{At: now, Member: m.id, State: raft.StateFollower.String()})
 	m.c.net.Attach(m.addr, m.receive)
 	epoch := m.epoch
 	m.every(m.cfg.HeartbeatInterval, m.tickOffset, epoch, func() { m.node.Tick() })
@@ -376,6 +404,7 @@ func (m *member) pause(until time.Duration) {
 	m.pausedUntil = max(m.pausedUntil, until)
 	epoch := m.epoch
 	m.c.sim.Logf(string(m.addr), "paused until %v", until)
+	m.c.states = append(m.c.states, StateChange{At: m.c.sim.Now(), Member: m.id, State: "paused", Term: m.term})
 	m.c.sim.At(until, func() {
 		if m.epoch != epoch || m.paused() {
 			return
@@ -383,6 +412,7 @@ func (m *member) pause(until time.Duration) {
 		queued := m.queued
 		m.queued = nil
 		m.c.sim.Logf(string(m.addr), "resumed: %d inputs waited", len(queued))
+		m.c.states = append(m.c.states, StateChange{At: m.c.sim.Now(), Member: m.id, State: m.role.String(), Term: m.term})
 		for _, fn := range queued {
 			m.run(fn)
 		}
@@ -434,6 +464,7 @@ func (m *member) stop() {
 	}
 	m.up = false
 	m.epoch++
+	m.c.states = append(m.c.states, StateChange{At: m.c.sim.Now(), Member: m.id, State: "down", Term: m.term})
 	m.c.net.Detach(m.addr)
 	lost := m.disk.Crash()
 	m.c.sim.Logf(string(m.addr), "process gone: %d unsynced bytes lost", lost)
@@ -530,9 +561,14 @@ func (m *member) observe() {
 	c.logViolations(c.raft.Observe(c.sim.Now(), checker.MemberState{
 		ID: m.id, Leader: st.Role == raft.StateLeader, Term: st.Term, Commit: st.Commit,
 	}))
+	if now := c.sim.Now(); st.LogEntries != m.logEntries && now >= m.logSampled+logSampleEvery {
+		c.logSizes = append(c.logSizes, LogSize{At: now, Member: m.id, Entries: st.LogEntries})
+		m.logEntries, m.logSampled = st.LogEntries, now
+	}
 	if st.Role == m.role && st.Term == m.term {
 		return
 	}
+	c.states = append(c.states, StateChange{At: c.sim.Now(), Member: m.id, State: st.Role.String(), Term: st.Term})
 	if m.role == raft.StateLeader && st.Role != raft.StateLeader {
 		c.leaderLost(m.id)
 	}

@@ -30,6 +30,8 @@ type Result struct {
 	Checked       []checker.Operation
 	Resolved      Resolved // what the applied log settled of the writes whose outcome clients never learnt
 	LeaderChanges []LeaderChange
+	States        []StateChange    // every member's raft role and term, down and paused spans, for a timeline
+	LogSizes      []LogSize        // every member's in-memory raft log, sampled as it changed
 	Faults        []FaultRecord    // what became of each scheduled fault
 	Crashed       []uint64         // members that crashed or died at least once, in order
 	Snapshots     []SnapshotRecord // snapshots saved, sent and restored, in order

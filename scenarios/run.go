@@ -221,6 +221,8 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 		Settings:      st,
 		History:       c.history,
 		LeaderChanges: c.leaderChanges,
+		States:        c.states,
+		LogSizes:      c.logSizes,
 		Crashed:       c.crashed,
 		Events:        s.Events(),
 		RaftMessages:  c.raftMessages,

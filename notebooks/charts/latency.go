@@ -47,17 +47,7 @@ func SaveLatency(r *scenarios.Result, path string) error {
 	if err != nil {
 		return err
 	}
-	// Whole or not at all: drawn into a temporary file beside it (with
-	// its extension, which picks the format), then renamed over it.
-	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp-%d%s", filepath.Base(path), os.Getpid(), filepath.Ext(path)))
-	defer os.Remove(tmp)
-	if err := p.Save(26*vg.Centimeter, 13*vg.Centimeter, tmp); err != nil {
-		return fmt.Errorf("save chart: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("save chart: %w", err)
-	}
-	return nil
+	return save(p, 26*vg.Centimeter, 13*vg.Centimeter, path)
 }
 
 // formats are the file extensions a chart can be saved as.

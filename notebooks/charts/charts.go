@@ -1,0 +1,102 @@
+package charts
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/etcdlab/etcdlab/scenarios"
+)
+
+// A Chart is one kind of figure. It is drawn either from one run's
+// Result (Run) or from many seeds' summaries, grouped by a setting
+// (Seeds); exactly one of the two is set.
+type Chart struct {
+	Name  string
+	About string // one line, for `etcdlab plot --list`
+	Run   func(r *scenarios.Result) (*plot.Plot, error)
+	Seeds func(groups []Group) (*plot.Plot, error)
+	// Spans: the run must record its fsyncs and applies
+	// (scenarios.Options.Spans).
+	Spans bool
+	// Width and Height of the figure; 0 is 26 × 13 cm, 983 × 491 pixels
+	// in a PNG.
+	Width, Height vg.Length
+}
+
+// Group is one setting's seeds, for a chart across seeds: the runs of
+// `etcdlab plot SOURCE --seeds 1-500 --vary election-timeout=...`, one
+// group per value.
+type Group struct {
+	Label  string // the setting that differs, "election-timeout 1s", or the source alone
+	Source string // the scenario or file
+	Seeds  []Seed
+}
+
+// Seed is what a chart across seeds keeps of one run.
+type Seed struct {
+	Seed uint64
+	OK   bool
+	// Downtime is the run's first leader loss (scenarios.Result.Downtime);
+	// nil if no fault hit a leader.
+	Downtime *scenarios.Downtime
+	P99      time.Duration // of successful operations
+}
+
+// All are the charts etcdlab draws, in the order `plot --list` shows them.
+var All = []Chart{
+	{Name: "latency", About: "client latency over virtual time, by operation; faults shaded, elections, snapshot restores and membership changes marked", Run: Latency},
+	{Name: "latency-cdf", About: "the distribution of client latency per operation type (log scale), p50 and p99 marked: linearizable vs serializable reads, reads vs writes", Run: LatencyCDF},
+	{Name: "downtime", About: "across seeds: how long the cluster had no leader, and no acknowledged write, after a fault hit the leader; one curve per --vary value", Seeds: Downtime},
+}
+
+// Lookup finds a chart by name, with a message that lists the names.
+func Lookup(name string) (Chart, error) {
+	for _, c := range All {
+		if c.Name == name {
+			return c, nil
+		}
+	}
+	return Chart{}, fmt.Errorf("no chart %q; charts: %s (etcdlab plot --list says what each draws)", name, strings.Join(Names(), ", "))
+}
+
+// Names are the charts' names.
+func Names() []string {
+	var names []string
+	for _, c := range All {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// Save writes p to path, whole or not at all; the extension picks the
+// format (.png, .svg, .pdf).
+func (c Chart) Save(p *plot.Plot, path string) error {
+	w, h := c.Width, c.Height
+	if w == 0 {
+		w, h = 26*vg.Centimeter, 13*vg.Centimeter
+	}
+	return save(p, w, h, path)
+}
+
+func save(p *plot.Plot, w, h vg.Length, path string) error {
+	if err := CheckPath(path); err != nil {
+		return err
+	}
+	// Drawn into a temporary file beside it (with its extension, which
+	// picks the format), then renamed over it.
+	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.tmp-%d%s", filepath.Base(path), os.Getpid(), filepath.Ext(path)))
+	defer os.Remove(tmp)
+	if err := p.Save(w, h, tmp); err != nil {
+		return fmt.Errorf("save chart: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("save chart: %w", err)
+	}
+	return nil
+}
