@@ -5,8 +5,10 @@
 //	etcdlab show SCENARIO [--seed N] [--SETTING VALUE ...] > exp.txt
 //	etcdlab run SCENARIO|FILE [--seed N] [--SETTING VALUE ...]
 //	etcdlab replay SCENARIO|FILE ...
-//	etcdlab plot SCENARIO|FILE ... --out FILE.png
+//	etcdlab plot SCENARIO|FILE [--chart NAME] ... --out FILE.png
+//	etcdlab plot SCENARIO|FILE --chart downtime --seeds 1-500 [--vary SETTING=V1,V2] --out FILE.png
 //	etcdlab sweep SCENARIO|FILE [--seeds 1-40] [--report downtime] ...
+//	etcdlab notebooks [--check]
 //
 // Exit status: 0 when every verdict holds, 1 when one fails, 2 for bad
 // input.
@@ -39,27 +41,32 @@ usage:
   etcdlab show SCENARIO [flags]          print the experiment a seed draws, as a file you can edit and run
   etcdlab run SCENARIO|FILE [flags]      run one seed and summarize it
   etcdlab replay SCENARIO|FILE [flags]   run one seed and print its trace, one event a line
-  etcdlab plot SCENARIO|FILE --out F.png draw client latency over virtual time
+  etcdlab plot SCENARIO|FILE --out F.png draw a chart of one run (--chart NAME, default latency), or
+                                         of many seeds (--seeds LIST); etcdlab plot --list names them
   etcdlab sweep SCENARIO|FILE [flags]    run many seeds, a line each, and list the failures
   etcdlab sweep merge FILES...           the final table of sweeps written with --json
   etcdlab report SCENARIO|FILE --out F.html  one self-contained page: verdicts, chart, timeline
   etcdlab shrink SCENARIO|FILE [flags]   make a failing seed's experiment as small as it can be while it
                                          fails the same check, and write it as a file to run
+  etcdlab notebooks [--check] [NOTE.md]  run the study notes' etcdlab blocks (from the repository's root) and
+                                         write their output and figures; --check fails if any would change
 
 exit status: 0 every check passed; 1 a check failed; 2 bad input; 3 a file could not be written
 
 flags:
   --seed N            the seed; every run of one seed is the same (default 1, or the file's)
-  --seeds LIST        sweep: seeds as ranges and single seeds, e.g. 1-40 or 3,7,10-12 (default 1-10)
+  --seeds LIST        sweep, plot: seeds as ranges and single seeds, e.g. 1-40 or 3,7,10-12 (default 1-10)
+  --chart NAME        plot: which chart (default latency); etcdlab plot --list names them
+  --vary K=V1,V2,...  plot --seeds: one group of seeds per value of setting K, e.g. election-timeout=500ms,1s
   --report downtime   sweep: per seed, leader loss to new leader and to first write, and their spread
   --check-determinism run: run twice and print the first trace line where the runs differ
-  --workers N         sweep: worker processes, one simulation each (default: the CPU count)
+  --workers N         sweep, plot --seeds: worker processes, one simulation each (default: the CPU count)
   --shard K/N|auto    sweep: run every N-th seed from the K-th (auto: a Kubernetes Indexed Job's
                       JOB_COMPLETION_INDEX, with ETCDLAB_SHARDS=N)
   --json              sweep: one JSON result a seed, for 'etcdlab sweep merge FILES...'
   --report-dir DIR    where a failing run leaves a folder: experiment, summary, trace, chart, porcupine's
                       page, the replay and shrink commands (default ./etcdlab-failures)
-  --out FILE          plot: the chart to write (.png, .svg, .pdf); shrink: the experiment file
+  --out FILE          plot: the chart to write (.png, .svg, .pdf; 983 px wide); shrink: the experiment file
                       (default shrunk-SOURCE-seedN.txt)
   --until T --fork K  run, replay: replay exactly up to virtual time T, then go on with fresh randomness K
   --until T --forks L run: try the forks L (e.g. 1-20) from T: if they all fail as the run does, the
@@ -127,7 +134,7 @@ func usageText() string {
 
 func run(args []string, out io.Writer) (int, error) {
 	if len(args) == 0 {
-		return 2, errUsage{"which command? one of list, show, run, replay, plot, sweep"}
+		return 2, errUsage{"which command? one of list, show, run, replay, plot, sweep, shrink, report, notebooks"}
 	}
 	cmd, args := args[0], args[1:]
 	switch cmd {
@@ -152,7 +159,15 @@ func run(args []string, out io.Writer) (int, error) {
 			return merge(args[1:], out)
 		}
 		return parseAndDo(cmd, args, out)
-	case "show", "run", "replay", "plot", "shrink", "report":
+	case "plot":
+		if len(args) == 1 && strings.TrimLeft(args[0], "-") == "list" {
+			listCharts(out)
+			return 0, nil
+		}
+		return parseAndDo(cmd, args, out)
+	case "notebooks":
+		return notebooks(args, out)
+	case "show", "run", "replay", "shrink", "report":
 		return parseAndDo(cmd, args, out)
 	}
 	return 2, errUsage{fmt.Sprintf("unknown command %q", cmd)}
@@ -189,6 +204,9 @@ type invocation struct {
 	workers       int
 	shard, shards int
 	json, worker  bool
+	// plot: the chart, and the setting whose values group the seeds.
+	chart charts.Chart
+	vary  vary
 	// run: run twice and compare the traces.
 	checkDeterminism bool
 	// shrink: the check to keep failing ("" for the first that fails),
@@ -268,6 +286,8 @@ func parse(cmd string, args []string) (*invocation, error) {
 	keys := fs.String("porcupine-keys", "", "")
 	fs.StringVar(&inv.chromeTrace, "chrome-trace", "", "")
 	fs.IntVar(&inv.budget, "budget", 60, "")
+	chart := fs.String("chart", "latency", "")
+	varyFlag := fs.String("vary", "", "")
 	inv.args = args
 	for _, key := range scenarios.SettingKeys() {
 		fs.Var(settingFlag{key, &inv.opts}, key, "")
@@ -305,7 +325,9 @@ func parse(cmd string, args []string) (*invocation, error) {
 	case len(rest) > 0:
 		return nil, errUsage{fmt.Sprintf("%s: unexpected arguments %q", cmd, rest)}
 	case cmd == "plot" && inv.out == "":
-		return nil, errUsage{"plot: --out FILE.png is required"}
+		return nil, errUsage{"plot: --out FILE.png is required (etcdlab plot --list names the charts)"}
+	case cmd != "plot" && (isSet(fs, "chart") || isSet(fs, "vary")):
+		return nil, errUsage{fmt.Sprintf("%s: --chart and --vary are for plot", cmd)}
 	case cmd == "report" && !strings.HasSuffix(inv.out, ".html"):
 		return nil, errUsage{"report: --out FILE.html is required"}
 	case cmd != "plot" && cmd != "shrink" && cmd != "report" && inv.out != "":
@@ -316,14 +338,16 @@ func parse(cmd string, args []string) (*invocation, error) {
 		return nil, errUsage{fmt.Sprintf("%s: --check is only for shrink", cmd)}
 	case cmd == "sweep" && isSet(fs, "seed"):
 		return nil, errUsage{"sweep: use --seeds, e.g. --seeds 1-40"}
-	case cmd != "sweep" && isSet(fs, "seeds"):
-		return nil, errUsage{fmt.Sprintf("%s: --seeds is only for sweep; use --seed N", cmd)}
+	case cmd != "sweep" && cmd != "plot" && isSet(fs, "seeds"):
+		return nil, errUsage{fmt.Sprintf("%s: --seeds is only for sweep and plot; use --seed N", cmd)}
 	case cmd != "sweep" && isSet(fs, "report"):
 		return nil, errUsage{fmt.Sprintf("%s: --report is only for sweep", cmd)}
 	case cmd != "run" && inv.checkDeterminism:
 		return nil, errUsage{fmt.Sprintf("%s: --check-determinism is only for run", cmd)}
-	case cmd != "sweep" && (isSet(fs, "workers") || isSet(fs, "shard") || isSet(fs, "json")):
-		return nil, errUsage{fmt.Sprintf("%s: --workers, --shard and --json are only for sweep", cmd)}
+	case cmd != "sweep" && cmd != "plot" && isSet(fs, "workers"):
+		return nil, errUsage{fmt.Sprintf("%s: --workers is only for sweep and plot --seeds", cmd)}
+	case cmd != "sweep" && (isSet(fs, "shard") || isSet(fs, "json")):
+		return nil, errUsage{fmt.Sprintf("%s: --shard and --json are only for sweep", cmd)}
 	case inv.workers < 1:
 		return nil, errUsage{fmt.Sprintf("sweep: --workers %d: use 1 or more", inv.workers)}
 	case inv.json && isSet(fs, "report"):
@@ -354,10 +378,33 @@ func parse(cmd string, args []string) (*invocation, error) {
 			}
 		}
 	}
+	if cmd == "plot" {
+		var err error
+		if inv.chart, err = charts.Lookup(*chart); err != nil {
+			return nil, errUsage{fmt.Sprintf("plot: --chart: %v", err)}
+		}
+		across := inv.chart.Seeds != nil
+		switch {
+		case across && isSet(fs, "seed"):
+			return nil, errUsage{fmt.Sprintf("plot --chart %s draws many seeds: use --seeds, e.g. --seeds 1-200", *chart)}
+		case !across && (isSet(fs, "seeds") || isSet(fs, "vary") || isSet(fs, "workers")):
+			return nil, errUsage{fmt.Sprintf("plot --chart %s draws one run: use --seed N (--seeds, --vary and --workers are for charts across seeds)", *chart)}
+		case across:
+			inv.seedsSpec = *seeds
+			if inv.seeds, err = parseSeeds(*seeds); err != nil {
+				return nil, errUsage{fmt.Sprintf("plot: --seeds %q: %v", *seeds, err)}
+			}
+		}
+		if *varyFlag != "" {
+			if inv.vary, err = parseVary(*varyFlag); err != nil {
+				return nil, errUsage{"plot: " + err.Error()}
+			}
+		}
+	}
 	if *keys != "" {
 		inv.keys = strings.Split(*keys, ",")
 	}
-	inv.opts.Spans = inv.chromeTrace != "" // the only view that draws them
+	inv.opts.Spans = inv.chromeTrace != "" || inv.chart.Spans // the views that draw them
 	switch {
 	case (*fork != 0 || *forks != "") && !isSet(fs, "until"):
 		return nil, errUsage{fmt.Sprintf("%s: --fork and --forks need --until T, the moment to fork at", cmd)}
@@ -484,6 +531,10 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		return 0, nil
 	case "sweep":
 		return inv.sweep(out)
+	case "plot":
+		if inv.chart.Seeds != nil {
+			return inv.plotSeeds(out)
+		}
 	case "shrink":
 		return inv.shrink(out)
 	}
@@ -532,10 +583,9 @@ func (inv *invocation) do(out io.Writer) (int, error) {
 		}
 		fmt.Fprintln(out)
 	case "plot":
-		if err := charts.SaveLatency(r, inv.out); err != nil {
-			return 3, errWrite{err}
+		if code, err := inv.plotRun(out, r); err != nil {
+			return code, err
 		}
-		fmt.Fprintf(out, "wrote %s\n", inv.out)
 	}
 	var dir string
 	if !r.OK() {
@@ -661,6 +711,10 @@ func (inv *invocation) compareRuns(out io.Writer, first *scenarios.Result) (int,
 
 // summarize prints a run the way a student reads it: what was simulated,
 // what the faults did, who led when, how clients fared, and the verdicts.
+// wallClock says whether output may show wall-clock times. Notebooks
+// turn it off: their output must be the same on every machine.
+var wallClock = true
+
 func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	e := r.Experiment
 	fmt.Fprintf(out, "%s, seed %d\n", r.Source, r.Seed())
@@ -728,9 +782,13 @@ func summarize(out io.Writer, r *scenarios.Result, wall time.Duration) {
 	fmt.Fprintln(out, "verdicts:")
 	r.WriteVerdicts(out)
 	fmt.Fprintf(out, "fingerprint: %s\n", r.Fingerprint)
-	speed := float64(r.Settings.Duration) / float64(wall)
-	fmt.Fprintf(out, "simulated %v in %v wall time (%.0fx real time), %d events\n",
-		r.Settings.Duration, wall.Round(time.Millisecond), speed, r.Events)
+	if wallClock {
+		speed := float64(r.Settings.Duration) / float64(wall)
+		fmt.Fprintf(out, "simulated %v in %v wall time (%.0fx real time), %d events\n",
+			r.Settings.Duration, wall.Round(time.Millisecond), speed, r.Events)
+	} else {
+		fmt.Fprintf(out, "simulated %v, %d events\n", r.Settings.Duration, r.Events)
+	}
 	fmt.Fprintf(out, "replay: %s\n", r.ReplayCommand())
 }
 

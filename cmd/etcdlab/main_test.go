@@ -66,7 +66,16 @@ func TestBadInputExitsTwoWithAClearMessage(t *testing.T) {
 		{[]string{"sweep", "partition", "--seeds", "0-18446744073709551615"}, "more than 100000 seeds in one sweep"},
 		{[]string{"sweep", "partition", "--seeds", "1-3,2"}, "seed 2 is listed twice"},
 		{[]string{"sweep", "partition", "--seed", "3"}, "sweep: use --seeds"},
-		{[]string{"run", "partition", "--seeds", "1-3"}, "run: --seeds is only for sweep; use --seed N"},
+		{[]string{"run", "partition", "--seeds", "1-3"}, "run: --seeds is only for sweep and plot; use --seed N"},
+		{[]string{"plot", "partition", "--chart", "pie", "--out", "x.png"}, `plot: --chart: no chart "pie"; charts: latency, latency-cdf`},
+		{[]string{"plot", "partition", "--chart", "downtime", "--seed", "3", "--out", "x.png"}, "plot --chart downtime draws many seeds: use --seeds"},
+		{[]string{"plot", "partition", "--chart", "latency", "--seeds", "1-3", "--out", "x.png"}, "plot --chart latency draws one run: use --seed N"},
+		{[]string{"plot", "leader-crash", "--chart", "downtime", "--seeds", "1-3", "--vary", "election-timeout", "--out", "x.png"}, `--vary "election-timeout": write SETTING=V1,V2,...`},
+		{[]string{"plot", "leader-crash", "--chart", "downtime", "--seeds", "1-3", "--vary", "election-timeout=1s,soon", "--out", "x.png"}, `--vary election-timeout: "soon" is not a duration`},
+		{[]string{"plot", "leader-crash", "--chart", "downtime", "--seeds", "1-3", "--vary", "colour=red", "--out", "x.png"}, `--vary colour`},
+		{[]string{"run", "partition", "--chart", "latency"}, "run: --chart and --vary are for plot"},
+		{[]string{"notebooks", "--dir", "/no/such"}, "notebooks: no folder /no/such"},
+		{[]string{"notebooks", "--frobnicate"}, "notebooks: frobnicate"},
 	} {
 		var out bytes.Buffer
 		code, err := run(tc.args, &out)
@@ -104,6 +113,80 @@ func TestPlotWritesAPNG(t *testing.T) {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.True(t, bytes.HasPrefix(b, []byte("\x89PNG")), "not a PNG")
+}
+
+func TestPlotListNamesEveryChart(t *testing.T) {
+	var out bytes.Buffer
+	code, err := run([]string{"plot", "--list"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 0, code)
+	for _, name := range []string{"latency ", "latency-cdf ", "downtime "} {
+		require.Contains(t, out.String(), "\n  "+name)
+	}
+}
+
+// A chart across seeds runs a sweep per --vary value: one group each,
+// in the summary and on the chart.
+func TestPlotAcrossSeedsGroupsByVary(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "downtime.svg")
+	var out bytes.Buffer
+	code, err := run([]string{"plot", "leader-crash", "--chart", "downtime", "--seeds", "1-4", "--workers", "1",
+		"--vary", "election-timeout=500ms,2s", "--out", path}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, out.String())
+	require.Contains(t, out.String(), "election-timeout 500ms: 4 seeds, 4 ok, 0 failed\n")
+	require.Contains(t, out.String(), "election-timeout 2s: 4 seeds, 4 ok, 0 failed\n")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(b), "election-timeout 2s, new leader: median")
+}
+
+// A note's blocks run, their output lands between the markers, a second
+// regeneration changes nothing, and --check catches a note whose output
+// was edited by hand.
+func TestNotebooksRegenerateAndCheck(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "notebooks")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "figures"), 0o755))
+	note := "# A note\n\n```etcdlab grep=leads term\netcdlab run election --seed 3\n```\n\n" +
+		"```etcdlab\netcdlab plot election --seed 3 --chart latency-cdf --out notebooks/figures/cdf.png\n```\n"
+	path := filepath.Join(dir, "a.md")
+	require.NoError(t, os.WriteFile(path, []byte(note), 0o644))
+	var out bytes.Buffer
+	code, err := run([]string{"notebooks", "--dir", dir}, &out)
+	require.NoError(t, err, out.String())
+	require.Equal(t, 0, code, out.String())
+	first, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Regexp(t, "(?s)```\n\n"+regexp.QuoteMeta(outputStart)+"\n```text\n +[0-9.]+s  n[0-9] leads term 2\n.*```\n"+regexp.QuoteMeta(outputEnd), string(first))
+	require.NotContains(t, string(first), "wall time")
+	_, err = os.Stat(filepath.Join(dir, "figures", "cdf.png"))
+	require.NoError(t, err)
+
+	out.Reset()
+	code, err = run([]string{"notebooks", "--dir", dir, "--check"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, out.String())
+	require.Contains(t, out.String(), "all 1 notes and their figures regenerate exactly")
+	second, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, string(first), string(second), "regenerating twice changes nothing")
+
+	edited := strings.Replace(string(first), "leads term 2", "leads term 9", 1)
+	require.NoError(t, os.WriteFile(path, []byte(edited), 0o644))
+	out.Reset()
+	code, err = run([]string{"notebooks", "--dir", dir, "--check"}, &out)
+	require.NoError(t, err)
+	require.Equal(t, 1, code, out.String())
+	require.Contains(t, out.String(), "a.md: line ")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, edited, string(b), "--check writes nothing")
+
+	require.NoError(t, os.WriteFile(path, []byte("```etcdlab\netcdlab run election | head\n```\n"), 0o644))
+	code, err = run([]string{"notebooks", "--dir", dir}, &out)
+	require.Equal(t, 2, code)
+	require.ErrorContains(t, err, `a.md:1: etcdlab run election | head: "|": a note's command runs without a shell`)
 }
 
 func TestParseSeeds(t *testing.T) {

@@ -244,7 +244,7 @@ func finalTable(out io.Writer, results []seedResult, wall time.Duration, downtim
 		}
 	}
 	fmt.Fprintf(out, "%s: %d ok, %d failed; simulated %v", seedCount(len(results)), len(results)-len(failed), len(failed), simulated)
-	if wall > 0 { // a merge of sweeps has no one wall time
+	if wall > 0 && wallClock { // a merge of sweeps has no one wall time
 		fmt.Fprintf(out, " in %v wall time", wall.Round(time.Millisecond))
 	}
 	fmt.Fprintln(out)

@@ -34,6 +34,7 @@ func LatencyCDF(r *scenarios.Result) (*plot.Plot, error) {
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Label.Text = "share of successful operations at or below (%)"
 	p.Y.Min, p.Y.Max = 0, 100
+	p.Y.Tick.Marker = percentTicks{}
 	p.Legend.Top = false
 	p.Legend.Left = false
 	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(4), vg.Points(4)
@@ -72,7 +73,14 @@ func LatencyCDF(r *scenarios.Result) (*plot.Plot, error) {
 		p.Add(line)
 		p50, p99 := scenarios.Quantile(ls, 0.5), scenarios.Quantile(ls, 0.99)
 		marks = append(marks, plotter.XY{X: ms(p50), Y: 50}, plotter.XY{X: ms(p99), Y: 99})
-		p.Legend.Add(fmt.Sprintf("%s (%d): p50 %v, p99 %v", t, len(ls), round(p50), round(p99)), line)
+		name := t
+		switch t {
+		case "get":
+			name = "get (linearizable)"
+		case "sget":
+			name = "sget (serializable get)"
+		}
+		p.Legend.Add(fmt.Sprintf("%s, %d: p50 %v, p99 %v", name, len(ls), round(p50), round(p99)), line)
 		drawn++
 	}
 	if drawn == 0 {
@@ -111,10 +119,12 @@ func Downtime(groups []Group) (*plot.Plot, error) {
 	if len(groups) > 0 {
 		p.Title.Text = groups[0].Source + ": " + p.Title.Text
 	}
-	p.X.Label.Text = "time since the fault hit the leader (ms)"
+	p.X.Label.Text = "time since the fault hit the leader (s)"
 	p.Y.Label.Text = "share of seeds recovered by then (%)"
 	p.Y.Min, p.Y.Max = 0, 100
+	p.Y.Tick.Marker = percentTicks{}
 	p.X.Min = 0
+	p.X.Tick.Marker = fineTicks{}
 	p.Legend.Top = false
 	p.Legend.Left = false
 	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(4), vg.Points(4)
@@ -151,9 +161,9 @@ func Downtime(groups []Group) (*plot.Plot, error) {
 			slices.Sort(curve.ds)
 			xys := plotter.XYs{{X: 0, Y: 0}}
 			for i, d := range curve.ds {
-				xys = append(xys, plotter.XY{X: ms(d), Y: xys[len(xys)-1].Y}, plotter.XY{X: ms(d), Y: 100 * float64(i+1) / float64(hit)})
+				xys = append(xys, plotter.XY{X: d.Seconds(), Y: xys[len(xys)-1].Y}, plotter.XY{X: d.Seconds(), Y: 100 * float64(i+1) / float64(hit)})
 			}
-			hi = math.Max(hi, ms(curve.ds[len(curve.ds)-1]))
+			hi = math.Max(hi, curve.ds[len(curve.ds)-1].Seconds())
 			line, err := plotter.NewLine(xys)
 			if err != nil {
 				return nil, err
@@ -172,9 +182,50 @@ func Downtime(groups []Group) (*plot.Plot, error) {
 	if drawn == 0 {
 		return nil, fmt.Errorf("no seed had a fault hit its leader, so there is no downtime to draw; use a scenario whose faults take the leader out, such as leader-crash")
 	}
-	p.X.Max = hi * 1.05
+	// Room on the right for the legend, below the curves' tops.
+	p.X.Max = hi * 1.6
 	p.Add(plotter.NewGrid())
 	return p, nil
+}
+
+// percentTicks marks 0 to 100 every 10, labelled every 20.
+type percentTicks struct{}
+
+func (percentTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for v := 0.0; v <= 100; v += 10 {
+		label := ""
+		if int(v)%20 == 0 {
+			label = fmt.Sprintf("%g", v)
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: label})
+	}
+	return ticks
+}
+
+// fineTicks marks an axis every 0.1, 0.2, 0.5, 1, 2 or 5 units (times a
+// power of ten), whichever gives at most 12 marks.
+type fineTicks struct{}
+
+func (fineTicks) Ticks(lo, hi float64) []plot.Tick {
+	step := 1.0
+	for _, m := range []float64{1e-3, 1e-2, 1e-1, 1, 10, 100, 1000} {
+		found := false
+		for _, s := range []float64{1, 2, 5} {
+			if (hi-lo)/(s*m) <= 12 {
+				step, found = s*m, true
+				break
+			}
+		}
+		if found {
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for i := math.Ceil(lo / step); i*step <= hi; i++ {
+		ticks = append(ticks, plot.Tick{Value: i * step, Label: fmt.Sprintf("%g", i*step)})
+	}
+	return ticks
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/etcdlab/etcdlab/notebooks/charts"
+	"github.com/etcdlab/etcdlab/scenarios"
+)
+
+// Plotting. A chart of one run draws that run's Result; a chart across
+// seeds runs a sweep per --vary value (in worker processes, as sweep
+// does) and draws what each seed's summary kept.
+
+// listCharts prints `plot --list`.
+func listCharts(out io.Writer) {
+	fmt.Fprintln(out, "charts (etcdlab plot SCENARIO|FILE --chart NAME --out F.png; .svg and .pdf too):")
+	for _, c := range charts.All {
+		kind := "one run (--seed N)"
+		if c.Seeds != nil {
+			kind = "across seeds (--seeds LIST [--vary SETTING=V1,V2,...])"
+		}
+		fmt.Fprintf(out, "  %-12s %s\n  %-12s %s\n", c.Name, kind, "", c.About)
+	}
+}
+
+// vary is --vary SETTING=V1,V2,...: one group of seeds per value.
+type vary struct {
+	key    string
+	values []string
+}
+
+func parseVary(s string) (vary, error) {
+	key, list, ok := strings.Cut(s, "=")
+	if !ok || key == "" || list == "" {
+		return vary{}, fmt.Errorf("--vary %q: write SETTING=V1,V2,..., e.g. --vary election-timeout=500ms,1s,2s", s)
+	}
+	key = strings.TrimPrefix(key, "--")
+	v := vary{key: key}
+	for _, value := range strings.Split(list, ",") {
+		var st scenarios.Settings
+		if err := st.Set(key, value); err != nil {
+			return vary{}, fmt.Errorf("--vary %s: %v", key, strings.TrimPrefix(err.Error(), key+": "))
+		}
+		v.values = append(v.values, value)
+	}
+	return v, nil
+}
+
+// plotSeeds runs the invocation's seeds once per --vary value, prints a
+// line per group, and draws the chart across them.
+func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
+	values := []string{""}
+	if inv.vary.key != "" {
+		values = inv.vary.values
+	}
+	start := time.Now()
+	var groups []charts.Group
+	code := 0
+	for _, value := range values {
+		args := withoutFlags(inv.args, "chart", "out", "vary")
+		label := inv.source
+		if value != "" {
+			args = append(args, "--"+inv.vary.key, value)
+			label = inv.vary.key + " " + value
+		}
+		sub, err := parse("sweep", args)
+		if err != nil {
+			return 2, err
+		}
+		for _, seed := range sub.seeds {
+			if _, err := sub.experiment(seed); err != nil {
+				return 2, errUsage{err.Error()}
+			}
+		}
+		g := charts.Group{Label: label, Source: inv.source}
+		var downs []scenarios.Downtime
+		failed := 0
+		err = sub.runSeeds(sub.seeds, func(sr seedResult) {
+			g.Seeds = append(g.Seeds, charts.Seed{Seed: sr.Seed, OK: sr.OK, Downtime: sr.Downtime, P99: sr.P99})
+			if sr.Downtime != nil {
+				downs = append(downs, *sr.Downtime)
+			}
+			if !sr.OK {
+				failed++
+			}
+		})
+		if err != nil {
+			return exitStatus(err)
+		}
+		fmt.Fprintf(out, "%s: %s, %d ok, %d failed\n", label, seedCount(len(g.Seeds)), len(g.Seeds)-failed, failed)
+		if inv.chart.Name == "downtime" {
+			writeDowntimeSummary(out, downs, len(g.Seeds))
+		}
+		if failed > 0 {
+			code = 1 // drawn all the same; `sweep` with the same flags lists them
+		}
+		groups = append(groups, g)
+	}
+	p, err := inv.chart.Seeds(groups)
+	if err != nil {
+		return 2, errUsage{fmt.Sprintf("plot --chart %s: %v", inv.chart.Name, err)}
+	}
+	if err := inv.chart.Save(p, inv.out); err != nil {
+		return 3, errWrite{err}
+	}
+	fmt.Fprintf(out, "wrote %s", inv.out)
+	if wallClock {
+		fmt.Fprintf(out, " (%v wall time)", time.Since(start).Round(time.Millisecond))
+	}
+	fmt.Fprintln(out)
+	if code != 0 {
+		fmt.Fprintln(out, "some seeds failed a check: `etcdlab sweep` with the same flags lists them, with their replay commands")
+	}
+	return code, nil
+}
+
+// plotRun draws a chart of one run.
+func (inv *invocation) plotRun(out io.Writer, r *scenarios.Result) (int, error) {
+	p, err := inv.chart.Run(r)
+	if err != nil {
+		return 2, errUsage{fmt.Sprintf("plot --chart %s: %v", inv.chart.Name, err)}
+	}
+	if err := inv.chart.Save(p, inv.out); err != nil {
+		return 3, errWrite{err}
+	}
+	fmt.Fprintf(out, "wrote %s\n", inv.out)
+	return 0, nil
+}
+
+// withoutFlags is args without the named flags and their values, in
+// either spelling (--name value, --name=value, one dash or two).
+func withoutFlags(args []string, names ...string) []string {
+	var kept []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name := strings.TrimLeft(a, "-")
+		if a == name { // not a flag
+			kept = append(kept, a)
+			continue
+		}
+		bare, _, hasValue := strings.Cut(name, "=")
+		drop := false
+		for _, n := range names {
+			drop = drop || bare == n
+		}
+		if !drop {
+			kept = append(kept, a)
+			continue
+		}
+		if !hasValue {
+			i++ // the value is the next argument
+		}
+	}
+	return kept
+}
