@@ -52,7 +52,8 @@ type Seed struct {
 var All = []Chart{
 	{Name: "latency", About: "client latency over virtual time, by operation; faults shaded, elections, snapshot restores and membership changes marked", Run: Latency},
 	{Name: "latency-cdf", About: "the distribution of client latency per operation type (log scale), p50 and p99 marked: linearizable vs serializable reads, reads vs writes", Run: LatencyCDF},
-	{Name: "downtime", About: "across seeds: how long the cluster had no leader, and no acknowledged write, after a fault hit the leader; one curve per --vary value", Seeds: Downtime},
+	{Name: "downtime", About: "how long the cluster had no leader, and no acknowledged write, after a fault hit the leader: a cumulative curve of each, per --vary value", Seeds: Downtime},
+	{Name: "election", About: "how long the cluster had no leader after a fault hit the leader, per --vary value: the Raft paper's figure 16", Seeds: ElectionTime},
 }
 
 // Lookup finds a chart by name, with a message that lists the names.

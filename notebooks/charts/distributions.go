@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -113,11 +114,18 @@ func LatencyCDF(r *scenarios.Result) (*plot.Plot, error) {
 // cumulative shares of the seeds where a fault hit the leader. Raft's
 // paper draws its election experiment the same way (Ongaro and
 // Ousterhout, figure 16).
-func Downtime(groups []Group) (*plot.Plot, error) {
+func Downtime(groups []Group) (*plot.Plot, error) { return downtime(groups, true) }
+
+// ElectionTime is Downtime's solid curves alone: from the leader's loss to
+// the first leader of a later term. It is the Raft paper's experiment
+// (section 9.3, figure 16), where clients play no part.
+func ElectionTime(groups []Group) (*plot.Plot, error) { return downtime(groups, false) }
+
+func downtime(groups []Group, writes bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "time without a leader after the leader was lost, across seeds (virtual time)"
 	if len(groups) > 0 {
-		p.Title.Text = groups[0].Source + ": " + p.Title.Text
+		p.Title.Text = filepath.Base(groups[0].Source) + ": " + p.Title.Text
 	}
 	p.X.Label.Text = "time since the fault hit the leader (s)"
 	p.Y.Label.Text = "share of seeds recovered by then (%)"
@@ -155,7 +163,7 @@ func Downtime(groups []Group) (*plot.Plot, error) {
 			dashed bool
 			what   string
 		}{{elected, false, "new leader"}, {written, true, "first write"}} {
-			if len(curve.ds) == 0 {
+			if len(curve.ds) == 0 || (curve.dashed && !writes) {
 				continue
 			}
 			slices.Sort(curve.ds)
@@ -221,9 +229,10 @@ func (fineTicks) Ticks(lo, hi float64) []plot.Tick {
 			break
 		}
 	}
+	decimals := max(0, int(-math.Floor(math.Log10(step))))
 	var ticks []plot.Tick
 	for i := math.Ceil(lo / step); i*step <= hi; i++ {
-		ticks = append(ticks, plot.Tick{Value: i * step, Label: fmt.Sprintf("%g", i*step)})
+		ticks = append(ticks, plot.Tick{Value: i * step, Label: fmt.Sprintf("%.*f", decimals, i*step)})
 	}
 	return ticks
 }
