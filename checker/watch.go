@@ -119,6 +119,16 @@ func sameWrite(a, b *Applied) string {
 	return ""
 }
 
+// FirstApplied is when the first member applied revision rev: the write
+// was committed by then, and a watcher could hear of it no sooner.
+func (t *Truth) FirstApplied(rev int64) (time.Duration, bool) {
+	r := t.revs[rev]
+	if r == nil {
+		return 0, false
+	}
+	return r.at, true
+}
+
 // Compacted records that a member applied a compaction at rev. prev_kv
 // older than the compaction may be missing, and a watcher may be
 // cancelled for needing a revision below it.

@@ -30,21 +30,35 @@ type Result struct {
 	Checked       []checker.Operation
 	Resolved      Resolved // what the applied log settled of the writes whose outcome clients never learnt
 	LeaderChanges []LeaderChange
-	States        []StateChange    // every member's raft role and term, down and paused spans, for a timeline
-	LogSizes      []LogSize        // every member's in-memory raft log, sampled as it changed
-	Faults        []FaultRecord    // what became of each scheduled fault
-	Crashed       []uint64         // members that crashed or died at least once, in order
-	Snapshots     []SnapshotRecord // snapshots saved, sent and restored, in order
-	PeakRaftLog   PeakLog          // the longest in-memory raft log any member held
-	DiskBytes     []int            // each member's data directory at the end, in bytes
-	Members       []node.Status    // each member's state at the end; a crashed one has ID only
-	Verdicts      []checker.Verdict
+	States        []StateChange // every member's raft role and term, down and paused spans, for a timeline
+	LogSizes      []LogSize     // every member's in-memory raft log, sampled as it changed
+	// WatchLags: for every event a watcher received, how long after the
+	// first member applied its revision.
+	WatchLags   []WatchLag
+	Faults      []FaultRecord    // what became of each scheduled fault
+	Crashed     []uint64         // members that crashed or died at least once, in order
+	Snapshots   []SnapshotRecord // snapshots saved, sent and restored, in order
+	PeakRaftLog PeakLog          // the longest in-memory raft log any member held
+	DiskBytes   []int            // each member's data directory at the end, in bytes
+	Members     []node.Status    // each member's state at the end; a crashed one has ID only
+	Verdicts    []checker.Verdict
 
 	Trace        []string // one line an event, virtual time first; empty unless Options.KeepTrace
 	Fingerprint  string   // SHA-256 of the trace's records before the verdicts: equal for equal runs
 	Events       uint64   // simulation events run
 	RaftMessages int      // raft messages the members sent
 	Net          network.Stats
+}
+
+// WatchLag is one watch event's delay: from the first member applying
+// its revision to the watcher receiving it (fragments and duplicates
+// included, as they arrived).
+type WatchLag struct {
+	At      time.Duration // when the watcher received it
+	Watcher int
+	Member  uint64 // the member whose stream carried it
+	Rev     int64
+	Lag     time.Duration
 }
 
 // OK reports whether every verdict holds.

@@ -263,7 +263,9 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 		r.Verdicts = append(r.Verdicts, checker.CheckSerializable(c.truth, serializable))
 	}
 	if st.Watchers > 0 {
-		r.Verdicts = append(r.Verdicts, checker.CheckWatch(c.truth, c.watchSessions()))
+		sessions := c.watchSessions()
+		r.Verdicts = append(r.Verdicts, checker.CheckWatch(c.truth, sessions))
+		r.WatchLags = watchLags(c.truth, sessions)
 	}
 	if st.LeaseHolders > 0 {
 		m := st.Member

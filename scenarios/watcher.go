@@ -1,7 +1,9 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -215,4 +217,24 @@ func (c *Cluster) watchSessions() []checker.WatchSession {
 		}
 	}
 	return out
+}
+
+// watchLags measures every event the watchers received against when its
+// revision was first applied, for the watch-lag chart.
+func watchLags(truth *checker.Truth, sessions []checker.WatchSession) []WatchLag {
+	var lags []WatchLag
+	for _, s := range sessions {
+		for _, w := range s.Watches {
+			for _, resp := range w.Responses {
+				for _, ev := range resp.Response.GetEvents() {
+					rev := ev.GetKv().GetModRevision()
+					if at, ok := truth.FirstApplied(rev); ok {
+						lags = append(lags, WatchLag{At: resp.At, Watcher: s.Client, Member: w.Member, Rev: rev, Lag: resp.At - at})
+					}
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(lags, func(a, b WatchLag) int { return cmp.Compare(a.At, b.At) })
+	return lags
 }
