@@ -192,12 +192,17 @@ func (l *rowLabels) Plot(c draw.Canvas, plt *plot.Plot) {
 }
 
 // headroom is the top of a y axis whose data reach hi, leaving the top
-// share of the data area free for labels: the rows' height out of the
-// data area's, which the figure's height nearly gives.
+// of the data area free for rows of labels.
 func headroom(hi float64, rows vg.Length, figure vg.Length) float64 {
+	return hi / (1 - labelShare(rows, figure))
+}
+
+// labelShare is the share of a chart's data area that rows of labels
+// take: their height out of the data area's, which the figure's height
+// nearly gives.
+func labelShare(rows vg.Length, figure vg.Length) float64 {
 	data := figure - vg.Points(70) // title and x axis
-	share := math.Min(float64(rows/data), 0.5)
-	return hi / (1 - share)
+	return math.Min(float64(rows/data), 0.5)
 }
 
 // countTicks mark counts at a round step (1, 2, 2.5 or 5 times a power
@@ -222,6 +227,25 @@ func (countTicks) Ticks(lo, hi float64) []plot.Tick {
 		ticks = append(ticks, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'f', -1, 64)})
 		if minor := v + step/2; minor < hi {
 			ticks = append(ticks, plot.Tick{Value: minor})
+		}
+	}
+	return ticks
+}
+
+// decadeTicks label an axis of log10 values with the values: 1, 10, 100,
+// with minor ticks at 2 to 9 times each.
+type decadeTicks struct{}
+
+func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for k := math.Floor(lo); k <= hi; k++ {
+		if k >= lo {
+			ticks = append(ticks, plot.Tick{Value: k, Label: strconv.FormatFloat(math.Pow(10, k), 'f', -1, 64)})
+		}
+		for m := 2.0; m < 10; m++ {
+			if v := k + math.Log10(m); v >= lo && v <= hi {
+				ticks = append(ticks, plot.Tick{Value: v})
+			}
 		}
 	}
 	return ticks

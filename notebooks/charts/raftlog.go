@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"image/color"
+	"math"
 	"slices"
 	"time"
 
@@ -41,7 +42,8 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 	p := plot.New()
 	st := r.Settings.Member
 	p.Title.Text = fmt.Sprintf("%s, seed %d: each member's raft log in memory (virtual time)\n", r.Source, r.Seed())
-	if slices.ContainsFunc(r.Snapshots, func(s scenarios.SnapshotRecord) bool { return s.Kind == scenarios.SnapshotSaved }) {
+	saved := slices.ContainsFunc(r.Snapshots, func(s scenarios.SnapshotRecord) bool { return s.Kind == scenarios.SnapshotSaved })
+	if saved {
 		p.Title.Text += fmt.Sprintf("drops: raft's log compacted after a snapshot (every --snapshot-count %d entries), keeping --snapshot-catchup-entries %d", st.SnapshotCount, st.SnapshotCatchUpEntries)
 	} else {
 		p.Title.Text += fmt.Sprintf("no snapshot: fewer than --snapshot-count %d entries applied, so no member compacted its log", st.SnapshotCount)
@@ -52,7 +54,7 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 	// releaseDelayAfterSnapshot), so the follower finds the entries that
 	// follow it.
 	if slices.ContainsFunc(r.Snapshots, func(s scenarios.SnapshotRecord) bool { return s.Kind == scenarios.SnapshotSent }) {
-		p.Title.Text += "\na leader that sent a snapshot compacts nothing while it is in flight and for 30s after"
+		p.Title.Text += "\na member that sent a snapshot as leader compacts nothing while it is in flight and for 30s after"
 	}
 	p.X.Label.Text = "virtual time (s)"
 	p.X.Min, p.X.Max = 0, seconds(end)
@@ -67,8 +69,35 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 		peak = max(peak, float64(l.peak))
 	}
 	p.Y.Min, p.Y.Max = 0, headroom(max(peak, 1)*1.03, restores.height(), 13*vg.Centimeter)
+	// A leader that sent a snapshot may hold thousands of entries while
+	// the others compact theirs to a hundred, whose sawtooth would be a
+	// flat line at the foot of a linear axis. Past four times what
+	// compaction lets a log reach, the axis is logarithmic, from 1. It
+	// plots log10 of the sizes on a linear axis with decadeTicks: with
+	// gonum's LogScale the axis label is placed by the linear middle of
+	// the range, near the top, and the data area shrinks to make room.
+	y := func(entries float64) float64 { return entries }
+	if reach := st.SnapshotCount + st.SnapshotCatchUpEntries; saved && peak > 4*float64(reach) {
+		y = func(entries float64) float64 { return math.Log10(max(entries, 1)) } // an empty log at the foot
+		p.Y.Tick.Marker = decadeTicks{}
+		p.Y.Label.Text += " (log scale)"
+		p.Y.Min, p.Y.Max = 0, y(peak*1.1)/(1-labelShare(restores.height(), 13*vg.Centimeter))
+	}
+	for _, l := range logs {
+		for _, seg := range l.segments {
+			for i := range seg {
+				seg[i].Y = y(seg[i].Y)
+			}
+		}
+	}
 
 	shadeFaults(p, r, leg)
+	// Each member's line a step narrower than the one before, n1's no
+	// wider than 4 points: thicker, a sawtooth turns to a smear.
+	step := 0.9
+	if len(logs) > 1 {
+		step = min(step, 3/float64(len(logs)-1))
+	}
 	for i, l := range logs {
 		c := memberColors[i%len(memberColors)]
 		var first *plotter.Line
@@ -82,7 +111,7 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 			// Members holding the same log draw one line over another:
 			// n1's widest, each next one narrower on top, so every
 			// member's colour shows along the edges.
-			line.Width = vg.Points(1.2 + 0.9*float64(len(logs)-1-i))
+			line.Width = vg.Points(1.2 + step*float64(len(logs)-1-i))
 			p.Add(line)
 			if first == nil {
 				first = line
@@ -93,7 +122,7 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 		}
 	}
 
-	saved, sent := plotter.XYs{}, plotter.XYs{}
+	savedAt, sent := plotter.XYs{}, plotter.XYs{}
 	failed := 0
 	for _, sn := range r.Snapshots {
 		var l memberLog // none, for a member that never ran: at 0
@@ -102,9 +131,9 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 		}
 		switch sn.Kind {
 		case scenarios.SnapshotSaved:
-			saved = append(saved, plotter.XY{X: seconds(sn.At), Y: float64(l.before(sn.At))})
+			savedAt = append(savedAt, plotter.XY{X: seconds(sn.At), Y: y(float64(l.before(sn.At)))})
 		case scenarios.SnapshotSent:
-			sent = append(sent, plotter.XY{X: seconds(sn.At), Y: float64(l.before(sn.At))})
+			sent = append(sent, plotter.XY{X: seconds(sn.At), Y: y(float64(l.before(sn.At)))})
 			if sn.Failed {
 				failed++
 			}
@@ -117,7 +146,7 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 		name  string
 		glyph draw.GlyphStyle
 	}{
-		{saved, fmt.Sprintf("snapshot saved (%d)", len(saved)), draw.GlyphStyle{Color: color.Black, Radius: vg.Points(2), Shape: draw.RingGlyph{}}},
+		{savedAt, fmt.Sprintf("snapshot saved (%d)", len(savedAt)), draw.GlyphStyle{Color: color.Black, Radius: vg.Points(2), Shape: draw.RingGlyph{}}},
 		{sent, fmt.Sprintf("snapshot sent by the leader (%d, %d failed)", len(sent), failed), draw.GlyphStyle{Color: color.Black, Radius: vg.Points(3.5), Shape: draw.TriangleGlyph{}}},
 	} {
 		if len(m.xys) == 0 {

@@ -1,6 +1,7 @@
 package charts
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -87,4 +88,29 @@ func TestRaftLogWithoutSnapshotsSaysSo(t *testing.T) {
 	r.LogSizes = nil
 	_, err = RaftLog(r)
 	require.ErrorContains(t, err, "recorded no raft log sizes")
+}
+
+// A leader whose log grows to thousands while the others compact to a
+// hundred gets a log axis, so their sawtooth is not flattened at the
+// foot.
+func TestRaftLogGoesLogarithmicWhenOneLogDwarfsTheOthers(t *testing.T) {
+	r := raftLogResult()
+	p, err := RaftLog(r)
+	require.NoError(t, err)
+	require.NotContains(t, p.Y.Label.Text, "log scale", "120 entries at most: linear")
+
+	r.LogSizes = append(r.LogSizes, scenarios.LogSize{At: msec(5000), Member: 1, Entries: 5000})
+	p, err = RaftLog(r)
+	require.NoError(t, err)
+	require.Equal(t, "entries in raft's in-memory log (log scale)", p.Y.Label.Text)
+	require.Equal(t, 0.0, p.Y.Min, "from 1 entry")
+	require.Greater(t, p.Y.Max, math.Log10(5000))
+	var labels []string
+	for _, tk := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	require.Equal(t, []string{"1", "10", "100", "1000", "10000"}, labels, "a decade above for the restores' labels")
+	savedPNG(t, "raft-log", p)
 }
