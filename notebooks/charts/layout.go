@@ -119,10 +119,10 @@ func (w *faultWindows) Thumbnail(c *draw.Canvas) {
 // rowLabels writes short labels beside vertical lines (an election, a
 // snapshot restored), in rows along the top of the data area: each goes
 // on the highest row where it clears the labels before it, so no two
-// overlap, however close their lines. A label with no room on any row
-// is shortened if it has a short form, else left out; its line still
-// shows. Charts leave headroom above their data
-// for the rows.
+// overlap, however close their lines. Where names crowd out a label,
+// some with a short form (a fault's number) take it; a label with no
+// room on any row is left out, and its line still shows. Charts leave
+// headroom above their data for the rows.
 type rowLabels struct {
 	xs    []float64 // seconds
 	texts []string
@@ -158,16 +158,56 @@ func (l *rowLabels) Plot(c draw.Canvas, plt *plot.Plot) {
 	trX, _ := plt.Transforms(&c)
 	sty := l.style()
 	h := sty.Rectangle("Xg").Size().Y
-	ends := make([]vg.Length, l.rows)
-	for i := range ends {
-		ends[i] = vg.Length(math.Inf(-1))
-	}
 	order := make([]int, len(l.xs))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(l.xs[a], l.xs[b]) })
-	l.dropped = 0
+	// Every label by its name first. While some find no room, the one
+	// label whose short form (a fault's number) leaves out the fewest
+	// takes it: as many names as fit, and as few labels lost.
+	short := make([]bool, len(order))
+	placed, dropped := l.layout(c, trX, order, short)
+	for dropped > 0 {
+		best, bestK := dropped, -1
+		for k, i := range order {
+			if short[k] || l.short[i] == "" {
+				continue
+			}
+			short[k] = true
+			if _, d := l.layout(c, trX, order, short); d < best {
+				best, bestK = d, k
+			}
+			short[k] = false
+		}
+		if bestK < 0 {
+			break
+		}
+		short[bestK] = true
+		placed, dropped = l.layout(c, trX, order, short)
+	}
+	l.dropped = dropped
+	for _, pl := range placed {
+		c.FillText(sty, vg.Point{X: pl.x, Y: c.Max.Y - l.top - vg.Length(pl.row+1)*h}, pl.text)
+	}
+}
+
+type placedLabel struct {
+	text string
+	x    vg.Length
+	row  int
+}
+
+// layout places the labels in x order, each on the first row where it
+// clears the one before; short[k] says whether the k-th in order takes
+// its short form. A label that fits nowhere tries its short form, then
+// is left out.
+func (l *rowLabels) layout(c draw.Canvas, trX func(float64) vg.Length, order []int, short []bool) (placed []placedLabel, dropped int) {
+	sty := l.style()
+	ends := make([]vg.Length, l.rows)
+	for i := range ends {
+		ends[i] = vg.Length(math.Inf(-1))
+	}
 	place := func(x vg.Length, s string) bool {
 		w := sty.Width(s)
 		// Right of its line, or left of it near the right edge.
@@ -180,15 +220,19 @@ func (l *rowLabels) Plot(c draw.Canvas, plt *plot.Plot) {
 			return false
 		}
 		ends[row] = x0 + w + vg.Points(4)
-		c.FillText(sty, vg.Point{X: x0, Y: c.Max.Y - l.top - vg.Length(row+1)*h}, s)
+		placed = append(placed, placedLabel{s, x0, row})
 		return true
 	}
-	for _, i := range order {
-		x := trX(l.xs[i])
-		if !place(x, l.texts[i]) && (l.short[i] == "" || !place(x, l.short[i])) {
-			l.dropped++
+	for k, i := range order {
+		x, text := trX(l.xs[i]), l.texts[i]
+		if short[k] && l.short[i] != "" {
+			text = l.short[i]
+		}
+		if !place(x, text) && (l.short[i] == "" || !place(x, l.short[i])) {
+			dropped++
 		}
 	}
+	return placed, dropped
 }
 
 // headroom is the top of a y axis whose data reach hi, leaving the top
