@@ -111,7 +111,7 @@ func Throughput(r *scenarios.Result) (*plot.Plot, error) {
 		if i == 0 {
 			leg.Add("new leader", line)
 		}
-		elections.add(x, fmt.Sprintf("n%d, term %d", lc.Member, lc.Term))
+		elections.add(x, fmt.Sprintf("n%d, term %d", lc.Member, lc.Term), fmt.Sprintf("t%d", lc.Term))
 	}
 
 	// The rare outcomes drawn first, under the successes: at zero, where
