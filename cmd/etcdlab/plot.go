@@ -91,7 +91,7 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 			return exitStatus(err)
 		}
 		fmt.Fprintf(out, "%s: %s, %d ok, %d failed\n", label, seedCount(len(g.Seeds)), len(g.Seeds)-failed, failed)
-		if inv.chart.Name == "downtime" {
+		if inv.chart.Name == "downtime" || inv.chart.Name == "election" {
 			writeDowntimeSummary(out, downs, len(g.Seeds))
 		}
 		if failed > 0 {
