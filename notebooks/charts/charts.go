@@ -55,6 +55,7 @@ var All = []Chart{
 	{Name: "timeline", About: "each member's raft role over virtual time, a lane each: follower, pre-candidate, candidate, leader with its term, paused, down; faults shaded", Run: Timeline, Height: timelineHeight, Width: 26 * vg.Centimeter},
 	{Name: "throughput", About: "client operations completed per second over virtual time, by outcome (ok, failed, unknown); faults shaded, new leaders marked", Run: Throughput},
 	{Name: "raft-log", About: "each member's in-memory raft log (entries) over virtual time: growth, compaction after snapshots; snapshots saved, sent and restored marked", Run: RaftLog},
+	{Name: "watch-lag", About: "how late watchers heard of each write: per event, from the first member applying its revision to the watcher receiving it; faults shaded, new leaders marked", Run: WatchLag},
 	{Name: "downtime", About: "how long the cluster had no leader, and no acknowledged write, after a fault hit the leader: a cumulative curve of each, per --vary value", Seeds: Downtime},
 	{Name: "election", About: "how long the cluster had no leader after a fault hit the leader, per --vary value: the Raft paper's figure 16", Seeds: ElectionTime},
 }
