@@ -177,8 +177,12 @@ type Verdict struct {
 	// Undecided: the check gave up within its wall-clock limit, so the
 	// run was neither passed nor failed (OK is false: nobody vouches for
 	// it). It depends on the machine, never on the run.
-	Undecided     bool
-	Detail        string // one readable line
+	Undecided bool
+	Detail    string // one readable line
+	// At is when the first violation happened, if Timed: a chart marks it.
+	// Checks that judge the whole history at the end know no one moment.
+	At            time.Duration
+	Timed         bool
 	Visualization string // path of an HTML explanation of a failure, if one was written
 	// VisualizationErr is why the explanation could not be written. It
 	// is about the machine, not the run, so it is never in the trace.

@@ -44,6 +44,7 @@ type Raft struct {
 	leaderChecks          int // elections at which the new leader's log was held to a committed index
 
 	violations []string
+	firstAt    time.Duration // when the first violation was seen
 }
 
 // mark is an index and the member that reported it.
@@ -153,6 +154,9 @@ func (c *Raft) Applied(at time.Duration, member, index, digest uint64) []string 
 
 func (c *Raft) violate(at time.Duration, format string, args ...any) string {
 	v := fmt.Sprintf("at %v: ", at) + fmt.Sprintf(format, args...)
+	if len(c.violations) == 0 {
+		c.firstAt = at
+	}
 	c.violations = append(c.violations, v)
 	return v
 }
@@ -169,7 +173,7 @@ func (c *Raft) Restarted(id uint64) {
 
 // Verdict is the checker's judgement of everything it observed.
 func (c *Raft) Verdict() Verdict {
-	v := Verdict{Name: "raft safety", OK: len(c.violations) == 0}
+	v := Verdict{Name: "raft safety", OK: len(c.violations) == 0, At: c.firstAt, Timed: len(c.violations) > 0}
 	switch {
 	case !v.OK && len(c.violations) > 1:
 		v.Detail = fmt.Sprintf("%s (and %d more)", c.violations[0], len(c.violations)-1)

@@ -78,6 +78,7 @@ func TestHealthyRunHolds(t *testing.T) {
 		applied(1, 3, 0xa),
 	).Verdict()
 	require.True(t, v.OK, v.Detail)
+	require.False(t, v.Timed)
 	require.Equal(t, "one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 3 indexes compared", v.Detail)
 }
 
@@ -89,6 +90,8 @@ func TestTwoLeadersInOneTerm(t *testing.T) {
 	v := c.Verdict()
 	require.False(t, v.OK)
 	require.Equal(t, "at 3ms: n1 and n3 both lead term 4", v.Detail)
+	require.True(t, v.Timed, "a chart marks when it broke")
+	require.Equal(t, ms(3), v.At)
 }
 
 func TestCommitIndexGoingBack(t *testing.T) {
@@ -168,6 +171,7 @@ func TestMatchingLogsHold(t *testing.T) {
 		logs(2, 0xa0, 5, 3), leader(2, 3, 4),
 	).Verdict()
 	require.True(t, v.OK, v.Detail)
+	require.False(t, v.Timed)
 	require.Equal(t, "one leader per term (2 terms had one); commit indexes never went back; applied entries agree at all 1 index compared; "+
 		"logs match at all 4 (index, term) pairs two members held; new leaders held every committed entry (2 elections checked)", v.Detail)
 }

@@ -41,6 +41,7 @@ type Cluster struct {
 	restarts      int
 	restartErrs   []string // members that could not restart from their own log
 	memberPanics  []string // panics inside members that no fault injected
+	firstPanicAt  time.Duration
 	expectations  []func() checker.Verdict
 	raftMessages  int
 	crashed       []uint64 // members that went down at least once, in order
@@ -372,6 +373,9 @@ func (m *member) die(p any) {
 		restartAfter = m.syncRestartAfter
 	default:
 		e := fmt.Sprintf("at %v: n%d panicked: %v", c.sim.Now(), m.id, p)
+		if len(c.memberPanics) == 0 {
+			c.firstPanicAt = c.sim.Now()
+		}
 		c.memberPanics = append(c.memberPanics, e)
 		c.logViolations([]string{e})
 	}

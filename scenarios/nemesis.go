@@ -402,6 +402,7 @@ func (c *Cluster) restarted() checker.Verdict {
 func (c *Cluster) panicked() checker.Verdict {
 	v := checker.Verdict{Name: "no member panicked", OK: len(c.memberPanics) == 0, Detail: "no member panicked unless a fault made it"}
 	if !v.OK {
+		v.At, v.Timed = c.firstPanicAt, true
 		v.Detail = c.memberPanics[0]
 		if n := len(c.memberPanics); n > 1 {
 			v.Detail += fmt.Sprintf(" (and %d more)", n-1)

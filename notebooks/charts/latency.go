@@ -221,6 +221,13 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		below.Labels = append(below.Labels, ev.label)
 	}
 
+	if err := markStepDowns(p, r, ymin, ymax, p.Legend.Add); err != nil {
+		return nil, err
+	}
+	if err := markFailures(p, r, ymin, ymax, p.Legend.Add); err != nil {
+		return nil, err
+	}
+
 	for _, s := range []struct {
 		name   string
 		color  color.Color

@@ -143,6 +143,12 @@ func Throughput(r *scenarios.Result) (*plot.Plot, error) {
 			leg.Add(fmt.Sprintf("%s (%d)", o.name, totals[i]), lines[i])
 		}
 	}
+	if err := markStepDowns(p, r, p.Y.Min, p.Y.Max, leg.Add); err != nil {
+		return nil, err
+	}
+	if err := markFailures(p, r, p.Y.Min, p.Y.Max, leg.Add); err != nil {
+		return nil, err
+	}
 	p.Add(elections)
 	p.Add(plotter.NewGrid())
 	return p, nil
