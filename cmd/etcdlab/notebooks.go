@@ -22,14 +22,15 @@ import (
 //	etcdlab run partition --seed 7
 //	```
 //
-// `etcdlab notebooks` runs every command of every block, in this process,
-// from the folder that holds notebooks/ (the repository's root: a command
-// in a note is what a reader types there, `--out notebooks/figures/x.png`
-// included), and writes each block's output after it, between two markers,
-// replacing what was there. Runs are deterministic and the output leaves
-// out wall-clock times, so a second regeneration changes nothing:
-// `etcdlab notebooks --check` regenerates into a copy of the folder and
-// fails if any note or figure differs.
+// `etcdlab notebooks` copies the notes' folder into a temporary root and
+// runs every command of every block there, in this process, as from the
+// repository's root (a command in a note is what a reader types there,
+// `--out notebooks/figures/x.png` included). It writes each block's
+// output after it, between two markers, replacing what was there, and
+// copies back the files that changed. Runs are deterministic and the
+// output leaves out wall-clock times, so a second regeneration changes
+// nothing: `etcdlab notebooks --check` does the same and fails if any
+// note or figure would change.
 //
 // A block's fence may add grep=REGEX: only the output lines that match it
 // are kept (the command printed is still the one to run).
@@ -55,18 +56,18 @@ func notebooks(args []string, out io.Writer) (int, error) {
 	if err != nil {
 		return 2, errUsage{"notebooks: " + err.Error()}
 	}
-	root, base := filepath.Dir(abs), filepath.Base(abs)
-	if *check {
-		// Regenerate into a copy: the check writes nothing in the checkout.
-		tmp, err := os.MkdirTemp("", "etcdlab-notebooks-")
-		if err != nil {
-			return 3, errWrite{err}
-		}
-		defer os.RemoveAll(tmp)
-		if err := os.CopyFS(filepath.Join(tmp, base), os.DirFS(abs)); err != nil {
-			return 3, errWrite{fmt.Errorf("notebooks: copy %s: %w", *dir, err)}
-		}
-		root = tmp
+	// Both modes regenerate into a copy of the folder, from a temporary
+	// root, so a note sees the same files whichever runs it (only its
+	// own folder: a command that reads elsewhere fails in both), and a
+	// regeneration that fails half-way leaves the checkout as it was.
+	base := filepath.Base(abs)
+	root, err := os.MkdirTemp("", "etcdlab-notebooks-")
+	if err != nil {
+		return 3, errWrite{err}
+	}
+	defer os.RemoveAll(root)
+	if err := os.CopyFS(filepath.Join(root, base), os.DirFS(abs)); err != nil {
+		return 3, errWrite{fmt.Errorf("notebooks: copy %s: %w", *dir, err)}
 	}
 	workDir := filepath.Join(root, base)
 	before, err := snapshotFiles(workDir)
@@ -81,13 +82,28 @@ func notebooks(args []string, out io.Writer) (int, error) {
 	if code, err := runNotes(root, base, notes, failures, out); err != nil {
 		return code, err
 	}
-	if !*check {
-		fmt.Fprintf(out, "regenerated %d notes in %s\n", len(notes), *dir)
-		return 0, nil
-	}
 	after, err := snapshotFiles(workDir)
 	if err != nil {
 		return 3, errWrite{err}
+	}
+	if !*check {
+		written := 0
+		for _, name := range sortedKeys(after) {
+			if bytes.Equal(before[name], after[name]) {
+				continue
+			}
+			path := filepath.Join(abs, name)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return 3, errWrite{err}
+			}
+			if err := atomicfile.WriteFile(path, after[name]); err != nil {
+				return 3, errWrite{err}
+			}
+			fmt.Fprintf(out, "wrote %s\n", filepath.Join(*dir, name))
+			written++
+		}
+		fmt.Fprintf(out, "regenerated %d notes in %s: %d files changed\n", len(notes), *dir, written)
+		return 0, nil
 	}
 	var changed []string
 	for _, name := range sortedKeys(after) {
@@ -165,7 +181,7 @@ func runNotes(root, dir string, notes []string, failures string, out io.Writer) 
 		}
 		fmt.Fprintf(out, "%s: %d blocks\n", note, blocks)
 		if text != string(b) {
-			if err := atomicfile.WriteFile(note, []byte(text)); err != nil {
+			if err := os.WriteFile(note, []byte(text), 0o644); err != nil {
 				return 3, errWrite{err}
 			}
 		}
