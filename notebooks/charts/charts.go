@@ -60,6 +60,17 @@ var All = []Chart{
 	{Name: "election", About: "how long the cluster had no leader after a fault hit the leader, per --vary value: the Raft paper's figure 16", Seeds: ElectionTime},
 }
 
+// runName names a run in a chart's title: its source and seed, and the
+// settings given on the command line, so two charts of one scenario with
+// different flags say how they differ.
+func runName(r *scenarios.Result) string {
+	name := fmt.Sprintf("%s, seed %d", filepath.Base(r.Source), r.Seed())
+	for _, a := range r.Options.Set {
+		name += fmt.Sprintf(", --%s %s", a.Key, a.Value)
+	}
+	return name
+}
+
 // Lookup finds a chart by name, with a message that lists the names.
 func Lookup(name string) (Chart, error) {
 	for _, c := range All {

@@ -29,7 +29,7 @@ var opColors = map[string]color.Color{
 // each type are marked on its curve, and given in the legend.
 func LatencyCDF(r *scenarios.Result) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, seed %d: client latency distribution (virtual time)", r.Source, r.Seed())
+	p.Title.Text = runName(r) + ": client latency distribution (virtual time)"
 	p.X.Label.Text = "latency (ms, log scale)"
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}

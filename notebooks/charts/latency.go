@@ -107,7 +107,7 @@ func (secondTicks) Ticks(lo, hi float64) []plot.Tick {
 // leader election is a vertical line.
 func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, seed %d: client latency (virtual time)", r.Source, r.Seed())
+	p.Title.Text = runName(r) + ": client latency (virtual time)"
 	p.X.Label.Text = "virtual time (s)"
 	if st := r.Settings; st.Settle > 0 {
 		p.X.Label.Text += fmt.Sprintf("; clients stop at %v, so members can settle", st.Duration-st.Settle)

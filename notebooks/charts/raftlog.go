@@ -41,7 +41,7 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 
 	p := plot.New()
 	st := r.Settings.Member
-	p.Title.Text = fmt.Sprintf("%s, seed %d: each member's raft log in memory (virtual time)\n", r.Source, r.Seed())
+	p.Title.Text = runName(r) + ": each member's raft log in memory (virtual time)\n"
 	saved := slices.ContainsFunc(r.Snapshots, func(s scenarios.SnapshotRecord) bool { return s.Kind == scenarios.SnapshotSaved })
 	if saved {
 		p.Title.Text += fmt.Sprintf("drops: raft's log compacted after a snapshot (every --snapshot-count %d entries), keeping --snapshot-catchup-entries %d", st.SnapshotCount, st.SnapshotCatchUpEntries)

@@ -51,7 +51,7 @@ func Throughput(r *scenarios.Result) (*plot.Plot, error) {
 	perSecond := float64(time.Second) / float64(bin)
 
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, seed %d: client throughput (virtual time)", r.Source, r.Seed())
+	p.Title.Text = runName(r) + ": client throughput (virtual time)"
 	p.X.Label.Text = fmt.Sprintf("virtual time (s); operations counted where they ended, in bins of %v", bin)
 	if st := r.Settings; st.Settle > 0 {
 		p.X.Label.Text += fmt.Sprintf("; clients stop at %v", st.Duration-st.Settle)

@@ -63,7 +63,7 @@ func Timeline(r *scenarios.Result) (*plot.Plot, error) {
 	}
 
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, seed %d: each member's raft role over virtual time", r.Source, r.Seed())
+	p.Title.Text = runName(r) + ": each member's raft role over virtual time"
 	p.X.Label.Text = "virtual time (s)"
 	p.X.Min, p.X.Max = 0, seconds(end)
 	p.X.Tick.Marker = secondTicks{}

@@ -25,7 +25,7 @@ func WatchLag(r *scenarios.Result) (*plot.Plot, error) {
 		return nil, fmt.Errorf("%s, seed %d: no watcher received an event; run a scenario with watchers (watch, kubernetes, mvcc-compaction) or set --watchers N", r.Source, r.Seed())
 	}
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("%s, seed %d: watch event lag (virtual time)", r.Source, r.Seed())
+	p.Title.Text = runName(r) + ": watch event lag (virtual time)"
 	p.X.Label.Text = "virtual time the watcher received the event (s)"
 	p.Y.Label.Text = "lag after first apply (ms)"
 	p.Y.Scale = plot.LogScale{}
