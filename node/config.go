@@ -93,7 +93,7 @@ type Config struct {
 	// revisions for revision; 0 turns it off, etcd's default).
 	AutoCompactionMode      string
 	AutoCompactionRetention string
-	// CompactionBatchLimit is etcd's --experimental-compaction-batch-limit
+	// CompactionBatchLimit is etcd's --compaction-batch-limit (--experimental-compaction-batch-limit before v3.6)
 	// (default 1000): how many revisions one compaction batch removes
 	// before it commits.
 	CompactionBatchLimit int
@@ -179,7 +179,7 @@ func (c Config) Validate() error {
 	case c.WALSegmentSize < 1024:
 		return fmt.Errorf("wal-segment-size must be at least 1024 bytes, got %d", c.WALSegmentSize)
 	case c.CompactionBatchLimit <= 0:
-		return fmt.Errorf("compaction-batch-limit (etcd's --experimental-compaction-batch-limit) must be positive, got %d", c.CompactionBatchLimit)
+		return fmt.Errorf("compaction-batch-limit (etcd's --compaction-batch-limit) must be positive, got %d", c.CompactionBatchLimit)
 	case c.MaxTxnOps <= 0:
 		return fmt.Errorf("--max-txn-ops must be positive, got %d", c.MaxTxnOps)
 	case c.MaxRequestBytes == 0:

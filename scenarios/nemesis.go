@@ -81,6 +81,7 @@ func (c *Cluster) fire(f *firing, target *member) {
 		c.sim.Logf("nemesis", "begin fault %d: %s", f.rec.Index, f.Fault)
 		f.rec.Fired, f.rec.Start, f.rec.End = true, c.sim.Now(), c.sim.Now()+f.For
 		f.kind.begin(f)
+		c.scheduleEnd(f)
 		return
 	default:
 		f.targets = c.pick(f.who, f.kind.process, nil)
@@ -112,6 +113,11 @@ func (c *Cluster) fire(f *firing, target *member) {
 		c.sim.Logf("nemesis", "fault %d (%s) cut nothing", f.rec.Index, f.Kind)
 		return
 	}
+	c.scheduleEnd(f)
+}
+
+// scheduleEnd undoes a fault after its for=, if its kind can be undone.
+func (c *Cluster) scheduleEnd(f *firing) {
 	if f.For > 0 && f.kind.end != nil {
 		c.sim.After(f.For, func() {
 			c.sim.Logf("nemesis", "end fault %d: %s", f.rec.Index, f.Kind)

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,4 +186,29 @@ func TestExperimentFilesRoundTrip(t *testing.T) {
 			require.Equal(t, e, back, "%s seed %d", name, seed)
 		}
 	}
+}
+
+// A cut-client fault ends after its for=: the client's requests are
+// answered again. (It once never ended: cluster-wide faults returned
+// before their end was scheduled.)
+func TestCutClientEnds(t *testing.T) {
+	e, err := ParseExperiment("cut.txt", `scenario election
+seed 1
+nodes 3
+duration 8s
+settle 2s
+clients 2
+fault cut-client at=2s for=1s client=c1
+`)
+	require.NoError(t, err)
+	r, err := RunFile("cut.txt", e, Options{KeepTrace: true})
+	require.NoError(t, err)
+	require.True(t, strings.Contains(strings.Join(r.Trace, "\n"), "nemesis end fault 1: cut-client"), "the trace says the cut ended")
+	answeredAfter := 0
+	for _, op := range r.History {
+		if op.Client == 1 && op.Outcome == checker.OK && op.Call > 3*time.Second+100*time.Millisecond {
+			answeredAfter++
+		}
+	}
+	require.Greater(t, answeredAfter, 0, "c1 is answered again after the cut ends")
 }

@@ -312,7 +312,7 @@ var settingsTable = []setting{
 	{key: "auto-compaction-retention", doc: "etcd --auto-compaction-retention: for periodic a duration (1h; a bare number is hours), for revision a number of revisions; 0 is off",
 		get: func(s *Settings) string { return s.Member.AutoCompactionRetention },
 		set: func(s *Settings, v string) error { s.Member.AutoCompactionRetention = v; return nil }},
-	intSetting("compaction-batch-limit", "etcd --experimental-compaction-batch-limit: revisions one compaction batch removes before it commits", func(s *Settings) *int { return &s.Member.CompactionBatchLimit }),
+	intSetting("compaction-batch-limit", "etcd --compaction-batch-limit (--experimental-compaction-batch-limit before v3.6): revisions one compaction batch removes before it commits", func(s *Settings) *int { return &s.Member.CompactionBatchLimit }),
 	intSetting("wal-segment-size", "bytes (at least 1024) after which the WAL starts a new segment file (etcd's wal.SegmentSizeBytes, 64000000)", func(s *Settings) *int { return &s.Member.WALSegmentSize }),
 	{key: "bug", doc: "deliberate bugs in every member, comma-separated, or none: " + strings.Join(node.BugNames(), ", "),
 		get: func(s *Settings) string {

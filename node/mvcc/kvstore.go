@@ -70,7 +70,7 @@ func NewStore() *Store {
 }
 
 // SetCompactionBatchLimit sets how many revisions a compaction step scans
-// (etcd's --experimental-compaction-batch-limit); 0 restores the default.
+// (etcd's --compaction-batch-limit, --experimental-compaction-batch-limit before v3.6); 0 restores the default.
 func (s *Store) SetCompactionBatchLimit(n int) {
 	if n <= 0 {
 		n = DefaultCompactionBatchLimit
