@@ -36,6 +36,10 @@ type leaseHolder struct {
 	lease int64 // the lease held, 0 while granting
 	keys  int
 	until time.Duration // when it stops keeping the lease alive
+	// notLeader counts "not leader" answers in a row: once every member
+	// gave one, the cluster has no leader, and the holder waits before
+	// asking again rather than spin.
+	notLeader int
 	// inflight is the request awaiting an answer: its index in ops (-1
 	// for a put), its request ID and where it went.
 	inflight struct {
@@ -92,6 +96,11 @@ func (h *leaseHolder) send(op int, req *api.Request) {
 	})
 }
 
+// leaderWaitThrottle is how long a holder waits after every member said
+// it does not lead: etcd's LeaseRenew sleeps 50 ms between its tries to
+// reach a leader.
+const leaderWaitThrottle = 50 * time.Millisecond
+
 // pick is the next member in turn for the holder's request.
 func (h *leaseHolder) pick() *member { return h.c.nextLive(&h.next) }
 
@@ -122,17 +131,31 @@ func (h *leaseHolder) receive(from network.Addr, payload []byte) {
 	now := h.c.sim.Now()
 	switch {
 	case resp.Err == api.ErrNotLeader || resp.Err == api.ErrNotSupportedForLearner:
-		// Only the leader keeps leases' clocks: ask the next member.
-		req := &api.Request{LeaseKeepAlive: &pb.LeaseKeepAliveRequest{ID: h.lease}}
-		if h.ops[op].Kind == checker.LeaseKeepAlive {
-			h.ops[op].Call = now
-			h.send(op, req)
+		// Only the leader keeps leases' clocks: ask the next member. After
+		// a whole round of refusals there is no leader to find; etcd's
+		// member, which forwards a keep-alive to the leader itself, waits
+		// for one, throttled by 50 ms between tries (LeaseRenew).
+		if h.ops[op].Kind != checker.LeaseKeepAlive {
+			return
 		}
+		h.notLeader++
+		ask := func() {
+			h.ops[op].Call = h.c.sim.Now()
+			h.send(op, &api.Request{LeaseKeepAlive: &pb.LeaseKeepAliveRequest{ID: h.lease}})
+		}
+		if h.notLeader < len(h.c.members) {
+			ask()
+			return
+		}
+		h.notLeader = 0
+		h.c.sim.After(leaderWaitThrottle, ask)
 		return
 	case resp.Err != nil:
+		h.notLeader = 0
 		h.gaveUp(op)
 		return
 	}
+	h.notLeader = 0
 	switch {
 	case resp.LeaseGrant != nil:
 		h.ops[op].Acked, h.ops[op].Return, h.ops[op].TTL, h.ops[op].Lease = true, now, resp.LeaseGrant.TTL, resp.LeaseGrant.ID

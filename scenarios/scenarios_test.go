@@ -212,3 +212,20 @@ fault cut-client at=2s for=1s client=c1
 	}
 	require.Greater(t, answeredAfter, 0, "c1 is answered again after the cut ends")
 }
+
+// While no member leads, a lease holder's keep-alives get "not leader"
+// from every member; it waits between rounds instead of spinning, as
+// etcd's LeaseRenew waits for a leader (it once sent 267 keep-alives in
+// 1.4 s of lease-expiry seed 1's leaderless window).
+func TestLeaseHolderWaitsWhileNoMemberLeads(t *testing.T) {
+	r, err := Run("lease-expiry", 1, Options{KeepTrace: true})
+	require.NoError(t, err)
+	sent := 0
+	for _, l := range r.Trace {
+		if strings.Contains(l, " net  l3->n") && strings.Contains(l, "lease-keepalive") && l >= "   6.9" && l < "   8.3" {
+			sent++
+		}
+	}
+	require.Less(t, sent, 100, "keep-alives l3 sent in the leaderless window")
+	require.Greater(t, sent, 0)
+}
