@@ -117,9 +117,8 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.X.Min, p.X.Max = 0, seconds(r.Settings.Duration)
 	p.X.Tick.Marker = secondTicks{}
-	// Top right sits over the run's quiet tail, where no operation starts.
-	p.Legend.Top = true
-	p.Legend.YOffs = -vg.Points(4)
+	// The legend goes beside the data, where it covers no point or label.
+	leg := newSideLegend(p)
 
 	series := map[string]plotter.XYs{}
 	lo, hi := math.Inf(1), 0.0
@@ -153,7 +152,7 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		poly.Color = colorFault
 		poly.LineStyle.Width = 0
 		p.Add(poly)
-		p.Legend.Add("fault: "+f.Label, poly)
+		leg.Add("fault: "+f.Label, poly)
 	}
 
 	labels := plotter.XYLabels{}
@@ -170,7 +169,7 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(line)
 		if i == 0 {
-			p.Legend.Add("new leader", line)
+			leg.Add("new leader", line)
 		}
 		if x-lastX < near {
 			depth++
@@ -208,7 +207,7 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		line.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
 		p.Add(line)
 		if i == 0 {
-			p.Legend.Add("snapshot restored, membership change", line)
+			leg.Add("snapshot restored, membership change", line)
 		}
 		// Close together, labels take turns on three rows at the foot.
 		if x-lastX < near {
@@ -221,10 +220,10 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		below.Labels = append(below.Labels, ev.label)
 	}
 
-	if err := markStepDowns(p, r, ymin, ymax, p.Legend.Add); err != nil {
+	if err := markStepDowns(p, r, ymin, ymax, leg.Add); err != nil {
 		return nil, err
 	}
-	if err := markFailures(p, r, ymin, ymax, p.Legend.Add); err != nil {
+	if err := markFailures(p, r, ymin, ymax, leg.Add); err != nil {
 		return nil, err
 	}
 
@@ -254,7 +253,7 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 		}
 		sc.GlyphStyle = draw.GlyphStyle{Color: s.color, Radius: s.radius, Shape: s.shape}
 		p.Add(sc)
-		p.Legend.Add(fmt.Sprintf("%s (%d)", s.name, len(xys)), sc)
+		leg.Add(fmt.Sprintf("%s (%d)", s.name, len(xys)), sc)
 	}
 
 	if len(labels.Labels) > 0 {
