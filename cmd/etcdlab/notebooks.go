@@ -45,10 +45,26 @@ func notebooks(args []string, out io.Writer) (int, error) {
 	fs.SetOutput(io.Discard)
 	check := fs.Bool("check", false, "")
 	dir := fs.String("dir", "notebooks", "")
-	if err := fs.Parse(args); err != nil {
-		return 2, errUsage{fmt.Sprintf("notebooks: %v (usage: etcdlab notebooks [--check] [--dir DIR] [NOTE.md ...])", strings.TrimPrefix(err.Error(), "flag provided but not defined: -"))}
+	// Flags may come before or after the notes named, as for every
+	// command: parse again after each name.
+	var named []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(out, usageText())
+				return 0, nil
+			}
+			msg := strings.ReplaceAll(err.Error(), "flag provided but not defined: -", "unknown flag --")
+			msg = strings.ReplaceAll(msg, "flag needs an argument: -", "a value is missing after --")
+			return 2, errUsage{fmt.Sprintf("notebooks: %s (usage: etcdlab notebooks [--check] [--dir DIR] [NOTE.md ...])", msg)}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		named = append(named, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	notes, err := listNotes(*dir, fs.Args())
+	notes, err := listNotes(*dir, named)
 	if err != nil {
 		return 2, errUsage{"notebooks: " + err.Error()}
 	}
@@ -85,6 +101,12 @@ func notebooks(args []string, out io.Writer) (int, error) {
 	after, err := snapshotFiles(workDir)
 	if err != nil {
 		return 3, errWrite{err}
+	}
+	if stray, err := strayFiles(root, base); err != nil {
+		return 3, errWrite{err}
+	} else if len(stray) > 0 {
+		return 2, errUsage{fmt.Sprintf("notebooks: a note's command wrote %s outside %s/; write figures and files under %s/ (e.g. --out %s/figures/x.png)",
+			strings.Join(stray, ", "), base, base, base)}
 	}
 	if !*check {
 		written := 0
@@ -134,8 +156,10 @@ func listNotes(dir string, named []string) ([]string, error) {
 		var notes []string
 		for _, n := range named {
 			base := filepath.Base(n)
-			if _, err := os.Stat(filepath.Join(dir, base)); err != nil || !strings.HasSuffix(base, ".md") {
-				return nil, fmt.Errorf("%s: not a note in %s", n, dir)
+			st, err := os.Stat(filepath.Join(dir, base))
+			inDir := filepath.Dir(n) == "." || sameDir(filepath.Dir(n), dir)
+			if err != nil || !inDir || st.IsDir() || !strings.HasSuffix(base, ".md") || base == "README.md" {
+				return nil, fmt.Errorf("%s: not a note in %s (the notes are its *.md files but README.md)", n, dir)
 			}
 			notes = append(notes, base)
 		}
@@ -155,6 +179,13 @@ func listNotes(dir string, named []string) ([]string, error) {
 		return nil, fmt.Errorf("no notes (*.md) in %s", dir)
 	}
 	return notes, nil
+}
+
+// sameDir says whether two paths name one directory.
+func sameDir(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // runNotes regenerates each note in root/dir, from root.
@@ -192,20 +223,38 @@ func runNotes(root, dir string, notes []string, failures string, out io.Writer) 
 // regenerate runs a note's blocks and returns its text with every block's
 // output in place.
 func regenerate(note, text, failures string) (string, int, error) {
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n" // the last fence ends a line, so a second pass reads what the first wrote
+	}
 	lines := strings.SplitAfter(text, "\n")
 	var b strings.Builder
 	blocks := 0
+	at := func(i int) string { return fmt.Sprintf("%s:%d", note, i+1) }
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
+		trimmed := strings.TrimRight(line, "\r\n")
+		if strings.TrimSpace(trimmed) == outputStart {
+			return "", 0, errUsage{fmt.Sprintf("%s: an output with no etcdlab block right before it; delete it, or move it back under its block", at(i))}
+		}
 		b.WriteString(line)
-		info, isBlock := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "```etcdlab")
+		info, isBlock := strings.CutPrefix(trimmed, "```etcdlab")
 		if !isBlock || (info != "" && info[0] != ' ') {
+			if fence := fenceOf(trimmed); fence != "" {
+				// Another fenced block (an example, a ````markdown
+				// listing): copied as it is, nothing in it runs.
+				for i++; i < len(lines); i++ {
+					b.WriteString(lines[i])
+					if t := strings.TrimSpace(lines[i]); strings.HasPrefix(t, fence) && strings.Trim(t, fence[:1]) == "" {
+						break
+					}
+				}
+			}
 			continue
 		}
 		blocks++
-		where := fmt.Sprintf("%s:%d", note, i+1)
+		where := at(i)
 		var filter *regexp.Regexp
-		if g, ok := strings.CutPrefix(strings.TrimSpace(info), "grep="); ok {
+		if g, ok := strings.CutPrefix(strings.TrimSpace(info), "grep="); ok && g != "" {
 			var err error
 			if filter, err = regexp.Compile(g); err != nil {
 				return "", 0, errUsage{fmt.Sprintf("%s: grep=: %v", where, err)}
@@ -213,22 +262,29 @@ func regenerate(note, text, failures string) (string, int, error) {
 		} else if strings.TrimSpace(info) != "" {
 			return "", 0, errUsage{fmt.Sprintf("%s: %q: a block's fence takes only grep=REGEX", where, info)}
 		}
-		var cmds []string
+		type command struct {
+			line int
+			text string
+		}
+		var cmds []command
 		for i++; i < len(lines) && !strings.HasPrefix(lines[i], "```"); i++ {
 			b.WriteString(lines[i])
 			if c := strings.TrimSpace(lines[i]); c != "" && !strings.HasPrefix(c, "#") {
-				cmds = append(cmds, c)
+				cmds = append(cmds, command{i, c})
 			}
 		}
 		if i == len(lines) {
 			return "", 0, errUsage{fmt.Sprintf("%s: the block is never closed with ```", where)}
 		}
+		if len(cmds) == 0 {
+			return "", 0, errUsage{fmt.Sprintf("%s: the block has no command; write one etcdlab command a line", where)}
+		}
 		b.WriteString(lines[i]) // the closing fence
 		var output strings.Builder
 		for _, c := range cmds {
-			got, err := runNoteCommand(c, failures)
+			got, err := runNoteCommand(c.text, failures)
 			if err != nil {
-				return "", 0, errUsage{fmt.Sprintf("%s: %s: %v", where, c, err)}
+				return "", 0, errUsage{fmt.Sprintf("%s: %s: %v", at(c.line), c.text, err)}
 			}
 			for _, l := range strings.SplitAfter(got, "\n") {
 				if l != "" && (filter == nil || filter.MatchString(l)) {
@@ -236,24 +292,43 @@ func regenerate(note, text, failures string) (string, int, error) {
 				}
 			}
 		}
-		// The old output, if any, is replaced.
+		if output.Len() == 0 && filter != nil {
+			return "", 0, errUsage{fmt.Sprintf("%s: grep=%s kept no line of the output; run the command to see what it prints", where, filter)}
+		}
+		// The old output, if any, is replaced: from its start marker to
+		// its end marker, which must come before any other block or
+		// output, or the text between would be lost.
 		j := i + 1
 		for j < len(lines) && strings.TrimSpace(lines[j]) == "" {
 			j++
 		}
 		if j < len(lines) && strings.TrimSpace(lines[j]) == outputStart {
-			k := j
-			for k < len(lines) && strings.TrimSpace(lines[k]) != outputEnd {
-				k++
+			k := j + 1
+			for ; k < len(lines) && strings.TrimSpace(lines[k]) != outputEnd; k++ {
+				if t := strings.TrimSpace(lines[k]); t == outputStart || strings.HasPrefix(t, "```etcdlab") {
+					k = len(lines)
+					break
+				}
 			}
 			if k == len(lines) {
-				return "", 0, errUsage{fmt.Sprintf("%s:%d: an output with no %q after it", note, j+1, outputEnd)}
+				return "", 0, errUsage{fmt.Sprintf("%s: an output with no %q after it; add the end marker where the output ends", at(j), outputEnd)}
 			}
 			i = k
 		}
 		fmt.Fprintf(&b, "\n%s\n```text\n%s```\n%s\n", outputStart, output.String(), outputEnd)
 	}
 	return b.String(), blocks, nil
+}
+
+// fenceOf is the fence a line opens (```, ````, ~~~ ...), or "".
+func fenceOf(line string) string {
+	for _, c := range []string{"`", "~"} {
+		n := len(line) - len(strings.TrimLeft(line, c))
+		if n >= 3 {
+			return strings.Repeat(c, n)
+		}
+	}
+	return ""
 }
 
 // runNoteCommand runs one `etcdlab ...` line in this process and returns
@@ -272,9 +347,17 @@ func runNoteCommand(line, failures string) (string, error) {
 	if len(args) > 0 && args[0] == "notebooks" {
 		return "", errors.New("a note cannot regenerate notes")
 	}
+	for _, a := range args {
+		if _, v, ok := strings.Cut(a, "="); filepath.IsAbs(a) || (ok && filepath.IsAbs(v)) {
+			return "", fmt.Errorf("%s: a note's paths are relative to the repository's root and under notebooks/, so it regenerates the same anywhere", a)
+		}
+	}
+	// A failing run's folder goes out of the notes' way, for the commands
+	// that run experiments.
+	takesReportDir := len(args) > 1 && slices.Contains([]string{"run", "replay", "plot", "sweep", "shrink", "report"}, args[0]) &&
+		!(args[0] == "plot" && len(args) == 2 && strings.TrimLeft(args[1], "-") == "list") && !(args[0] == "sweep" && args[1] == "merge")
 	reportDir := ""
-	if len(args) > 0 && args[0] != "list" && args[0] != "help" && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(strings.TrimLeft(a, "-"), "report-dir") }) {
-		// A failing run's folder goes out of the notes' way.
+	if takesReportDir && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(strings.TrimLeft(a, "-"), "report-dir") }) {
 		reportDir = filepath.Join(failures, sanitize(strings.Join(args, "_")))
 		args = append(args, "--report-dir", reportDir)
 	}
@@ -339,6 +422,29 @@ func splitCommand(line string) ([]string, error) {
 		words = append(words, w.String())
 	}
 	return words, nil
+}
+
+// strayFiles lists what the notes' commands wrote in root outside dir.
+func strayFiles(root, dir string) ([]string, error) {
+	var stray []string
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		switch {
+		case rel == ".":
+			return nil
+		case rel == dir:
+			return filepath.SkipDir
+		}
+		stray = append(stray, rel)
+		if d.IsDir() {
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return stray, err
 }
 
 // snapshotFiles reads every file under dir, by its path relative to dir.
