@@ -359,6 +359,17 @@ func (s *Settings) Set(key, value string) error {
 	return nil
 }
 
+// Get is one setting as text, in the form a file line takes: two
+// spellings of one value (1s, 1000ms) get the same text. "" for an
+// unknown key.
+func (s *Settings) Get(key string) string {
+	st, ok := lookupSetting(key)
+	if !ok {
+		return ""
+	}
+	return st.get(s)
+}
+
 func lookupSetting(key string) (setting, bool) {
 	i := slices.IndexFunc(settingsTable, func(s setting) bool { return s.key == key })
 	if i < 0 {

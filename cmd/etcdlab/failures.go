@@ -75,8 +75,10 @@ func (inv *invocation) writeFailure(r *scenarios.Result, wall time.Duration) (st
 			return "", err
 		}
 	}
-	if err := charts.SaveLatency(r, filepath.Join(tmp, "latency.png")); err != nil {
-		return "", err
+	if len(r.History) > 0 { // a run without clients has no latency to draw
+		if err := charts.SaveLatency(r, filepath.Join(tmp, "latency.png")); err != nil {
+			return "", err
+		}
 	}
 	if !r.OK() && len(r.Checked) > 0 {
 		// porcupine's page of the failing key (or k0), annotated with the

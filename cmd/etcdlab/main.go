@@ -224,6 +224,22 @@ type invocation struct {
 	forks []uint64
 }
 
+// onceFlag is a flag that may be given once: a second --vary would
+// silently replace the first.
+type onceFlag struct {
+	name  string
+	value string
+}
+
+func (f *onceFlag) String() string { return f.value }
+func (f *onceFlag) Set(v string) error {
+	if f.value != "" {
+		return fmt.Errorf("given twice; one --%s varies one setting", f.name)
+	}
+	f.value = v
+	return nil
+}
+
 // settingFlag collects a setting override in the order given.
 type settingFlag struct {
 	key  string
@@ -287,7 +303,8 @@ func parse(cmd string, args []string) (*invocation, error) {
 	fs.StringVar(&inv.chromeTrace, "chrome-trace", "", "")
 	fs.IntVar(&inv.budget, "budget", 60, "")
 	chart := fs.String("chart", "latency", "")
-	varyFlag := fs.String("vary", "", "")
+	varyFlag := onceFlag{name: "vary"}
+	fs.Var(&varyFlag, "vary", "")
 	inv.args = args
 	for _, key := range scenarios.SettingKeys() {
 		fs.Var(settingFlag{key, &inv.opts}, key, "")
@@ -395,9 +412,12 @@ func parse(cmd string, args []string) (*invocation, error) {
 				return nil, errUsage{fmt.Sprintf("plot: --seeds %q: %v", *seeds, err)}
 			}
 		}
-		if *varyFlag != "" {
-			if inv.vary, err = parseVary(*varyFlag); err != nil {
+		if varyFlag.value != "" {
+			if inv.vary, err = parseVary(varyFlag.value); err != nil {
 				return nil, errUsage{"plot: " + err.Error()}
+			}
+			if slices.ContainsFunc(inv.opts.Set, func(a scenarios.Arg) bool { return a.Key == inv.vary.key }) {
+				return nil, errUsage{fmt.Sprintf("plot: --%s is given and varied by --vary; give it only in --vary", inv.vary.key)}
 			}
 		}
 	}

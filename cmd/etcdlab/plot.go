@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,11 +41,21 @@ func parseVary(s string) (vary, error) {
 	}
 	key = strings.TrimPrefix(key, "--")
 	v := vary{key: key}
+	if n := len(strings.Split(list, ",")); n > 10 {
+		return vary{}, fmt.Errorf("--vary %s: %d values; a chart tells at most 10 groups apart", key, n)
+	}
+	seen := map[string]string{}
 	for _, value := range strings.Split(list, ",") {
 		var st scenarios.Settings
 		if err := st.Set(key, value); err != nil {
 			return vary{}, fmt.Errorf("--vary %s: %v", key, strings.TrimPrefix(err.Error(), key+": "))
 		}
+		// Two spellings of one value (1s, 1000ms) are one group twice.
+		canon := st.Get(key)
+		if was, ok := seen[canon]; ok {
+			return vary{}, fmt.Errorf("--vary %s: %s and %s are the same value; give each value once", key, was, value)
+		}
+		seen[canon] = value
 		v.values = append(v.values, value)
 	}
 	return v, nil
@@ -57,8 +69,13 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 		values = inv.vary.values
 	}
 	start := time.Now()
-	var groups []charts.Group
-	code := 0
+	// Every group's experiments are checked before the first runs, so a
+	// bad value is refused before minutes of work.
+	type group struct {
+		label string
+		sub   *invocation
+	}
+	var todo []group
 	for _, value := range values {
 		args := withoutFlags(inv.args, "chart", "out", "vary")
 		label := inv.source
@@ -72,19 +89,30 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 		}
 		for _, seed := range sub.seeds {
 			if _, err := sub.experiment(seed); err != nil {
+				if value != "" {
+					return 2, errUsage{fmt.Sprintf("plot --vary %s=%s: %v", inv.vary.key, value, err)}
+				}
 				return 2, errUsage{err.Error()}
 			}
 		}
+		todo = append(todo, group{label, sub})
+	}
+	var groups []charts.Group
+	code := 0
+	for _, t := range todo {
+		label, sub := t.label, t.sub
+		var failing []seedResult
 		g := charts.Group{Label: label, Source: inv.source}
 		var downs []scenarios.Downtime
 		failed := 0
-		err = sub.runSeeds(sub.seeds, func(sr seedResult) {
+		err := sub.runSeeds(sub.seeds, func(sr seedResult) {
 			g.Seeds = append(g.Seeds, charts.Seed{Seed: sr.Seed, OK: sr.OK, Downtime: sr.Downtime, P99: sr.P99})
 			if sr.Downtime != nil {
 				downs = append(downs, *sr.Downtime)
 			}
 			if !sr.OK {
 				failed++
+				failing = append(failing, sr)
 			}
 		})
 		if err != nil {
@@ -95,7 +123,17 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 			writeDowntimeSummary(out, downs, len(g.Seeds))
 		}
 		if failed > 0 {
-			code = 1 // drawn all the same; `sweep` with the same flags lists them
+			code = 1 // drawn all the same
+			slices.SortFunc(failing, func(a, b seedResult) int { return cmp.Compare(a.Seed, b.Seed) })
+			var seeds []string
+			for _, sr := range failing[:min(len(failing), 10)] {
+				seeds = append(seeds, fmt.Sprint(sr.Seed))
+			}
+			more := ""
+			if len(failing) > 10 {
+				more = fmt.Sprintf(" and %d more", len(failing)-10)
+			}
+			fmt.Fprintf(out, "  failing seeds: %s%s; the first: %s\n", strings.Join(seeds, ", "), more, failing[0].Replay)
 		}
 		groups = append(groups, g)
 	}
@@ -112,7 +150,7 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 	}
 	fmt.Fprintln(out)
 	if code != 0 {
-		fmt.Fprintln(out, "some seeds failed a check: `etcdlab sweep` with the same flags lists them, with their replay commands")
+		fmt.Fprintln(out, "some seeds failed a check (their folders are in --report-dir); the chart draws them all the same")
 	}
 	return code, nil
 }

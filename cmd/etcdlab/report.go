@@ -26,22 +26,26 @@ import (
 // violations; a failed verdict links to the timeline, and each event of
 // it to the trace lines around it.
 func (inv *invocation) writeReport(out io.Writer, r *scenarios.Result, wall time.Duration) (int, error) {
-	p, err := charts.Latency(r)
-	if err != nil {
-		return 1, err
-	}
-	var png bytes.Buffer
-	c := vgimg.PngCanvas{Canvas: vgimg.New(26*vg.Centimeter, 13*vg.Centimeter)}
-	p.Draw(draw.New(c))
-	if _, err := c.WriteTo(&png); err != nil {
-		return 1, err
+	var chart template.URL
+	if len(r.History) > 0 { // a run without clients has no latency to draw
+		p, err := charts.Latency(r)
+		if err != nil {
+			return 1, err
+		}
+		var png bytes.Buffer
+		c := vgimg.PngCanvas{Canvas: vgimg.New(26*vg.Centimeter, 13*vg.Centimeter)}
+		p.Draw(draw.New(c))
+		if _, err := c.WriteTo(&png); err != nil {
+			return 1, err
+		}
+		chart = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png.Bytes()))
 	}
 	var summary bytes.Buffer
 	summarize(&summary, r, wall)
 	page := reportPage{
 		Title:       fmt.Sprintf("etcdlab: %s, seed %d", r.Source, r.Seed()),
 		Experiment:  r.Experiment.String(),
-		Chart:       template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png.Bytes())),
+		Chart:       chart,
 		Replay:      r.ReplayCommand(),
 		Fingerprint: r.Fingerprint,
 	}
@@ -156,7 +160,7 @@ img{max-width:100%}
 <h2>Verdicts</h2>
 <table>{{range .Verdicts}}<tr><td class="{{.Mark}}">{{.Mark}}</td><td>{{.Name}}</td><td>{{.Detail}}{{if .Failed}} — <a href="#timeline">see the timeline</a>{{end}}</td></tr>{{end}}</table>
 <h2>Client latency</h2>
-<img alt="client latency over virtual time" src="{{.Chart}}">
+{{if .Chart}}<img alt="client latency over virtual time" src="{{.Chart}}">{{else}}<p>No client operation in this run, so no latency chart.</p>{{end}}
 <h2 id="timeline">Timeline: faults, leaders, violations</h2>
 <table>{{range .Events}}<tr id="{{.ID}}" class="{{.Kind}}"><td>{{.At}}</td><td>{{.What}}<details><summary>the trace around it</summary><pre>{{range .Around}}{{.}}
 {{end}}</pre></details></td></tr>{{end}}</table>

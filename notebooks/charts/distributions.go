@@ -133,12 +133,10 @@ func downtime(groups []Group, writes bool) (*plot.Plot, error) {
 	p.Y.Tick.Marker = percentTicks{}
 	p.X.Min = 0
 	p.X.Tick.Marker = fineTicks{}
-	p.Legend.Top = false
-	p.Legend.Left = false
-	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(4), vg.Points(4)
-	palette := []color.Color{colorPut, colorDelete, colorGet, colorCAS, colorCASRev, colorTxn, colorUnknown}
+	leg := newSideLegend(p)
 	hi := 0.0
-	drawn := 0
+	anyHit := false
+	var never []*plotter.Line // curves that never rose: drawn along 0 once the axis is known
 	for gi, g := range groups {
 		var elected, written []time.Duration
 		hit := 0
@@ -154,16 +152,33 @@ func downtime(groups []Group, writes bool) (*plot.Plot, error) {
 				written = append(written, s.Downtime.FirstWrite)
 			}
 		}
+		c := groupColors[gi%len(groupColors)]
 		if hit == 0 {
+			// Named, so a group that drew nothing is not silently missing.
+			leg.Add(fmt.Sprintf("%s: no fault hit the leader in any of %d seeds", g.Label, len(g.Seeds)))
 			continue
 		}
-		c := palette[gi%len(palette)]
+		anyHit = true
 		for _, curve := range []struct {
 			ds     []time.Duration
 			dashed bool
 			what   string
 		}{{elected, false, "new leader"}, {written, true, "first write"}} {
-			if len(curve.ds) == 0 || (curve.dashed && !writes) {
+			if curve.dashed && !writes {
+				continue
+			}
+			if len(curve.ds) == 0 {
+				line, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}})
+				if err != nil {
+					return nil, err
+				}
+				line.Color, line.Width = c, vg.Points(3)
+				if curve.dashed {
+					line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+				}
+				never = append(never, line)
+				p.Add(line)
+				leg.Add(fmt.Sprintf("%s, %s: never (%d of %d seeds)", g.Label, curve.what, 0, hit), line)
 				continue
 			}
 			slices.Sort(curve.ds)
@@ -183,17 +198,28 @@ func downtime(groups []Group, writes bool) (*plot.Plot, error) {
 			}
 			p.Add(line)
 			p50 := scenarios.Quantile(curve.ds, 0.5)
-			p.Legend.Add(fmt.Sprintf("%s, %s: median %v (%d of %d seeds)", g.Label, curve.what, round(p50), len(curve.ds), hit), line)
-			drawn++
+			leg.Add(fmt.Sprintf("%s, %s: median %v (%d of %d seeds)", g.Label, curve.what, round(p50), len(curve.ds), hit), line)
 		}
 	}
-	if drawn == 0 {
+	if !anyHit {
 		return nil, fmt.Errorf("no seed had a fault hit its leader, so there is no downtime to draw; use a scenario whose faults take the leader out, such as leader-crash")
 	}
-	// Room on the right for the legend, below the curves' tops.
-	p.X.Max = hi * 1.6
+	if hi == 0 {
+		hi = 1 // no group ever recovered: a second of axis to show it
+	}
+	p.X.Max = hi * 1.05
+	for _, l := range never {
+		l.XYs[1].X = p.X.Max
+	}
 	p.Add(plotter.NewGrid())
 	return p, nil
+}
+
+// groupColors tell up to ten groups apart (matplotlib's tab10).
+var groupColors = []color.Color{
+	colorPut, colorDelete, colorGet, colorUnknown, colorCAS,
+	colorCASRev, color.RGBA{R: 227, G: 119, B: 194, A: 255}, color.RGBA{R: 127, G: 127, B: 127, A: 255},
+	color.RGBA{R: 188, G: 189, B: 34, A: 255}, colorTxn,
 }
 
 // percentTicks marks 0 to 100 every 10, labelled every 20.

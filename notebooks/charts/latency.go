@@ -120,6 +120,9 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	// The legend goes beside the data, where it covers no point or label.
 	leg := newSideLegend(p)
 
+	if len(r.History) == 0 {
+		return nil, fmt.Errorf("%s: no client operation in the run, so there is no latency to draw; give it --clients 1 or more", runName(r))
+	}
 	series := map[string]plotter.XYs{}
 	lo, hi := math.Inf(1), 0.0
 	for _, op := range r.History {

@@ -2,7 +2,6 @@ package charts
 
 import (
 	"fmt"
-	"image/color"
 	"math"
 	"slices"
 	"time"
@@ -66,13 +65,12 @@ func WatchLag(r *scenarios.Result) (*plot.Plot, error) {
 			leg.Add("new leader", line)
 		}
 	}
-	palette := []color.Color{colorPut, colorDelete, colorGet, colorCAS, colorCASRev, colorTxn, colorUnknown}
 	for i, w := range order {
 		sc, err := plotter.NewScatter(byWatcher[w])
 		if err != nil {
 			return nil, err
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: palette[i%len(palette)], Radius: vg.Points(1.6), Shape: draw.CircleGlyph{}}
+		sc.GlyphStyle = draw.GlyphStyle{Color: groupColors[i%len(groupColors)], Radius: vg.Points(1.6), Shape: draw.CircleGlyph{}}
 		p.Add(sc)
 		ls := lags[w]
 		leg.Add(fmt.Sprintf("w%d: %d events, p50 %v, p99 %v", w, len(ls), round(scenarios.Quantile(ls, 0.5)), round(scenarios.Quantile(ls, 0.99))), sc)
