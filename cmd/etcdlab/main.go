@@ -27,6 +27,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/etcdlab/etcdlab/internal/atomicfile"
 	"github.com/etcdlab/etcdlab/notebooks/charts"
@@ -160,7 +161,10 @@ func run(args []string, out io.Writer) (int, error) {
 		}
 		return parseAndDo(cmd, args, out)
 	case "plot":
-		if len(args) == 1 && strings.TrimLeft(args[0], "-") == "list" {
+		if slices.Contains(args, "--list") || slices.Contains(args, "-list") {
+			if len(args) > 1 {
+				return 2, errUsage{fmt.Sprintf("plot --list takes nothing else, got %q", args)}
+			}
 			listCharts(out)
 			return 0, nil
 		}
@@ -366,7 +370,7 @@ func parse(cmd string, args []string) (*invocation, error) {
 	case cmd != "sweep" && (isSet(fs, "shard") || isSet(fs, "json")):
 		return nil, errUsage{fmt.Sprintf("%s: --shard and --json are only for sweep", cmd)}
 	case inv.workers < 1:
-		return nil, errUsage{fmt.Sprintf("sweep: --workers %d: use 1 or more", inv.workers)}
+		return nil, errUsage{fmt.Sprintf("%s: --workers %d: use 1 or more", cmd, inv.workers)}
 	case inv.json && isSet(fs, "report"):
 		return nil, errUsage{"sweep: --json writes every seed's result; --report is for the text summary"}
 	case isSet(fs, "report") && inv.report != "downtime":
@@ -502,6 +506,9 @@ func readExperiment(path string) (scenarios.Experiment, error) {
 				path, strings.Join(scenarios.Names(), ", "))}
 		}
 		return scenarios.Experiment{}, errUsage{fmt.Sprintf("experiment file: %v", err)}
+	}
+	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
+		return scenarios.Experiment{}, errUsage{fmt.Sprintf("%s is not a scenario, and not an experiment file: it is not text (scenarios: %s)", path, strings.Join(scenarios.Names(), ", "))}
 	}
 	e, err := scenarios.ParseExperiment(path, string(b))
 	if err != nil {
