@@ -58,7 +58,7 @@ type Config struct {
 	SnapshotCount uint64
 	// SnapshotCatchUpEntries is how many entries raft's in-memory log keeps
 	// behind the applied index when it is compacted (etcd's
-	// --experimental-snapshot-catchup-entries, default 5000): a follower
+	// --snapshot-catchup-entries, --experimental-snapshot-catchup-entries before v3.6; default 5000): a follower
 	// further behind than that needs a snapshot to catch up.
 	SnapshotCatchUpEntries uint64
 	// BackendBatchInterval and BackendBatchLimit are etcd's

@@ -292,7 +292,7 @@ var settingsTable = []setting{
 	boolSetting("check-quorum", "raft CheckQuorum (always on in etcd)", func(s *Settings) *bool { return &s.Member.CheckQuorum }),
 	boolSetting("initial-election-tick-advance", "etcd --initial-election-tick-advance", func(s *Settings) *bool { return &s.Member.InitialElectionTickAdvance }),
 	uintSetting("snapshot-count", "etcd --snapshot-count: applied entries between snapshots to disk, which release the WAL behind them", func(s *Settings) *uint64 { return &s.Member.SnapshotCount }),
-	uintSetting("snapshot-catchup-entries", "etcd --experimental-snapshot-catchup-entries: entries raft's log keeps behind a snapshot for slow followers", func(s *Settings) *uint64 { return &s.Member.SnapshotCatchUpEntries }),
+	uintSetting("snapshot-catchup-entries", "etcd --snapshot-catchup-entries (--experimental-snapshot-catchup-entries before v3.6): entries raft's log keeps behind a snapshot for slow followers", func(s *Settings) *uint64 { return &s.Member.SnapshotCatchUpEntries }),
 	durSetting("backend-batch-interval", "etcd --backend-batch-interval: how often applied writes are committed to the backend file", func(s *Settings) *time.Duration { return &s.Member.BackendBatchInterval }),
 	intSetting("backend-batch-limit", "etcd --backend-batch-limit: uncommitted writes that force a backend commit", func(s *Settings) *int { return &s.Member.BackendBatchLimit }),
 	intSetting("max-wals", "etcd --max-wals: released WAL segments kept on disk (0 keeps all)", func(s *Settings) *int { return &s.Member.MaxWALs }),

@@ -138,7 +138,8 @@ func TestPlotAcrossSeedsGroupsByVary(t *testing.T) {
 	require.Contains(t, out.String(), "election-timeout 2s: 4 seeds, 4 ok, 0 failed\n")
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	require.Contains(t, string(b), "election-timeout 2s, new leader: median")
+	require.Contains(t, string(b), "leader-crash, by --election-timeout: ")
+	require.Contains(t, string(b), ">2s, new leader: median ")
 }
 
 // A note's blocks run, their output lands between the markers, a second
@@ -637,6 +638,20 @@ func TestReplayFilters(t *testing.T) {
 		require.Contains(t, l, "MsgVote")
 		require.Contains(t, l, "n4")
 	}
+}
+
+// A message of many entries spans lines; a filter that keeps the message
+// keeps all of them, and one that drops it drops them all.
+func TestReplayFiltersKeepAMessagesEntries(t *testing.T) {
+	var out bytes.Buffer
+	_, err := run([]string{"replay", "compaction-snapshot", "--seed", "1", "--node", "n3", "--from", "12.2955s", "--to", "12.2956s"}, &out)
+	require.NoError(t, err)
+	trace, _, _ := strings.Cut(out.String(), "\n\n")
+	require.Contains(t, trace, "2->3 MsgApp Term:2 Log:2/607 Commit:889 Entries:[\n  12.295539s net    2/608 EntryNormal delete k19\n")
+	out.Reset()
+	_, err = run([]string{"replay", "compaction-snapshot", "--seed", "1", "--node", "n1", "--from", "12.2955s", "--to", "12.2956s"}, &out)
+	require.NoError(t, err)
+	require.NotContains(t, out.String(), "2/608 EntryNormal delete k19")
 }
 
 // The Mermaid diagram is well-formed: a header, every participant

@@ -287,7 +287,8 @@ func regenerate(note, text, failures string) (string, int, error) {
 				return "", 0, errUsage{fmt.Sprintf("%s: %s: %v", at(c.line), c.text, err)}
 			}
 			for _, l := range strings.SplitAfter(got, "\n") {
-				if l != "" && (filter == nil || filter.MatchString(l)) {
+				// The line without its newline, so REGEX$ matches its end.
+				if l != "" && (filter == nil || filter.MatchString(strings.TrimSuffix(l, "\n"))) {
 					output.WriteString(l)
 				}
 			}

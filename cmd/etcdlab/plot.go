@@ -72,7 +72,7 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 	// Every group's experiments are checked before the first runs, so a
 	// bad value is refused before minutes of work.
 	type group struct {
-		label string
+		label string // the value, as the chart's legend names it
 		sub   *invocation
 	}
 	var todo []group
@@ -81,7 +81,7 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 		label := inv.source
 		if value != "" {
 			args = append(args, "--"+inv.vary.key, value)
-			label = inv.vary.key + " " + value
+			label = value
 		}
 		sub, err := parse("sweep", args)
 		if err != nil {
@@ -102,7 +102,7 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 	for _, t := range todo {
 		label, sub := t.label, t.sub
 		var failing []seedResult
-		g := charts.Group{Label: label, Source: inv.source}
+		g := charts.Group{Label: label, Vary: inv.vary.key, Source: inv.source}
 		var downs []scenarios.Downtime
 		failed := 0
 		err := sub.runSeeds(sub.seeds, func(sr seedResult) {
@@ -118,7 +118,11 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 		if err != nil {
 			return exitStatus(err)
 		}
-		fmt.Fprintf(out, "%s: %s, %d ok, %d failed\n", label, seedCount(len(g.Seeds)), len(g.Seeds)-failed, failed)
+		name := label
+		if inv.vary.key != "" {
+			name = inv.vary.key + " " + label
+		}
+		fmt.Fprintf(out, "%s: %s, %d ok, %d failed\n", name, seedCount(len(g.Seeds)), len(g.Seeds)-failed, failed)
 		if inv.chart.Name == "downtime" || inv.chart.Name == "election" {
 			writeDowntimeSummary(out, downs, len(g.Seeds))
 		}

@@ -31,15 +31,26 @@ type filter struct {
 	node     string // a member or client: lines it logged, and messages to or from it
 	typ      string // a raft message type (MsgApp), or client, fault, verdict
 	from, to time.Duration
+	// kept is whether the last message line was kept: a message of many
+	// entries goes on over lines of its own, which follow it.
+	kept bool
 }
 
-func (f filter) empty() bool { return f == filter{} }
+func (f filter) empty() bool { return f.node == "" && f.typ == "" && f.from == 0 && f.to == 0 }
 
-func (f filter) keep(line string) bool {
+func (f *filter) keep(line string) bool {
 	m := traceLine.FindStringSubmatch(line)
 	if m == nil {
 		return f.empty()
 	}
+	if m[2] == "net" && !netLine.MatchString(m[3]) {
+		return f.kept // an entry of the message above
+	}
+	f.kept = f.decide(m)
+	return f.kept
+}
+
+func (f *filter) decide(m []string) bool {
 	at, _ := strconv.ParseFloat(m[1], 64)
 	t := time.Duration(at * float64(time.Second))
 	if t < f.from || (f.to > 0 && t > f.to) {

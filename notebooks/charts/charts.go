@@ -33,7 +33,8 @@ type Chart struct {
 // `etcdlab plot SOURCE --seeds 1-500 --vary election-timeout=...`, one
 // group per value.
 type Group struct {
-	Label  string // the setting that differs, "election-timeout 1s", or the source alone
+	Label  string // the value of the setting that differs, "1s", or the source alone
+	Vary   string // the setting that differs between groups, "election-timeout"; "" for one group
 	Source string // the scenario or file
 	Seeds  []Seed
 }

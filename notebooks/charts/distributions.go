@@ -125,7 +125,11 @@ func downtime(groups []Group, writes bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "time without a leader after the leader was lost, across seeds (virtual time)"
 	if len(groups) > 0 {
-		p.Title.Text = filepath.Base(groups[0].Source) + ": " + p.Title.Text
+		by := ""
+		if groups[0].Vary != "" {
+			by = ", by --" + groups[0].Vary
+		}
+		p.Title.Text = filepath.Base(groups[0].Source) + by + ": " + p.Title.Text
 	}
 	p.X.Label.Text = "time since the fault hit the leader (s)"
 	p.Y.Label.Text = "share of seeds recovered by then (%)"
@@ -178,7 +182,7 @@ func downtime(groups []Group, writes bool) (*plot.Plot, error) {
 				}
 				never = append(never, line)
 				p.Add(line)
-				leg.Add(fmt.Sprintf("%s, %s: never (%d of %d seeds)", g.Label, curve.what, 0, hit), line)
+				leg.Add(fmt.Sprintf("%s, %s: never (0/%d seeds)", g.Label, curve.what, hit), line)
 				continue
 			}
 			slices.Sort(curve.ds)
@@ -198,7 +202,7 @@ func downtime(groups []Group, writes bool) (*plot.Plot, error) {
 			}
 			p.Add(line)
 			p50 := scenarios.Quantile(curve.ds, 0.5)
-			leg.Add(fmt.Sprintf("%s, %s: median %v (%d of %d seeds)", g.Label, curve.what, round(p50), len(curve.ds), hit), line)
+			leg.Add(fmt.Sprintf("%s, %s: median %v (%d/%d seeds)", g.Label, curve.what, round(p50), len(curve.ds), hit), line)
 		}
 	}
 	if !anyHit {

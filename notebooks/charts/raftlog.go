@@ -44,7 +44,8 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 	p.Title.Text = runName(r) + ": each member's raft log in memory (virtual time)\n"
 	saved := slices.ContainsFunc(r.Snapshots, func(s scenarios.SnapshotRecord) bool { return s.Kind == scenarios.SnapshotSaved })
 	if saved {
-		p.Title.Text += fmt.Sprintf("drops: raft's log compacted after a snapshot (every --snapshot-count %d entries), keeping --snapshot-catchup-entries %d", st.SnapshotCount, st.SnapshotCatchUpEntries)
+		p.Title.Text += fmt.Sprintf("drops: raft's log compacted every %d applied entries (a disk snapshot every --snapshot-count %d), keeping --snapshot-catchup-entries %d",
+			min(st.SnapshotCount, 100), st.SnapshotCount, st.SnapshotCatchUpEntries)
 	} else {
 		p.Title.Text += fmt.Sprintf("no snapshot: fewer than --snapshot-count %d entries applied, so no member compacted its log", st.SnapshotCount)
 	}
