@@ -51,7 +51,7 @@ func TestRaftLogDrawsEachMemberAndEverySnapshot(t *testing.T) {
 	p, err := RaftLog(r)
 	require.NoError(t, err)
 	require.Contains(t, p.Title.Text, "compaction-snapshot, seed 5: each member's raft log in memory")
-	require.Contains(t, p.Title.Text, "every --snapshot-count 100 entries), keeping --snapshot-catchup-entries 20")
+	require.Contains(t, p.Title.Text, "compacted every 100 applied entries (a disk snapshot every --snapshot-count 100), keeping --snapshot-catchup-entries 20")
 	require.Contains(t, p.Title.Text, "30s after", "a snapshot was sent, so the leader's pause in compacting is explained")
 	require.Equal(t, 6.0, p.X.Max, "the axis spans the whole run")
 	require.Equal(t, 0.0, p.Y.Min)
