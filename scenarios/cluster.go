@@ -193,6 +193,7 @@ type member struct {
 	started    time.Duration // member clock when the current or last life began
 	role       raft.StateType
 	term       uint64
+	learner    bool
 	// The last LogSize sampled: its size and when.
 	logEntries uint64
 	logSampled time.Duration
@@ -255,7 +256,7 @@ func (m *member) start(mode startMode) error {
 	}
 	m.started = now
 	m.up = true
-	m.role, m.term = raft.StateFollower, 0
+	m.role, m.term, m.learner = raft.StateFollower, 0, false
 	m.c.states = append(m.c.states, StateChange{At: now, Member: m.id, State: raft.StateFollower.String()})
 	m.c.net.Attach(m.addr, m.receive)
 	epoch := m.epoch
@@ -416,7 +417,11 @@ func (m *member) pause(until time.Duration) {
 		queued := m.queued
 		m.queued = nil
 		m.c.sim.Logf(string(m.addr), "resumed: %d inputs waited", len(queued))
-		m.c.states = append(m.c.states, StateChange{At: m.c.sim.Now(), Member: m.id, State: m.role.String(), Term: m.term})
+		state := m.role.String()
+		if m.learner && m.role == raft.StateFollower {
+			state = "learner"
+		}
+		m.c.states = append(m.c.states, StateChange{At: m.c.sim.Now(), Member: m.id, State: state, Term: m.term})
 		for _, fn := range queued {
 			m.run(fn)
 		}
@@ -570,9 +575,14 @@ func (m *member) observe() {
 		m.logEntries, m.logSampled = st.LogEntries, now
 	}
 	if st.Role == m.role && st.Term == m.term {
+		if st.Learner != m.learner { // promoted: a voter now
+			m.learner = st.Learner
+			c.states = append(c.states, StateChange{At: c.sim.Now(), Member: m.id, State: stateName(st), Term: st.Term})
+		}
 		return
 	}
-	c.states = append(c.states, StateChange{At: c.sim.Now(), Member: m.id, State: st.Role.String(), Term: st.Term})
+	m.learner = st.Learner
+	c.states = append(c.states, StateChange{At: c.sim.Now(), Member: m.id, State: stateName(st), Term: st.Term})
 	if m.role == raft.StateLeader && st.Role != raft.StateLeader {
 		c.leaderLost(m.id)
 	}
@@ -587,6 +597,15 @@ func (m *member) observe() {
 		c.leaderless = append(c.leaderless, checker.Interval{From: from, To: now})
 		c.lostLeaderAt = -1
 	}
+}
+
+// stateName is a member's state as a timeline shows it: raft's role, or
+// "learner" for a follower that has no vote.
+func stateName(st node.Status) string {
+	if st.Learner && st.Role == raft.StateFollower {
+		return "learner"
+	}
+	return st.Role.String()
 }
 
 // leaderLost notes when the cluster lost its leader: member id, if it

@@ -28,6 +28,7 @@ type role struct {
 // roles in the legend's order, from the quiet to the faulty.
 var roles = []role{
 	{"StateFollower", "follower", color.RGBA{R: 215, G: 215, B: 215, A: 255}},
+	{"learner", "learner (no vote)", color.RGBA{R: 190, G: 225, B: 190, A: 255}},
 	{"StatePreCandidate", "pre-candidate (pre-vote)", color.RGBA{R: 240, G: 200, B: 30, A: 255}},
 	{"StateCandidate", "candidate", color.RGBA{R: 245, G: 125, B: 20, A: 255}},
 	{"StateLeader", "leader (term)", colorLeader},

@@ -21,7 +21,7 @@ func timelineResult() *scenarios.Result {
 		Source: "leader-crash", Experiment: scenarios.Experiment{Seed: 3},
 		Settings: scenarios.Settings{Duration: 10 * time.Second},
 		States: []scenarios.StateChange{
-			st(0, 1, "StateFollower", 0), st(0, 2, "StateFollower", 0), st(0, 3, "StateFollower", 0),
+			st(0, 1, "StateFollower", 0), st(0, 2, "StateFollower", 0), st(0, 3, "learner", 0), // n3 is promoted at 505
 			st(500, 1, "StatePreCandidate", 1), st(502, 1, "StateCandidate", 2), st(505, 1, "StateLeader", 2),
 			st(505, 2, "StateFollower", 2), st(505, 3, "StateFollower", 2),
 			st(3000, 3, "down", 2), st(5000, 3, "StateFollower", 0), st(5100, 3, "StateFollower", 2),
@@ -57,15 +57,15 @@ func TestTimelineSpans(t *testing.T) {
 	r := timelineResult()
 	spans, err := roleSpans(r, timelineMembers(r), r.Settings.Duration)
 	require.NoError(t, err)
-	// n3's restart (follower term 0, then its term) is one bar, and the
-	// crash before it another.
+	// n3's learner span, then its restart (follower term 0, then its
+	// term) is one bar, and the crash before it another.
 	var n3 []string
 	for _, s := range spans {
 		if s.lane == 0 {
 			n3 = append(n3, s.role.state)
 		}
 	}
-	require.Equal(t, []string{"StateFollower", "down", "StateFollower"}, n3)
+	require.Equal(t, []string{"learner", "StateFollower", "down", "StateFollower"}, n3)
 	last := spans[len(spans)-1]
 	require.Equal(t, 10.0, last.to, "the last state holds to the end of the run")
 }
