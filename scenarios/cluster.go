@@ -88,7 +88,8 @@ type StateChange struct {
 }
 
 // LogSize is a member's in-memory raft log (entries, from its first
-// index) when it changed, sampled at most every logSampleEvery per member.
+// index) when it changed, sampled at most every logSampleEvery per member,
+// and at every drop, with the size it dropped from.
 type LogSize struct {
 	At      time.Duration
 	Member  uint64
@@ -194,9 +195,12 @@ type member struct {
 	role       raft.StateType
 	term       uint64
 	learner    bool
-	// The last LogSize sampled: its size and when.
+	// The last LogSize sampled: its size and when; and the size last
+	// seen, and when, to record the top of a log before it is compacted.
 	logEntries uint64
 	logSampled time.Duration
+	logSeen    uint64
+	logSeenAt  time.Duration
 	removed    bool // removed from the cluster: stopped for good
 	received   int  // snapshots received, for their temporary files' names
 
@@ -570,10 +574,16 @@ func (m *member) observe() {
 	c.logViolations(c.raft.Observe(c.sim.Now(), checker.MemberState{
 		ID: m.id, Leader: st.Role == raft.StateLeader, Term: st.Term, Commit: st.Commit,
 	}))
-	if now := c.sim.Now(); st.LogEntries != m.logEntries && now >= m.logSampled+logSampleEvery {
+	if now := c.sim.Now(); st.LogEntries != m.logEntries && (now >= m.logSampled+logSampleEvery || st.LogEntries < m.logSeen) {
+		if st.LogEntries < m.logSeen && m.logSeen != m.logEntries {
+			// A compaction: the top it fell from, so a chart's peaks are
+			// the log's own, not a sample's.
+			c.logSizes = append(c.logSizes, LogSize{At: m.logSeenAt, Member: m.id, Entries: m.logSeen})
+		}
 		c.logSizes = append(c.logSizes, LogSize{At: now, Member: m.id, Entries: st.LogEntries})
 		m.logEntries, m.logSampled = st.LogEntries, now
 	}
+	m.logSeen, m.logSeenAt = st.LogEntries, c.sim.Now()
 	if st.Role == m.role && st.Term == m.term {
 		if st.Learner != m.learner { // promoted: a voter now
 			m.learner = st.Learner

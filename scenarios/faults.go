@@ -148,20 +148,23 @@ var faultKinds = []faultKind{
 		doc:   "cut one client off from every member, both ways (client=c2, w1 for a watcher, l1 for a lease holder): its requests get no answer, its leases stop being kept alive",
 		args:  []argSpec{{"client", isClientAddr}},
 		check: checkCutClient,
+		// Members added while the cut lasts are not cut off from it.
 		begin: func(f *firing) {
 			client := network.Addr(argValue(f.Args, "client"))
 			f.rec.Note = "cut " + string(client) + " off"
 			for _, m := range f.c.members {
 				f.c.net.Block(client, m.addr, f.Kind)
 				f.c.net.Block(m.addr, client, f.Kind)
+				f.cut = append(f.cut, m.addr)
 			}
 		},
 		end: func(f *firing) {
 			client := network.Addr(argValue(f.Args, "client"))
-			for _, m := range f.c.members {
-				f.c.net.Unblock(client, m.addr)
-				f.c.net.Unblock(m.addr, client)
+			for _, addr := range f.cut {
+				f.c.net.Unblock(client, addr)
+				f.c.net.Unblock(addr, client)
 			}
+			f.cut = nil
 		}},
 	{name: "clock", who: "any", process: true,
 		doc:  "set members' clocks: rate= (1.5 ticks 50% fast) and a jump of offset=; for= puts the rate back",
@@ -355,6 +358,7 @@ type firing struct {
 	rec     *FaultRecord
 	targets []uint64
 	blocked [][2]uint64        // routes it blocked
+	cut     []network.Addr     // members a cut-client fault cut its client off from
 	routes  map[[2]uint64]bool // routes a link fault degraded
 }
 

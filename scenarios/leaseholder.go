@@ -45,6 +45,7 @@ type leaseHolder struct {
 	inflight struct {
 		op       int
 		id       uint64
+		req      *api.Request
 		to       network.Addr
 		put      bool
 		deadline time.Duration
@@ -83,7 +84,7 @@ func (h *leaseHolder) send(op int, req *api.Request) {
 	}
 	h.seq++
 	req.ID = requestID(leaseHolderIDs, h.id, h.seq)
-	h.inflight.op, h.inflight.id, h.inflight.to, h.inflight.put = op, req.ID, m.addr, req.Put != nil
+	h.inflight.op, h.inflight.id, h.inflight.req, h.inflight.to, h.inflight.put = op, req.ID, req, m.addr, req.Put != nil
 	deadline := h.c.sim.Now() + h.c.settings.ClientTimeout
 	h.inflight.deadline = deadline
 	h.c.net.Send(h.addr, m.addr, func() string { return "lease " + req.Op() }, append([]byte{wireRequest}, req.Marshal()...))
@@ -96,9 +97,9 @@ func (h *leaseHolder) send(op int, req *api.Request) {
 	})
 }
 
-// leaderWaitThrottle is how long a holder waits after every member said
-// it does not lead: etcd's LeaseRenew sleeps 50 ms between its tries to
-// reach a leader.
+// leaderWaitThrottle is how long a holder waits after every live member
+// said it does not lead (the lab's back-off; etcd's LeaseRenew sleeps
+// 50 ms between its own tries to reach a leader).
 const leaderWaitThrottle = 50 * time.Millisecond
 
 // pick is the next member in turn for the holder's request.
@@ -130,12 +131,23 @@ func (h *leaseHolder) receive(from network.Addr, payload []byte) {
 	op := h.inflight.op
 	now := h.c.sim.Now()
 	switch {
-	case resp.Err == api.ErrNotLeader || resp.Err == api.ErrNotSupportedForLearner:
+	case resp.Err == api.ErrNotSupportedForLearner:
+		// A learner serves no write and no lease RPC: ask the next
+		// member, as clientv3's balancer moves on from a member that
+		// refuses.
+		if op >= 0 && h.ops[op].Kind == checker.LeaseKeepAlive {
+			h.ops[op].Call = now
+		}
+		h.send(op, h.inflight.req)
+		return
+	case resp.Err == api.ErrNotLeader:
 		// Only the leader keeps leases' clocks: ask the next member. After
-		// a whole round of refusals there is no leader to find; etcd's
-		// member, which forwards a keep-alive to the leader itself, waits
-		// for one, throttled by 50 ms between tries (LeaseRenew).
-		if h.ops[op].Kind != checker.LeaseKeepAlive {
+		// a whole round of refusals there is no leader to find, and the
+		// holder backs off before the next round. (etcd's member would
+		// not refuse: LeaseRenew holds the keep-alive, waits for a leader
+		// and forwards it; the lab's follower answers at once, so the
+		// back-off is the lab's own, to keep the holder from spinning.)
+		if op < 0 || h.ops[op].Kind != checker.LeaseKeepAlive {
 			return
 		}
 		h.notLeader++
@@ -143,6 +155,9 @@ func (h *leaseHolder) receive(from network.Addr, payload []byte) {
 			h.ops[op].Call = h.c.sim.Now()
 			h.send(op, &api.Request{LeaseKeepAlive: &pb.LeaseKeepAliveRequest{ID: h.lease}})
 		}
+		// A round is as many refusals as there are members, the down ones
+		// included: a rough count, since nextLive skips those, but it
+		// only sets how often the holder pauses.
 		if h.notLeader < len(h.c.members) {
 			ask()
 			return
