@@ -652,6 +652,14 @@ func TestReplayFiltersKeepAMessagesEntries(t *testing.T) {
 	_, err = run([]string{"replay", "compaction-snapshot", "--seed", "1", "--node", "n1", "--from", "12.2955s", "--to", "12.2956s"}, &out)
 	require.NoError(t, err)
 	require.NotContains(t, out.String(), "2/608 EntryNormal delete k19")
+	// Other lines that are not messages (a refused connection) are judged
+	// on their own, not by the line before them.
+	out.Reset()
+	_, err = run([]string{"replay", "nemesis", "--seed", "3", "--node", "c2", "--from", "13.338s", "--to", "13.341s"}, &out)
+	require.NoError(t, err)
+	trace, _, _ = strings.Cut(out.String(), "\n\n")
+	require.NotContains(t, trace, "c3->n2 refused")
+	require.NotContains(t, trace, "c4->n1 refused")
 }
 
 // The Mermaid diagram is well-formed: a header, every participant

@@ -23,7 +23,11 @@ var traceLine = regexp.MustCompile(`^ *([0-9]+\.[0-9]{6})s (\S+) +(.*)$`)
 
 // netLine is a message on the network: "n3->n5 +1.972ms: 3->5 MsgApp ...",
 // "n3->n1 blocked (isolate): ...", "n1->n2 lost: ...".
-var netLine = regexp.MustCompile(`^(\S+)->(\S+) (\+\S+|blocked[^:]*|lost[^:]*?)(?: and duplicate \+\S+)?(?: \([^)]*\))?: (.*)$`)
+// entryLine is one entry of a many-entry message, or the ] that closes
+// it: indented under the message's line.
+var entryLine = regexp.MustCompile(`^ *[0-9]+\.[0-9]{6}s net {4}(\]|[0-9]+/[0-9]+ )`)
+
+var netLine = regexp.MustCompile(`^(\S+)->(\S+) (\+\S+|blocked[^:]*|lost[^:]*?|refused)(?: and duplicate \+\S+)?(?: \([^)]*\))?: (.*)$`)
 
 // filter keeps the lines of a replay that --node, --type, --from and
 // --to ask for.
@@ -43,8 +47,8 @@ func (f *filter) keep(line string) bool {
 	if m == nil {
 		return f.empty()
 	}
-	if m[2] == "net" && !netLine.MatchString(m[3]) {
-		return f.kept // an entry of the message above
+	if entryLine.MatchString(line) {
+		return f.kept // an entry of the message above, or its closing ]
 	}
 	f.kept = f.decide(m)
 	return f.kept
