@@ -204,6 +204,8 @@ func TestNotebooksRefuseWhatWouldLoseOrLeakText(t *testing.T) {
 		{"```etcdlab grep=^nothing matches this\netcdlab run election --seed 3\n```\n", "a.md:1: grep=^nothing matches this kept no line of the output"},
 		{"```etcdlab\netcdlab plot election --out /tmp/x.png\n```\n", "a.md:2: etcdlab plot election --out /tmp/x.png: /tmp/x.png: a note's paths are relative"},
 		{"```etcdlab\netcdlab plot election --out x.png\n```\n", "a note's command wrote x.png outside notebooks/"},
+		{"```etcdlab\netcdlab plot election --out ../escape.png\n```\n", "../escape.png: a note's paths are relative"},
+		{"```etcdlab\netcdlab plot election --out=notebooks/../../escape.png\n```\n", "a note's paths are relative"},
 	} {
 		root := t.TempDir()
 		dir := filepath.Join(root, "notebooks")
