@@ -477,6 +477,12 @@ func (m *member) stop() {
 	}
 	m.up = false
 	m.epoch++
+	if m.logSeen != m.logEntries {
+		// The log's last size before the process went, if no sample
+		// has it yet; the next life starts its samples afresh.
+		m.c.logSizes = append(m.c.logSizes, LogSize{At: m.logSeenAt, Member: m.id, Entries: m.logSeen})
+	}
+	m.logSeen, m.logEntries = 0, 0
 	m.c.states = append(m.c.states, StateChange{At: m.c.sim.Now(), Member: m.id, State: "down", Term: m.term})
 	m.c.net.Detach(m.addr)
 	lost := m.disk.Crash()
@@ -606,6 +612,18 @@ func (m *member) observe() {
 		}
 		c.leaderless = append(c.leaderless, checker.Interval{From: from, To: now})
 		c.lostLeaderAt = -1
+	}
+}
+
+// lastLogSizes records each live member's raft log at the end of the
+// run, where the last sample may be up to logSampleEvery old.
+func (c *Cluster) lastLogSizes() {
+	for _, m := range c.members {
+		if m.up && !m.removed {
+			if n := m.node.Status().LogEntries; n != m.logEntries {
+				c.logSizes = append(c.logSizes, LogSize{At: c.sim.Now(), Member: m.id, Entries: n})
+			}
+		}
 	}
 }
 

@@ -212,6 +212,7 @@ func run(e Experiment, script func(*Cluster), opts Options) (*Result, error) {
 			e.Scenario, MaxEvents, s.Now(), st.Duration)
 	}
 	c.endClients()
+	c.lastLogSizes()
 	settled, resolved := c.settledHistory()
 	s.Logf("run", "%s", resolved)
 

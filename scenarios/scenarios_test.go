@@ -262,3 +262,20 @@ fault member-add at=2s for=5s learner=true
 		require.True(t, r.OK(), "seed %d: %v", seed, r.Failed())
 	}
 }
+
+// The raft log's samples hold its true peak, the one the summary reports,
+// even when it came just before a compaction or the member stopped.
+func TestLogSizesHoldThePeak(t *testing.T) {
+	for _, run := range []struct {
+		scenario string
+		seed     uint64
+	}{{"membership", 1}, {"compaction-snapshot", 1}, {"leader-crash", 2}} {
+		r, err := Run(run.scenario, run.seed, Options{})
+		require.NoError(t, err)
+		top := uint64(0)
+		for _, l := range r.LogSizes {
+			top = max(top, l.Entries)
+		}
+		require.Equal(t, r.PeakRaftLog.Entries, top, "%s seed %d", run.scenario, run.seed)
+	}
+}

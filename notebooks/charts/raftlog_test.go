@@ -78,12 +78,22 @@ func TestRaftLogBreaksWhileAMemberIsDown(t *testing.T) {
 	require.Equal(t, uint64(120), n1.before(msec(1100)), "a snapshot's mark sits at the top of its drop")
 }
 
-func TestRaftLogWithoutSnapshotsSaysSo(t *testing.T) {
+// The title says what the drops are when a log was compacted (with or
+// without a snapshot on disk: the in-memory log is compacted every 100
+// entries either way), and that there were none when no log shrank.
+func TestRaftLogTitleSaysWhetherLogsWereCompacted(t *testing.T) {
 	r := raftLogResult()
 	r.Snapshots = nil
 	p, err := RaftLog(r)
 	require.NoError(t, err)
-	require.Contains(t, p.Title.Text, "no snapshot: fewer than --snapshot-count 100 entries applied")
+	require.Contains(t, p.Title.Text, "drops: raft's log compacted every 100 applied entries")
+
+	// Sizes that only grow.
+	r.LogSizes = []scenarios.LogSize{{At: msec(200), Member: 1, Entries: 10}, {At: msec(200), Member: 2, Entries: 10},
+		{At: msec(900), Member: 1, Entries: 30}, {At: msec(900), Member: 2, Entries: 31}}
+	p, err = RaftLog(r)
+	require.NoError(t, err)
+	require.Contains(t, p.Title.Text, "no drop: no member applied enough entries to compact past --snapshot-catchup-entries 20")
 
 	r.LogSizes = nil
 	_, err = RaftLog(r)
