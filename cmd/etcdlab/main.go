@@ -49,8 +49,9 @@ usage:
   etcdlab report SCENARIO|FILE --out F.html  one self-contained page: verdicts, chart, timeline
   etcdlab shrink SCENARIO|FILE [flags]   make a failing seed's experiment as small as it can be while it
                                          fails the same check, and write it as a file to run
-  etcdlab notebooks [--check] [NOTE.md]  run the study notes' etcdlab blocks (from the repository's root) and
-                                         write their output and figures; --check fails if any would change
+  etcdlab notebooks [--check] [--dir D] [NOTE.md]  run the study notes' etcdlab blocks (from the
+                                         repository's root; notes in --dir, default notebooks) and write their
+                                         output and figures; --check fails if any would change
 
 exit status: 0 every check passed; 1 a check failed; 2 bad input; 3 a file could not be written
 
@@ -428,7 +429,7 @@ func parse(cmd string, args []string) (*invocation, error) {
 	if *keys != "" {
 		inv.keys = strings.Split(*keys, ",")
 	}
-	inv.opts.Spans = inv.chromeTrace != "" || inv.chart.Spans // the views that draw them
+	inv.opts.Spans = inv.chromeTrace != "" // the only view that draws them
 	switch {
 	case (*fork != 0 || *forks != "") && !isSet(fs, "until"):
 		return nil, errUsage{fmt.Sprintf("%s: --fork and --forks need --until T, the moment to fork at", cmd)}

@@ -106,7 +106,7 @@ func (inv *invocation) plotSeeds(out io.Writer) (int, error) {
 		var downs []scenarios.Downtime
 		failed := 0
 		err := sub.runSeeds(sub.seeds, func(sr seedResult) {
-			g.Seeds = append(g.Seeds, charts.Seed{Seed: sr.Seed, OK: sr.OK, Downtime: sr.Downtime, P99: sr.P99})
+			g.Seeds = append(g.Seeds, charts.Seed{Seed: sr.Seed, Downtime: sr.Downtime})
 			if sr.Downtime != nil {
 				downs = append(downs, *sr.Downtime)
 			}

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -21,9 +20,6 @@ type Chart struct {
 	About string // one line, for `etcdlab plot --list`
 	Run   func(r *scenarios.Result) (*plot.Plot, error)
 	Seeds func(groups []Group) (*plot.Plot, error)
-	// Spans: the run must record its fsyncs and applies
-	// (scenarios.Options.Spans).
-	Spans bool
 	// Width and Height of the figure; 0 is 26 × 13 cm, 983 × 491 pixels
 	// in a PNG.
 	Width, Height vg.Length
@@ -42,11 +38,9 @@ type Group struct {
 // Seed is what a chart across seeds keeps of one run.
 type Seed struct {
 	Seed uint64
-	OK   bool
 	// Downtime is the run's first leader loss (scenarios.Result.Downtime);
 	// nil if no fault hit a leader.
 	Downtime *scenarios.Downtime
-	P99      time.Duration // of successful operations
 }
 
 // All are the charts etcdlab draws, in the order `plot --list` shows them.

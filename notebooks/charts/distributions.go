@@ -85,7 +85,7 @@ func LatencyCDF(r *scenarios.Result) (*plot.Plot, error) {
 		drawn++
 	}
 	if drawn == 0 {
-		return nil, fmt.Errorf("%s, seed %d: no operation succeeded, so there is no latency to draw", r.Source, r.Seed())
+		return nil, fmt.Errorf("%s: no client operation succeeded, so there is no latency to draw; give it --clients 1 or more", runName(r))
 	}
 	p.X.Min, p.X.Max = lo/1.5, hi*1.5
 	sc, err := plotter.NewScatter(marks)

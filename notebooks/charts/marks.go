@@ -55,7 +55,7 @@ func markStepDowns(p *plot.Plot, r *scenarios.Result, ymin, ymax float64, add fu
 		}
 		p.Add(line)
 		if i == 0 {
-			add("leader steps down or goes down", line)
+			add("leader steps down, goes down or is paused", line)
 		}
 	}
 	return nil

@@ -41,6 +41,9 @@ func Throughput(r *scenarios.Result) (*plot.Plot, error) {
 	if r.Settings.Duration <= 0 {
 		return nil, fmt.Errorf("%s, seed %d: the run has no duration (Settings.Duration), so there is no time to bin operations in", r.Source, r.Seed())
 	}
+	if len(r.History) == 0 {
+		return nil, fmt.Errorf("%s: no client operation in the run, so there is no throughput to draw; give it --clients 1 or more", runName(r))
+	}
 	end := r.Settings.Duration
 	for _, op := range r.History {
 		end = max(end, op.Return)
