@@ -162,18 +162,11 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	// Elections close together get their labels one under another, so
 	// they do not print over each other.
 	near, lastX, depth := seconds(r.Settings.Duration)/10, math.Inf(-1), 0
-	for i, lc := range r.LeaderChanges {
+	if err := markNewLeaders(p, r, ymin, ymax, leg.Add); err != nil {
+		return nil, err
+	}
+	for _, lc := range r.LeaderChanges {
 		x := seconds(lc.At)
-		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: ymin}, {X: x, Y: ymax}})
-		if err != nil {
-			return nil, err
-		}
-		line.Color = colorLeader
-		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(line)
-		if i == 0 {
-			leg.Add("new leader", line)
-		}
 		if x-lastX < near {
 			depth++
 		} else {
@@ -200,18 +193,15 @@ func Latency(r *scenarios.Result) (*plot.Plot, error) {
 	slices.SortStableFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
 	var below plotter.XYLabels
 	lastX, depth = math.Inf(-1), 0
-	for i, ev := range events {
+	var xs []float64
+	for _, ev := range events {
+		xs = append(xs, seconds(ev.at))
+	}
+	if err := vlines(p, xs, ymin, ymax, colorStorage, dotted, "snapshot restored, membership change", leg.Add); err != nil {
+		return nil, err
+	}
+	for _, ev := range events {
 		x := seconds(ev.at)
-		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: ymin}, {X: x, Y: ymax}})
-		if err != nil {
-			return nil, err
-		}
-		line.Color = colorStorage
-		line.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
-		p.Add(line)
-		if i == 0 {
-			leg.Add("snapshot restored, membership change", line)
-		}
 		// Close together, labels take turns on three rows at the foot.
 		if x-lastX < near {
 			depth = (depth + 1) % 3

@@ -45,20 +45,45 @@ func timedFailures(r *scenarios.Result) []checker.Verdict {
 	return out
 }
 
-// markStepDowns draws a dotted line at each step-down, named once in the
-// legend by add.
-func markStepDowns(p *plot.Plot, r *scenarios.Result, ymin, ymax float64, add func(string, ...plot.Thumbnailer)) error {
-	for i, at := range stepDowns(r) {
-		line, err := vline(seconds(at), ymin, ymax, colorLeader, []vg.Length{vg.Points(1), vg.Points(2)})
+// Line styles of the marks: a new leader dashed, a step-down and a
+// storage event (a snapshot restored, a membership change) dotted.
+var (
+	leaderDashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	dotted       = []vg.Length{vg.Points(1), vg.Points(2)}
+)
+
+// vlines draws a vertical line at each x (seconds), in one style, named
+// once in the legend by add.
+func vlines(p *plot.Plot, xs []float64, ymin, ymax float64, c color.Color, dashes []vg.Length, name string, add func(string, ...plot.Thumbnailer)) error {
+	for i, x := range xs {
+		line, err := vline(x, ymin, ymax, c, dashes)
 		if err != nil {
 			return err
 		}
 		p.Add(line)
 		if i == 0 {
-			add("leader steps down, goes down or is paused", line)
+			add(name, line)
 		}
 	}
 	return nil
+}
+
+// markNewLeaders draws a dashed line at each new leader.
+func markNewLeaders(p *plot.Plot, r *scenarios.Result, ymin, ymax float64, add func(string, ...plot.Thumbnailer)) error {
+	var xs []float64
+	for _, lc := range r.LeaderChanges {
+		xs = append(xs, seconds(lc.At))
+	}
+	return vlines(p, xs, ymin, ymax, colorLeader, leaderDashes, "new leader", add)
+}
+
+// markStepDowns draws a dotted line at each step-down.
+func markStepDowns(p *plot.Plot, r *scenarios.Result, ymin, ymax float64, add func(string, ...plot.Thumbnailer)) error {
+	var xs []float64
+	for _, at := range stepDowns(r) {
+		xs = append(xs, seconds(at))
+	}
+	return vlines(p, xs, ymin, ymax, colorLeader, dotted, "leader steps down, goes down or is paused", add)
 }
 
 // markFailures draws a solid red line where each timed check first

@@ -172,17 +172,8 @@ func RaftLog(r *scenarios.Result) (*plot.Plot, error) {
 		p.Add(sc)
 		leg.Add(m.name, sc)
 	}
-	for i, x := range restores.xs {
-		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: p.Y.Min}, {X: x, Y: p.Y.Max}})
-		if err != nil {
-			return nil, err
-		}
-		line.Color = colorStorage
-		line.Dashes = []vg.Length{vg.Points(1), vg.Points(2)}
-		p.Add(line)
-		if i == 0 {
-			leg.Add("snapshot restored by a follower", line)
-		}
+	if err := vlines(p, restores.xs, p.Y.Min, p.Y.Max, colorStorage, dotted, "snapshot restored by a follower", leg.Add); err != nil {
+		return nil, err
 	}
 	p.Add(restores)
 	p.Add(plotter.NewGrid())

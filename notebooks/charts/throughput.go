@@ -102,19 +102,11 @@ func Throughput(r *scenarios.Result) (*plot.Plot, error) {
 	p.Y.Min, p.Y.Max = 0, headroom(peak*1.03, elections.height(), 13*vg.Centimeter)
 
 	shadeFaults(p, r, leg)
-	for i, lc := range r.LeaderChanges {
-		x := seconds(lc.At)
-		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: p.Y.Min}, {X: x, Y: p.Y.Max}})
-		if err != nil {
-			return nil, err
-		}
-		line.Color = colorLeader
-		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(line)
-		if i == 0 {
-			leg.Add("new leader", line)
-		}
-		elections.add(x, fmt.Sprintf("n%d, term %d", lc.Member, lc.Term), fmt.Sprintf("t%d", lc.Term))
+	if err := markNewLeaders(p, r, p.Y.Min, p.Y.Max, leg.Add); err != nil {
+		return nil, err
+	}
+	for _, lc := range r.LeaderChanges {
+		elections.add(seconds(lc.At), fmt.Sprintf("n%d, term %d", lc.Member, lc.Term), fmt.Sprintf("t%d", lc.Term))
 	}
 
 	// The rare outcomes drawn first, under the successes: at zero, where

@@ -52,18 +52,8 @@ func WatchLag(r *scenarios.Result) (*plot.Plot, error) {
 	slices.Sort(order)
 
 	shadeFaults(p, r, leg)
-	for i, lc := range r.LeaderChanges {
-		x := seconds(lc.At)
-		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: p.Y.Min}, {X: x, Y: p.Y.Max}})
-		if err != nil {
-			return nil, err
-		}
-		line.Color = colorLeader
-		line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(line)
-		if i == 0 {
-			leg.Add("new leader", line)
-		}
+	if err := markNewLeaders(p, r, p.Y.Min, p.Y.Max, leg.Add); err != nil {
+		return nil, err
 	}
 	for i, w := range order {
 		sc, err := plotter.NewScatter(byWatcher[w])
