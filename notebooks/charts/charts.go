@@ -45,10 +45,10 @@ type Seed struct {
 
 // All are the charts etcdlab draws, in the order `plot --list` shows them.
 var All = []Chart{
-	{Name: "latency", About: "client latency over virtual time, by operation; faults shaded, elections, snapshot restores and membership changes marked", Run: Latency},
+	{Name: "latency", About: "client latency over virtual time, by operation; faults shaded; new leaders, step-downs, snapshot restores, membership changes and a failed check's first violation marked", Run: Latency},
 	{Name: "latency-cdf", About: "the distribution of client latency per operation type (log scale), p50 and p99 marked: linearizable vs serializable reads, reads vs writes", Run: LatencyCDF},
-	{Name: "timeline", About: "each member's raft role over virtual time, a lane each: follower, pre-candidate, candidate, leader with its term, paused, down; faults shaded", Run: Timeline, Height: timelineHeight, Width: 26 * vg.Centimeter},
-	{Name: "throughput", About: "client operations completed per second over virtual time, by outcome (ok, failed, unknown); faults shaded, new leaders marked", Run: Throughput},
+	{Name: "timeline", About: "each member's raft role over virtual time, a lane each: follower, learner, pre-candidate, candidate, leader with its term, paused, down; faults shaded", Run: Timeline, Height: timelineHeight, Width: 26 * vg.Centimeter},
+	{Name: "throughput", About: "client operations completed per second over virtual time, by outcome (ok, failed, unknown); faults shaded; new leaders, step-downs and a failed check's first violation marked", Run: Throughput},
 	{Name: "raft-log", About: "each member's in-memory raft log (entries) over virtual time: growth, compaction after snapshots; snapshots saved, sent and restored marked", Run: RaftLog},
 	{Name: "watch-lag", About: "how late watchers heard of each write: per event, from the first member applying its revision to the watcher receiving it; faults shaded, new leaders marked", Run: WatchLag},
 	{Name: "downtime", About: "how long the cluster had no leader, and no acknowledged write, after a fault hit the leader: a cumulative curve of each, per --vary value", Seeds: Downtime},
