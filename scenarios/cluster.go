@@ -421,11 +421,7 @@ func (m *member) pause(until time.Duration) {
 		queued := m.queued
 		m.queued = nil
 		m.c.sim.Logf(string(m.addr), "resumed: %d inputs waited", len(queued))
-		state := m.role.String()
-		if m.learner && m.role == raft.StateFollower {
-			state = "learner"
-		}
-		m.c.states = append(m.c.states, StateChange{At: m.c.sim.Now(), Member: m.id, State: state, Term: m.term})
+		m.c.states = append(m.c.states, StateChange{At: m.c.sim.Now(), Member: m.id, State: stateName(m.role, m.learner), Term: m.term})
 		for _, fn := range queued {
 			m.run(fn)
 		}
@@ -593,12 +589,12 @@ func (m *member) observe() {
 	if st.Role == m.role && st.Term == m.term {
 		if st.Learner != m.learner { // promoted: a voter now
 			m.learner = st.Learner
-			c.states = append(c.states, StateChange{At: c.sim.Now(), Member: m.id, State: stateName(st), Term: st.Term})
+			c.states = append(c.states, StateChange{At: c.sim.Now(), Member: m.id, State: stateName(st.Role, st.Learner), Term: st.Term})
 		}
 		return
 	}
 	m.learner = st.Learner
-	c.states = append(c.states, StateChange{At: c.sim.Now(), Member: m.id, State: stateName(st), Term: st.Term})
+	c.states = append(c.states, StateChange{At: c.sim.Now(), Member: m.id, State: stateName(st.Role, st.Learner), Term: st.Term})
 	if m.role == raft.StateLeader && st.Role != raft.StateLeader {
 		c.leaderLost(m.id)
 	}
@@ -629,11 +625,11 @@ func (c *Cluster) lastLogSizes() {
 
 // stateName is a member's state as a timeline shows it: raft's role, or
 // "learner" for a follower that has no vote.
-func stateName(st node.Status) string {
-	if st.Learner && st.Role == raft.StateFollower {
+func stateName(role raft.StateType, learner bool) string {
+	if learner && role == raft.StateFollower {
 		return "learner"
 	}
-	return st.Role.String()
+	return role.String()
 }
 
 // leaderLost notes when the cluster lost its leader: member id, if it

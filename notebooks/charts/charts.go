@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -110,4 +111,36 @@ func save(p *plot.Plot, w, h vg.Length, path string) error {
 		return fmt.Errorf("save chart: %w", err)
 	}
 	return nil
+}
+
+// formats are the file extensions a chart can be saved as.
+var formats = []string{".png", ".svg", ".pdf"}
+
+// CheckPath says whether a chart can be saved at path: a known extension,
+// in a directory that exists. Checking first spares a run whose chart
+// could not be written.
+func CheckPath(path string) error {
+	if !slices.Contains(formats, strings.ToLower(filepath.Ext(path))) {
+		return fmt.Errorf("%q: the extension picks the format; use one of %s", path, strings.Join(formats, ", "))
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%q: no directory %s to write it in", path, dir)
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%q is a directory", path)
+	}
+	return CheckWritable(dir)
+}
+
+// CheckWritable says whether files can be created in dir, by creating
+// one and removing it: permissions alone do not tell (a read-only mount,
+// /proc).
+func CheckWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".etcdlab-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

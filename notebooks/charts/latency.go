@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -40,46 +38,12 @@ var (
 // SaveLatency draws Latency and writes it to path; the extension picks the
 // format (.png, .svg, .pdf).
 func SaveLatency(r *scenarios.Result, path string) error {
-	if err := CheckPath(path); err != nil {
-		return err
-	}
 	p, err := Latency(r)
 	if err != nil {
 		return err
 	}
-	return save(p, 26*vg.Centimeter, 13*vg.Centimeter, path)
-}
-
-// formats are the file extensions a chart can be saved as.
-var formats = []string{".png", ".svg", ".pdf"}
-
-// CheckPath says whether a chart can be saved at path: a known extension,
-// in a directory that exists. Checking first spares a run whose chart
-// could not be written.
-func CheckPath(path string) error {
-	if !slices.Contains(formats, strings.ToLower(filepath.Ext(path))) {
-		return fmt.Errorf("%q: the extension picks the format; use one of %s", path, strings.Join(formats, ", "))
-	}
-	dir := filepath.Dir(path)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("%q: no directory %s to write it in", path, dir)
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("%q is a directory", path)
-	}
-	return CheckWritable(dir)
-}
-
-// CheckWritable says whether files can be created in dir, by creating
-// one and removing it: permissions alone do not tell (a read-only mount,
-// /proc).
-func CheckWritable(dir string) error {
-	f, err := os.CreateTemp(dir, ".etcdlab-check-*")
-	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", dir, err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
+	c, _ := Lookup("latency")
+	return c.Save(p, path)
 }
 
 // secondTicks marks virtual time every 1, 2, 5, 10, 20, 30 or 60 seconds,
